@@ -1,0 +1,167 @@
+//! The virtual clock: the one source of "now" for the world. Frozen at the scenario's start by
+//! default; runs `rate` virtual seconds per real second when asked. Tasks never tick: readers ask
+//! the clock for an instant and derive state from it, so moving the clock is O(1).
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use crate::instant::Millis;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClockState {
+    pub now: Millis,
+    pub rate: f64,
+    pub paused: bool,
+}
+
+#[derive(Debug)]
+struct Anchor {
+    virtual_at: Millis,
+    real_at: Instant,
+    rate: f64,
+    paused: bool,
+}
+
+impl Anchor {
+    fn now(&self) -> Millis {
+        if self.paused || self.rate == 0.0 {
+            return self.virtual_at;
+        }
+        let elapsed = self.real_at.elapsed().as_secs_f64() * 1000.0 * self.rate;
+        self.virtual_at.saturating_add(elapsed as Millis)
+    }
+
+    /// Moves the anchor to the present so that a change of rate or pause applies from now on.
+    fn rebase(&mut self) {
+        self.virtual_at = self.now();
+        self.real_at = Instant::now();
+    }
+}
+
+#[derive(Debug)]
+pub struct Clock {
+    anchor: Mutex<Anchor>,
+}
+
+/// Why a clock change was refused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClockError {
+    BadRate(f64),
+}
+
+impl std::fmt::Display for ClockError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClockError::BadRate(rate) => write!(f, "rate must be a finite number from 0 to 1000000, got {rate}"),
+        }
+    }
+}
+
+impl std::error::Error for ClockError {}
+
+pub const MAX_RATE: f64 = 1_000_000.0;
+
+impl Clock {
+    pub fn new(start: Millis, rate: f64) -> Result<Clock, ClockError> {
+        check_rate(rate)?;
+        Ok(Clock { anchor: Mutex::new(Anchor { virtual_at: start, real_at: Instant::now(), rate, paused: false }) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Anchor) -> T) -> T {
+        // A poisoned lock only means another thread panicked mid-update of two plain fields;
+        // the anchor is still usable, and the clock must keep answering.
+        let mut anchor = self.anchor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut anchor)
+    }
+
+    pub fn now(&self) -> Millis {
+        self.with(|a| a.now())
+    }
+
+    pub fn state(&self) -> ClockState {
+        self.with(|a| ClockState { now: a.now(), rate: a.rate, paused: a.paused })
+    }
+
+    /// Moves virtual time forward (or back, with a negative amount).
+    pub fn advance(&self, by: Millis) -> Millis {
+        self.with(|a| {
+            a.rebase();
+            a.virtual_at = a.virtual_at.saturating_add(by);
+            a.virtual_at
+        })
+    }
+
+    pub fn set(&self, to: Millis) {
+        self.with(|a| {
+            a.virtual_at = to;
+            a.real_at = Instant::now();
+        })
+    }
+
+    pub fn set_rate(&self, rate: f64) -> Result<(), ClockError> {
+        check_rate(rate)?;
+        self.with(|a| {
+            a.rebase();
+            a.rate = rate;
+        });
+        Ok(())
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.with(|a| {
+            a.rebase();
+            a.paused = paused;
+        })
+    }
+
+    /// Back to a start instant and rate, running: what a reset does.
+    pub fn restart(&self, start: Millis, rate: f64) {
+        self.with(|a| *a = Anchor { virtual_at: start, real_at: Instant::now(), rate, paused: false })
+    }
+}
+
+fn check_rate(rate: f64) -> Result<(), ClockError> {
+    if rate.is_finite() && (0.0..=MAX_RATE).contains(&rate) {
+        Ok(())
+    } else {
+        Err(ClockError::BadRate(rate))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frozen_clock_stays_until_moved() {
+        let clock = Clock::new(1_000, 0.0).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(clock.now(), 1_000);
+        assert_eq!(clock.advance(500), 1_500);
+        clock.set(42);
+        assert_eq!(clock.now(), 42);
+    }
+
+    #[test]
+    fn running_clock_moves_at_its_rate_and_pauses() {
+        let clock = Clock::new(0, 1000.0).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let moved = clock.now();
+        assert!(moved >= 20_000, "1000x for 20ms should pass 20s of virtual time, got {moved}");
+        clock.set_paused(true);
+        let paused_at = clock.now();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert_eq!(clock.now(), paused_at);
+        assert!(clock.state().paused);
+    }
+
+    #[test]
+    fn rejects_absurd_rates() {
+        assert!(Clock::new(0, -1.0).is_err());
+        let clock = Clock::new(0, 0.0).unwrap();
+        assert!(clock.set_rate(f64::NAN).is_err());
+        assert!(clock.set_rate(2e6).is_err());
+        assert!(clock.set_rate(60.0).is_ok());
+        assert_eq!(clock.state().rate, 60.0);
+    }
+}

@@ -1,0 +1,115 @@
+//! ECS DescribeTasks (2014-05-26): the progress of asynchronous tasks in a region.
+//!
+//! `sdk` dialect: `TaskSet` an object whose `Task` is always an array, `SupportCancel` a string
+//! (what every SDK model parses). `docs` dialect: the documented JSON example's shape, `TaskSet` an
+//! array of one object and `SupportCancel` a boolean (sdk-notes §2.5: Tea gets `body = None` on it).
+
+use super::{AliyunError, Answer, Call};
+use crate::instant::{format_ecs_minute, parse_iso8601_utc};
+use crate::render::Node;
+use crate::state::Dialect;
+use crate::world::ecs::{self, EcsQuery, EcsStatus, EcsView};
+use crate::world::lifecycle::Status;
+
+const MAX_TASK_IDS: usize = 100;
+const MAX_PAGE_SIZE: i64 = 100;
+
+fn query(call: &Call) -> Result<EcsQuery, AliyunError> {
+    let p = call.params;
+    let region = p.required("RegionId")?;
+    if !call.snapshot.world.has_region(region) {
+        return Err(AliyunError::region_not_found());
+    }
+    let task_ids = match p.get("TaskIds") {
+        None => None,
+        Some(text) => Some(task_ids(text).ok_or_else(|| AliyunError::invalid_parameter("TaskIds"))?),
+    };
+    let action = match p.get("TaskAction") {
+        Some(a) if !ecs::ACTIONS.contains(&a) => return Err(AliyunError::invalid_parameter("TaskAction")),
+        other => other.map(str::to_string),
+    };
+    let time = |name: &str| -> Result<Option<i64>, AliyunError> {
+        p.get(name).map(|t| parse_iso8601_utc(t).ok_or_else(|| AliyunError::invalid_parameter(name))).transpose()
+    };
+    let (created_from, created_to) = (time("StartTime")?, time("EndTime")?);
+    if let (Some(from), Some(to)) = (created_from, created_to) {
+        if from > to {
+            return Err(AliyunError::invalid_parameter("EndTime"));
+        }
+    }
+    Ok(EcsQuery {
+        region: region.to_string(),
+        task_ids,
+        action,
+        // The doc: only Finished, Processing and Failed take effect; any other value is ignored.
+        status: p.get("TaskStatus").and_then(EcsStatus::from_name).filter(|s| s.filterable()),
+        created_from,
+        created_to,
+        page_number: p.int("PageNumber", 1, i64::from(i32::MAX), 1)? as usize,
+        page_size: p.int("PageSize", 1, MAX_PAGE_SIZE, 10)? as usize,
+    })
+}
+
+/// `t-1,t-2` (what the SDKs send) or `["t-1","t-2"]` (the doc's example value); at most 100.
+fn task_ids(text: &str) -> Option<Vec<String>> {
+    let ids: Vec<String> = if text.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<String>>(text).ok()?
+    } else {
+        text.split(',').map(|id| id.trim().to_string()).filter(|id| !id.is_empty()).collect()
+    };
+    (ids.len() <= MAX_TASK_IDS).then_some(ids)
+}
+
+fn task(view: &EcsView, dialect: Dialect) -> Node {
+    let task = view.task;
+    let support_cancel = match dialect {
+        Dialect::Sdk => Node::str(if view.support_cancel { "true" } else { "false" }),
+        Dialect::Docs => Node::Bool(view.support_cancel),
+    };
+    Node::object()
+        .with("CreationTime", format_ecs_minute(task.created))
+        .with_some("FinishedTime", view.stage.ended_at.map(format_ecs_minute))
+        .with("SupportCancel", support_cancel)
+        .with("TaskAction", task.action)
+        .with("TaskStatus", view.stage.status.name())
+        .with("TaskId", task.id.clone())
+        .with_some("ResourceId", task.resource_id.clone())
+        .pinned(&task.pins)
+}
+
+pub fn call(call: &Call) -> Result<Answer, AliyunError> {
+    let q = query(call)?;
+    let page = ecs::describe(&call.snapshot.world.ecs, &q, &call.caller, call.now);
+    let tasks: Vec<Node> = page.items.iter().map(|v| task(v, call.dialect)).collect();
+    let doc = match call.dialect {
+        Dialect::Sdk => Node::object()
+            .with("PageNumber", q.page_number)
+            .with("TotalCount", page.total)
+            .with("PageSize", q.page_size)
+            .with("RegionId", q.region.clone())
+            .with("RequestId", call.request_id)
+            .with("TaskSet", Node::object().with("Task", tasks)),
+        Dialect::Docs => Node::object()
+            .with("PageNumber", q.page_number)
+            .with("TotalCount", page.total)
+            .with("TaskSet", vec![Node::object().with("Task", tasks)])
+            .with("PageSize", q.page_size)
+            .with("RequestId", call.request_id)
+            .with("RegionId", q.region.clone()),
+    };
+    Ok(Answer { root: "DescribeTasksResponse", doc })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn task_ids_take_both_forms_and_cap_at_100() {
+        assert_eq!(task_ids("t-1, t-2,,"), Some(vec!["t-1".into(), "t-2".into()]));
+        assert_eq!(task_ids(r#"["t-1","t-2"]"#), Some(vec!["t-1".into(), "t-2".into()]));
+        assert_eq!(task_ids("[1,"), None);
+        let many = (0..101).map(|i| format!("t-{i}")).collect::<Vec<_>>().join(",");
+        assert_eq!(task_ids(&many), None);
+    }
+}

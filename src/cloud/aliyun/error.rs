@@ -1,0 +1,87 @@
+//! Alibaba Cloud RPC errors: the codes and exact messages the products document, and the envelope
+//! (`RequestId`, `HostId`, `Code`, `Message`, `Recommend`) every SDK reads.
+
+use std::borrow::Cow;
+
+use crate::render::{Format, Node};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliyunError {
+    pub status: u16,
+    pub code: Cow<'static, str>,
+    pub message: String,
+}
+
+impl std::fmt::Display for AliyunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl std::error::Error for AliyunError {}
+
+impl AliyunError {
+    pub fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> AliyunError {
+        AliyunError { status, code: code.into(), message: message.into() }
+    }
+
+    pub fn missing_parameter(name: &str) -> AliyunError {
+        Self::new(400, "MissingParameter", format!("An input parameter \"{name}\" that is mandatory for processing the request is not supplied."))
+    }
+
+    pub fn invalid_parameter(name: &str) -> AliyunError {
+        Self::new(400, "InvalidParameter", format!("The specified parameter \"{name}\" is not valid."))
+    }
+
+    pub fn region_not_found() -> AliyunError {
+        Self::new(400, "InvalidRegionId.NotFound", "The specified RegionId does not exist.")
+    }
+
+    pub fn action_not_found() -> AliyunError {
+        Self::new(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
+    }
+
+    pub fn invalid_version() -> AliyunError {
+        Self::new(400, "InvalidVersion", "Specified parameter Version is not valid.")
+    }
+
+    pub fn server_error() -> AliyunError {
+        Self::new(500, "InternalError", "The request processing has failed due to some unknown error, exception or failure.")
+    }
+
+    pub fn body_too_large(limit: usize) -> AliyunError {
+        Self::new(413, "RequestEntityTooLarge", format!("The request body exceeds the limit of {limit} bytes."))
+    }
+
+    /// The envelope, in JSON or XML.
+    pub fn render(&self, format: Format, request_id: &str, host_id: &str, product: &str) -> (String, Vec<u8>) {
+        let doc = Node::object()
+            .with("RequestId", request_id.to_string())
+            .with("HostId", host_id.to_string())
+            .with("Code", self.code.to_string())
+            .with("Message", self.message.clone())
+            .with("Recommend", format!("https://api.aliyun.com/troubleshoot?q={}&product={product}", self.code));
+        (super::content_type(format).to_string(), doc.write(format, "Error"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_has_every_field_the_sdks_read() {
+        let (ct, body) = AliyunError::missing_parameter("RegionId").render(Format::Json, "R-1", "ecs.aliyuncs.com", "Ecs");
+        assert_eq!(ct, "application/json;charset=utf-8");
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"RequestId":"R-1","HostId":"ecs.aliyuncs.com","Code":"MissingParameter",
+                "Message":"An input parameter \"RegionId\" that is mandatory for processing the request is not supplied.",
+                "Recommend":"https://api.aliyun.com/troubleshoot?q=MissingParameter&product=Ecs"})
+        );
+        let (ct, body) = AliyunError::region_not_found().render(Format::Xml, "R-2", "ecs.aliyuncs.com", "Ecs");
+        assert_eq!(ct, "text/xml;charset=utf-8");
+        assert!(String::from_utf8(body).unwrap().contains("<Error><RequestId>R-2</RequestId><HostId>ecs.aliyuncs.com</HostId><Code>InvalidRegionId.NotFound</Code>"));
+    }
+}

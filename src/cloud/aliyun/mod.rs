@@ -1,0 +1,244 @@
+//! The Alibaba Cloud RPC edge (ECS, Security Center, AVDS). Accepts what every official SDK sends
+//! (sdk-notes §1.1): GET or POST on `/`, parameters from the query and a form body (`+` is a space),
+//! Action and Version from parameters or the `x-acs-action` / `x-acs-version` headers, `Format` in
+//! any case. Routes by Version to the product, then by Action to one operation file.
+
+mod avds_describe_scan_sessions;
+mod ecs_describe_tasks;
+pub mod error;
+mod sas_describe_scan_task_progress;
+
+pub use error::AliyunError;
+
+use crate::auth::form_decode;
+use crate::instant::Millis;
+use crate::render::{Format, Node};
+use crate::state::{Dialect, Snapshot, State};
+use crate::world::Owner;
+
+use super::{WireRequest, WireResponse};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Product {
+    Ecs,
+    Sas,
+    Avds,
+}
+
+impl Product {
+    pub fn by_version(version: &str) -> Option<Product> {
+        match version {
+            "2014-05-26" => Some(Product::Ecs),
+            "2018-12-03" => Some(Product::Sas),
+            "2017-11-29" => Some(Product::Avds),
+            _ => None,
+        }
+    }
+
+    pub fn host_id(self) -> &'static str {
+        match self {
+            Product::Ecs => "ecs.aliyuncs.com",
+            Product::Sas => "tds.aliyuncs.com",
+            Product::Avds => "avds.aliyuncs.com",
+        }
+    }
+
+    /// The product code in `Recommend` links and in permission names (`ecs:DescribeTasks`).
+    pub fn code(self) -> &'static str {
+        match self {
+            Product::Ecs => "Ecs",
+            Product::Sas => "Sas",
+            Product::Avds => "avds",
+        }
+    }
+}
+
+pub fn content_type(format: Format) -> &'static str {
+    match format {
+        Format::Json => "application/json;charset=utf-8",
+        Format::Xml => "text/xml;charset=utf-8",
+    }
+}
+
+/// Request parameters, query and form body merged, in wire order.
+#[derive(Debug, Default, Clone)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn from_request(req: &WireRequest) -> Params {
+        let mut pairs = form_decode(&req.query);
+        let form = req.content_type().is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        if form {
+            pairs.extend(form_decode(&String::from_utf8_lossy(&req.body)));
+        }
+        Params(pairs)
+    }
+
+    /// The first value given (a repeated parameter keeps its first), empty counting as given.
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// A non-empty value; an empty one counts as absent, as the legacy SDK sends `RegionId=` unset.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.raw(name).filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str, AliyunError> {
+        self.get(name).ok_or_else(|| AliyunError::missing_parameter(name))
+    }
+
+    /// A whole number within `min..=max`, or `default` when absent.
+    pub fn int(&self, name: &str, min: i64, max: i64, default: i64) -> Result<i64, AliyunError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(text) => text.trim().parse::<i64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| AliyunError::invalid_parameter(name)),
+        }
+    }
+
+    /// A repeated list `Name.1`, `Name.2`, … in index order.
+    pub fn list(&self, name: &str) -> Vec<&str> {
+        let mut items: Vec<(u64, &str)> = self
+            .0
+            .iter()
+            .filter_map(|(k, v)| {
+                let index = k.strip_prefix(name)?.strip_prefix('.')?.parse::<u64>().ok()?;
+                (!v.is_empty()).then_some((index, v.as_str()))
+            })
+            .collect();
+        items.sort_by_key(|(i, _)| *i);
+        items.dedup_by_key(|(i, _)| *i);
+        items.into_iter().map(|(_, v)| v).collect()
+    }
+}
+
+/// One operation call: what every operation file gets.
+pub struct Call<'a> {
+    pub params: &'a Params,
+    pub dialect: Dialect,
+    pub caller: Owner,
+    pub now: Millis,
+    pub snapshot: &'a Snapshot,
+    pub request_id: &'a str,
+}
+
+/// What an operation answers: the document and its XML root element.
+pub struct Answer {
+    pub root: &'static str,
+    pub doc: Node,
+}
+
+/// What the edge learnt about a request before it ran: also what the journal records.
+#[derive(Debug, Clone)]
+pub struct Routed {
+    pub product: Option<Product>,
+    pub action: Option<String>,
+    pub format: Format,
+    pub caller: Owner,
+}
+
+/// Reads Action, Version, Format and the caller's key; never fails, so errors can be rendered in
+/// the format the caller asked for.
+pub fn route(req: &WireRequest, params: &Params) -> Routed {
+    let format = match params.get("Format") {
+        Some(f) if f.eq_ignore_ascii_case("xml") => Format::Xml,
+        _ => Format::Json,
+    };
+    let version = params.get("Version").or_else(|| req.header("x-acs-version").filter(|v| !v.is_empty()));
+    let action = params.get("Action").or_else(|| req.header("x-acs-action").filter(|v| !v.is_empty()));
+    let caller = params.get("AccessKeyId").map(str::to_string).or_else(|| acs3_access_key(req));
+    Routed { product: version.and_then(Product::by_version), action: action.map(str::to_string), format, caller: Owner(caller) }
+}
+
+/// The AccessKeyId in an `ACS3-HMAC-SHA256 Credential=...` Authorization header.
+fn acs3_access_key(req: &WireRequest) -> Option<String> {
+    let auth = req.header("authorization")?.strip_prefix("ACS3-HMAC-SHA256")?;
+    auth.split(',').find_map(|part| part.trim().strip_prefix("Credential=").map(|k| k.trim().to_string()))
+}
+
+/// Serves one Alibaba request whose parameters are already merged.
+pub fn handle(state: &State, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> WireResponse {
+    let product = routed.product.unwrap_or(Product::Ecs);
+    let result = answer(state, req, params, routed, request_id);
+    match result {
+        Ok(Answer { root, doc }) => WireResponse::new(200, content_type(routed.format), doc.write(routed.format, root)),
+        Err(error) => render_error(&error, routed.format, request_id, product),
+    }
+}
+
+pub fn render_error(error: &AliyunError, format: Format, request_id: &str, product: Product) -> WireResponse {
+    let (ct, body) = error.render(format, request_id, product.host_id(), product.code());
+    WireResponse::new(error.status, &ct, body)
+}
+
+fn answer(state: &State, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Answer, AliyunError> {
+    if !matches!(req.method.as_str(), "GET" | "POST") {
+        return Err(AliyunError::action_not_found());
+    }
+    let action = routed.action.as_deref().ok_or_else(|| AliyunError::missing_parameter("Action"))?;
+    let has_version = params.get("Version").is_some() || req.header("x-acs-version").is_some_and(|v| !v.is_empty());
+    if !has_version {
+        return Err(AliyunError::missing_parameter("Version"));
+    }
+    let product = routed.product.ok_or_else(AliyunError::invalid_version)?;
+    let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
+    let snapshot = state.snapshot();
+    let call = Call { params, dialect, caller: routed.caller.clone(), now: state.clock.now(), snapshot: &snapshot, request_id };
+    match (product, action) {
+        (Product::Ecs, "DescribeTasks") => ecs_describe_tasks::call(&call),
+        (Product::Sas, "DescribeScanTaskProgress") => sas_describe_scan_task_progress::call(&call),
+        (Product::Avds, "DescribeScanSessions") => avds_describe_scan_sessions::call(&call),
+        _ => Err(AliyunError::action_not_found()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(query: &str, body: &str, content_type: Option<&str>) -> WireRequest {
+        WireRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            query: query.into(),
+            headers: content_type.map(|ct| vec![("content-type".to_string(), ct.to_string())]).unwrap_or_default(),
+            body: bytes::Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn params_merge_query_and_form_body_with_plus_as_space() {
+        let req = request("Action=DescribeScanSessions&Format=json", "Search=a+b%2A&StatusList.2=finished&StatusList.1=waiting", Some("application/x-www-form-urlencoded; charset=utf-8"));
+        let params = Params::from_request(&req);
+        assert_eq!(params.get("Search"), Some("a b*"));
+        assert_eq!(params.list("StatusList"), vec!["waiting", "finished"]);
+        let routed = route(&req, &params);
+        assert_eq!((routed.format, routed.action.as_deref()), (Format::Json, Some("DescribeScanSessions")));
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_form_is_not_read_as_parameters() {
+        let params = Params::from_request(&request("", "RegionId=cn-hangzhou", Some("application/json")));
+        assert_eq!(params.get("RegionId"), None);
+    }
+
+    #[test]
+    fn empty_counts_as_missing_and_ints_are_range_checked() {
+        let params = Params::from_request(&request("RegionId=&PageSize=101&PageNumber=x", "", None));
+        assert_eq!(params.required("RegionId").unwrap_err().code, "MissingParameter");
+        assert_eq!(params.int("PageSize", 1, 100, 10).unwrap_err().message, "The specified parameter \"PageSize\" is not valid.");
+        assert!(params.int("PageNumber", 1, i64::MAX, 1).is_err());
+        assert_eq!(params.int("Absent", 1, 5, 3), Ok(3));
+    }
+
+    #[test]
+    fn action_version_and_key_come_from_v3_headers_too() {
+        let mut req = request("TaskId=1", "", None);
+        req.headers.push(("x-acs-action".into(), "DescribeScanTaskProgress".into()));
+        req.headers.push(("x-acs-version".into(), "2018-12-03".into()));
+        req.headers.push(("authorization".into(), "ACS3-HMAC-SHA256 Credential=LTAIkey,SignedHeaders=host,Signature=ab".into()));
+        let routed = route(&req, &Params::from_request(&req));
+        assert_eq!(routed.product, Some(Product::Sas));
+        assert_eq!(routed.caller, Owner(Some("LTAIkey".into())));
+    }
+}

@@ -1,0 +1,64 @@
+//! Huawei Cloud errors: HSS's own (`HSS.0001` …) and the API gateway's (`APIGW.0101` …), in the
+//! `{"error_code","error_msg"}` envelope the SDK reads (both keys, or it falls back to the status).
+
+use std::borrow::Cow;
+
+use crate::render::{Format, Node};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HuaweiError {
+    pub status: u16,
+    pub code: Cow<'static, str>,
+    pub message: String,
+    /// Gateway errors also carry the request id in the body.
+    pub from_gateway: bool,
+}
+
+impl std::fmt::Display for HuaweiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.message)
+    }
+}
+
+impl std::error::Error for HuaweiError {}
+
+impl HuaweiError {
+    pub fn service(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> HuaweiError {
+        HuaweiError { status, code: code.into(), message: message.into(), from_gateway: false }
+    }
+
+    pub fn gateway(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> HuaweiError {
+        HuaweiError { status, code: code.into(), message: message.into(), from_gateway: true }
+    }
+
+    /// HSS.0001, naming the parameter.
+    pub fn invalid(parameter: &str) -> HuaweiError {
+        Self::service(400, "HSS.0001", format!("Invalid parameter: {parameter}"))
+    }
+
+    pub fn unparsable() -> HuaweiError {
+        Self::service(400, "HSS.0002", "Failed to parse the request.")
+    }
+
+    pub fn no_api() -> HuaweiError {
+        Self::gateway(404, "APIGW.0101", "The API does not exist or has not been published in the environment.")
+    }
+
+    pub fn method_not_allowed() -> HuaweiError {
+        Self::gateway(405, "APIGW.0101", "The API does not exist or has not been published in the environment.")
+    }
+
+    pub fn internal() -> HuaweiError {
+        Self::service(500, "HSS.0041", "Internal server error.")
+    }
+
+    pub fn body_too_large(limit: usize) -> HuaweiError {
+        Self::gateway(413, "APIGW.0201", format!("Request entity too large: the body exceeds {limit} bytes."))
+    }
+
+    pub fn render(&self, format: Format, request_id: &str) -> Vec<u8> {
+        let doc = Node::object().with("error_code", self.code.to_string()).with("error_msg", self.message.clone());
+        let doc = if self.from_gateway { doc.with("request_id", request_id.to_string()) } else { doc };
+        doc.write(format, "error")
+    }
+}

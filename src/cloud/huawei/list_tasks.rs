@@ -1,0 +1,133 @@
+//! HSS ListTasks: `POST /v5/{project_id}/common/tasks/batch-query`. Paging in the query, filters
+//! in a JSON body (empty means `{}`); a field of the wrong type is HSS.0001 naming it, a body that
+//! is not a JSON object is HSS.0002. Unknown fields are ignored, as the cloud does.
+
+use serde_json::{Map, Value};
+
+use super::{paging, Call, HuaweiError};
+use crate::render::Node;
+use crate::world::hss_task::{self, HssTaskStatus, HssTaskView, TaskKind, TaskQuery};
+use crate::world::lifecycle::Status;
+
+/// Typed reads of the body's fields, each error naming the field.
+struct Body<'a>(&'a Map<String, Value>);
+
+impl<'a> Body<'a> {
+    fn text(&self, name: &str) -> Result<Option<&'a str>, HuaweiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) if (1..=256).contains(&s.chars().count()) => Ok(Some(s)),
+            Some(_) => Err(HuaweiError::invalid(name)),
+        }
+    }
+
+    fn word(&self, name: &str, words: &[&str]) -> Result<Option<&'a str>, HuaweiError> {
+        match self.text(name)? {
+            Some(w) if !words.contains(&w) => Err(HuaweiError::invalid(name)),
+            other => Ok(other),
+        }
+    }
+
+    fn millis(&self, name: &str) -> Result<Option<i64>, HuaweiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_i64().filter(|n| *n >= 0).map(Some).ok_or_else(|| HuaweiError::invalid(name)),
+        }
+    }
+
+    fn object(&self, name: &str) -> Result<Option<Body<'a>>, HuaweiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Body(map))),
+            Some(_) => Err(HuaweiError::invalid(name)),
+        }
+    }
+}
+
+fn query(call: &Call) -> Result<TaskQuery, HuaweiError> {
+    let (offset, limit) = paging(call.query)?;
+    let parsed: Value = if call.body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Map::new())
+    } else {
+        serde_json::from_slice(call.body).map_err(|_| HuaweiError::unparsable())?
+    };
+    let Value::Object(map) = &parsed else { return Err(HuaweiError::unparsable()) };
+    let body = Body(map);
+    let (created_from, created_to) = (body.millis("start_create_time")?, body.millis("end_create_time")?);
+    if let (Some(from), Some(to)) = (created_from, created_to) {
+        if from > to {
+            return Err(HuaweiError::invalid("end_create_time"));
+        }
+    }
+    body.word("sort_key", hss_task::SORT_KEYS)?;
+    let scan_types = match body.object("cluster_scan_info")? {
+        None => Vec::new(),
+        Some(info) => match info.0.get("scan_type_list") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| HuaweiError::invalid("cluster_scan_info.scan_type_list")))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(HuaweiError::invalid("cluster_scan_info.scan_type_list")),
+        },
+    };
+    let file_type = match body.object("iac_scan_info")? {
+        None => None,
+        Some(info) => info.word("file_type", hss_task::FILE_TYPES).map_err(|_| HuaweiError::invalid("iac_scan_info.file_type"))?,
+    };
+    Ok(TaskQuery {
+        project_id: call.project_id.to_string(),
+        enterprise_project_id: call.query.text("enterprise_project_id")?.map(str::to_string),
+        task_type: body.word("task_type", hss_task::TASK_TYPES)?.map(str::to_string),
+        task_id: body.text("task_id")?.map(str::to_string),
+        task_name: body.text("task_name")?.map(str::to_string),
+        created_from,
+        created_to,
+        trigger_type: body.word("trigger_type", hss_task::TRIGGER_TYPES)?.map(str::to_string),
+        status: body.word("task_status", &["ready", "running", "finished"])?.and_then(HssTaskStatus::from_name),
+        ascending: body.word("sort_dir", hss_task::SORT_DIRS)? == Some("asc"),
+        scan_types,
+        file_type: file_type.map(str::to_string),
+        offset,
+        limit,
+    })
+}
+
+fn task(v: &HssTaskView) -> Node {
+    let t = v.task;
+    let c = v.counts;
+    let doc = Node::object()
+        .with("task_id", t.task_id.clone())
+        .with("task_type", t.kind.name())
+        .with("task_name", t.task_name.clone())
+        .with("trigger_type", t.trigger_type)
+        .with("task_status", v.stage.status.name())
+        .with("start_time", t.created)
+        .with_some("end_time", v.stage.ended_at)
+        .with("estimated_time", v.estimated_minutes);
+    let doc = match &t.kind {
+        TaskKind::ClusterScan { scan_types, .. } => doc.with(
+            "cluster_scan_info",
+            Node::object()
+                .with("scan_type_list", scan_types.iter().map(|s| Node::from(s.as_str())).collect::<Vec<_>>())
+                .with("scanning_cluster_num", c.in_progress)
+                .with("success_cluster_num", c.succeeded)
+                .with("failed_cluster_num", c.failed),
+        ),
+        TaskKind::IacScan { file_type, .. } => doc.with(
+            "iac_scan_info",
+            Node::object()
+                .with("file_type", file_type.clone())
+                .with("scan_file_num", c.total)
+                .with("success_file_num", c.succeeded)
+                .with("failed_file_num", c.failed),
+        ),
+    };
+    doc.pinned(&t.pins)
+}
+
+pub fn call(call: &Call) -> Result<Node, HuaweiError> {
+    let q = query(call)?;
+    let page = hss_task::list(&call.snapshot.world.hss_tasks, &q, call.now);
+    Ok(Node::object().with("total_num", page.total).with("data_list", page.items.iter().map(task).collect::<Vec<_>>()))
+}

@@ -1,0 +1,122 @@
+//! Instants on the virtual timeline: Unix milliseconds (UTC), and the text forms the clouds and
+//! scenarios use for them. Everything in the core speaks `Millis`; only the edges format.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+
+/// Milliseconds since the Unix epoch, UTC. Plain integers keep task evaluation cheap and exact.
+pub type Millis = i64;
+
+pub const SECOND: Millis = 1_000;
+pub const MINUTE: Millis = 60 * SECOND;
+pub const HOUR: Millis = 60 * MINUTE;
+pub const DAY: Millis = 24 * HOUR;
+
+/// Parses an RFC 3339 instant (`2026-11-22T08:00:00Z`, offsets and fractions allowed).
+pub fn parse_rfc3339(text: &str) -> Option<Millis> {
+    DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp_millis())
+}
+
+/// Parses the ISO 8601 UTC forms Alibaba accepts in request parameters:
+/// `yyyy-MM-ddTHH:mm:ssZ` (the documented one) and `yyyy-MM-ddTHH:mmZ` (the form ECS answers with).
+pub fn parse_iso8601_utc(text: &str) -> Option<Millis> {
+    ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|t| Utc.from_utc_datetime(&t).timestamp_millis())
+}
+
+fn utc(at: Millis) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(at).single().unwrap_or_default()
+}
+
+/// `2026-11-22T08:00:00Z`, or with milliseconds when the instant has them.
+pub fn format_rfc3339(at: Millis) -> String {
+    let format = if at % SECOND == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
+    utc(at).to_rfc3339_opts(format, true)
+}
+
+/// ECS answers with minute precision: `2015-11-24T12:50Z`.
+pub fn format_ecs_minute(at: Millis) -> String {
+    utc(at).format("%Y-%m-%dT%H:%MZ").to_string()
+}
+
+/// Whole minutes left until `until`, rounded up, never negative: what "remaining minutes" fields show.
+pub fn minutes_left(now: Millis, until: Millis) -> i64 {
+    if until <= now {
+        0
+    } else {
+        (until - now + MINUTE - 1) / MINUTE
+    }
+}
+
+/// Parses a duration: `90s`, `10m`, `2h`, `1d`, `500ms`, `1h30m`; a bare `0` is zero.
+pub fn parse_duration(text: &str) -> Result<Millis, String> {
+    let text = text.trim();
+    if text == "0" {
+        return Ok(0);
+    }
+    let bad = || format!("bad duration {text:?}: expected a number and a unit (ms, s, m, h, d), e.g. \"90s\" or \"1h30m\"");
+    if text.is_empty() {
+        return Err(bad());
+    }
+    let mut total: Millis = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return Err(bad());
+        }
+        let amount: Millis = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => 1,
+            "s" => SECOND,
+            "m" => MINUTE,
+            "h" => HOUR,
+            "d" => DAY,
+            _ => return Err(bad()),
+        };
+        rest = &rest[unit_len..];
+        total = amount
+            .checked_mul(unit)
+            .and_then(|part| total.checked_add(part))
+            .ok_or_else(|| format!("duration {text:?} is too long"))?;
+    }
+    Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_units_and_compounds() {
+        assert_eq!(parse_duration("90s"), Ok(90 * SECOND));
+        assert_eq!(parse_duration("1h30m"), Ok(HOUR + 30 * MINUTE));
+        assert_eq!(parse_duration("500ms"), Ok(500));
+        assert_eq!(parse_duration("2d"), Ok(2 * DAY));
+        assert_eq!(parse_duration("0"), Ok(0));
+        for bad in ["", "10", "m", "10x", "1.5h", "-5m", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
+        }
+    }
+
+    #[test]
+    fn iso8601_accepts_seconds_and_minutes_forms_only() {
+        assert_eq!(parse_iso8601_utc("2015-11-23T15:10:00Z"), Some(1_448_291_400_000));
+        assert_eq!(parse_iso8601_utc("2015-11-23T15:10Z"), Some(1_448_291_400_000));
+        assert_eq!(parse_iso8601_utc("2015-11-23 15:10:00"), None);
+        assert_eq!(parse_iso8601_utc("2015-13-23T15:10:00Z"), None);
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        let at = parse_rfc3339("2026-11-22T08:00:00Z").unwrap();
+        assert_eq!(format_rfc3339(at), "2026-11-22T08:00:00Z");
+        assert_eq!(format_rfc3339(at + 5), "2026-11-22T08:00:00.005Z");
+        assert_eq!(format_ecs_minute(at + 59 * SECOND), "2026-11-22T08:00Z");
+        assert_eq!(minutes_left(0, 61 * SECOND), 2);
+        assert_eq!(minutes_left(10, 5), 0);
+    }
+}

@@ -1,0 +1,70 @@
+//! taskemu: a local emulator of five cloud task APIs (Alibaba Cloud ECS DescribeTasks, Security
+//! Center DescribeScanTaskProgress, AVDS DescribeScanSessions; Huawei Cloud HSS ListImageScanTask
+//! and ListTasks), driven by TOML scenarios and a virtual clock.
+//!
+//! The core (`clock`, `scenario`, `world`) knows tasks and time; the edges (`cloud::aliyun`,
+//! `cloud::huawei`) speak each cloud's protocol; `server` ties them to HTTP. [`Emulator`] starts the
+//! whole thing in-process, which is what the integration tests do.
+
+pub mod auth;
+pub mod clock;
+pub mod cloud;
+pub mod control;
+pub mod instant;
+pub mod render;
+pub mod scenario;
+pub mod server;
+pub mod state;
+pub mod world;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use scenario::Source;
+pub use state::{Config, Dialect, State};
+
+/// A running emulator: its address, its state (for tests that move the clock directly), and a
+/// handle that stops it.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    pub state: Arc<State>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Emulator {
+    /// Loads the sources and serves on `listen` (port 0 picks a free port).
+    pub async fn start(config: Config, sources: Vec<Source>, listen: SocketAddr) -> Result<Emulator, Box<dyn std::error::Error + Send + Sync>> {
+        let state = Arc::new(State::new(config, sources)?);
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, state.clone(), server::Limits::default(), async {
+            let _ = rx.await;
+        }));
+        Ok(Emulator { addr, state, shutdown: Some(tx), task: Some(task) })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.task.take() {
+            Some(task) => task.await.unwrap_or_else(|e| Err(std::io::Error::other(e))),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}

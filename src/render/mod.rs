@@ -1,0 +1,140 @@
+//! Response documents as a small ordered tree, written out as JSON or XML. Operations build a
+//! [`Node`] once; the edge picks the format. Keys keep their insertion order, as the clouds' do.
+
+use std::borrow::Cow;
+
+pub mod json;
+pub mod xml;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Cow<'static, str>),
+    List(Vec<Node>),
+    Object(Vec<(Cow<'static, str>, Node)>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Node {
+    pub fn object() -> Node {
+        Node::Object(Vec::new())
+    }
+
+    pub fn str(text: impl Into<Cow<'static, str>>) -> Node {
+        Node::Str(text.into())
+    }
+
+    /// Adds a field (builder style).
+    pub fn with(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Node>) -> Node {
+        self.push(key, value);
+        self
+    }
+
+    /// Adds a field when there is a value.
+    pub fn with_some<V: Into<Node>>(self, key: impl Into<Cow<'static, str>>, value: Option<V>) -> Node {
+        match value {
+            Some(v) => self.with(key, v),
+            None => self,
+        }
+    }
+
+    pub fn push(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Node>) {
+        if let Node::Object(fields) = self {
+            fields.push((key.into(), value.into()));
+        }
+    }
+
+    /// Sets a field, replacing one of the same name: how scenario pins override derived values.
+    pub fn set(&mut self, key: &str, value: Node) {
+        if let Node::Object(fields) = self {
+            match fields.iter_mut().find(|(k, _)| k == key) {
+                Some(field) => field.1 = value,
+                None => fields.push((Cow::Owned(key.to_string()), value)),
+            }
+        }
+    }
+
+    /// Applies a task's pinned fields: set ones replace or add, unset ones go.
+    pub fn pinned(mut self, pins: &crate::world::Pins) -> Node {
+        for (key, value) in pins.iter().flat_map(|p| p.iter()) {
+            match value {
+                Some(value) => self.set(key, Node::from(value)),
+                None => {
+                    if let Node::Object(fields) = &mut self {
+                        fields.retain(|(k, _)| k != key);
+                    }
+                }
+            }
+        }
+        self
+    }
+
+    pub fn write(&self, format: Format, root: &str) -> Vec<u8> {
+        match format {
+            Format::Json => json::write(self),
+            Format::Xml => xml::write(self, root),
+        }
+    }
+}
+
+impl From<&str> for Node {
+    fn from(v: &str) -> Node {
+        Node::Str(Cow::Owned(v.to_string()))
+    }
+}
+impl From<String> for Node {
+    fn from(v: String) -> Node {
+        Node::Str(Cow::Owned(v))
+    }
+}
+impl From<i64> for Node {
+    fn from(v: i64) -> Node {
+        Node::Int(v)
+    }
+}
+impl From<u32> for Node {
+    fn from(v: u32) -> Node {
+        Node::Int(i64::from(v))
+    }
+}
+impl From<usize> for Node {
+    fn from(v: usize) -> Node {
+        Node::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<f64> for Node {
+    fn from(v: f64) -> Node {
+        Node::Float(v)
+    }
+}
+impl From<bool> for Node {
+    fn from(v: bool) -> Node {
+        Node::Bool(v)
+    }
+}
+impl From<Vec<Node>> for Node {
+    fn from(v: Vec<Node>) -> Node {
+        Node::List(v)
+    }
+}
+
+impl From<&serde_json::Value> for Node {
+    fn from(v: &serde_json::Value) -> Node {
+        match v {
+            serde_json::Value::Null => Node::Null,
+            serde_json::Value::Bool(b) => Node::Bool(*b),
+            serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Node::Float(n.as_f64().unwrap_or(0.0)), Node::Int),
+            serde_json::Value::String(s) => Node::Str(Cow::Owned(s.clone())),
+            serde_json::Value::Array(items) => Node::List(items.iter().map(Node::from).collect()),
+            serde_json::Value::Object(map) => Node::Object(map.iter().map(|(k, v)| (Cow::Owned(k.clone()), Node::from(v))).collect()),
+        }
+    }
+}

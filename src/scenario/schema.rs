@@ -1,0 +1,463 @@
+//! The scenario file format as serde types. Field values that may be drawn at random (a list to
+//! choose from, a `lo..hi` range) parse here into specs; drawing happens in `build`. Anything wrong
+//! fails deserialisation with the span of the offending value, so errors name line and column.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::instant::{parse_duration, parse_rfc3339, Millis};
+use crate::world::lifecycle::Status;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub seed: Option<u64>,
+    pub clock: Option<ClockSpec>,
+    /// Pinned RequestId / X-Request-Id per operation name, for byte-for-byte repeatable answers.
+    #[serde(default)]
+    pub request_ids: BTreeMap<String, String>,
+    /// Extra Alibaba region ids this world answers for, beyond the real ones.
+    #[serde(default)]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub ecs: EcsSection,
+    #[serde(default)]
+    pub sas: SasSection,
+    #[serde(default)]
+    pub avds: AvdsSection,
+    #[serde(default)]
+    pub hss: HssSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockSpec {
+    pub start: Option<Spanned<When>>,
+    pub rate: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsSection {
+    #[serde(default)]
+    pub tasks: Vec<Spanned<EcsSpec>>,
+    #[serde(default)]
+    pub generate: Vec<Spanned<EcsSpec>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SasSection {
+    #[serde(default)]
+    pub tasks: Vec<Spanned<SasSpec>>,
+    #[serde(default)]
+    pub generate: Vec<Spanned<SasSpec>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvdsSection {
+    #[serde(default)]
+    pub scans: Vec<Spanned<AvdsSpec>>,
+    #[serde(default)]
+    pub generate: Vec<Spanned<AvdsSpec>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HssSection {
+    #[serde(default)]
+    pub image_tasks: Vec<Spanned<ImageTaskSpec>>,
+    #[serde(default)]
+    pub image_generate: Vec<Spanned<ImageTaskSpec>>,
+    #[serde(default)]
+    pub tasks: Vec<Spanned<HssTaskSpec>>,
+    #[serde(default)]
+    pub generate: Vec<Spanned<HssTaskSpec>>,
+}
+
+pub type Lifecycle<S> = Spanned<Vec<Spanned<PhaseSpec<S>>>>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsSpec {
+    pub count: Option<u32>,
+    pub id: Option<Spanned<String>>,
+    pub region: Option<Choice<String>>,
+    pub owner: Option<String>,
+    pub action: Option<Choice<Word<EcsAction>>>,
+    pub resource_id: Option<String>,
+    pub created: Option<When>,
+    pub support_cancel: Option<bool>,
+    pub lifecycle: Option<Lifecycle<crate::world::ecs::EcsStatus>>,
+    pub set: Option<toml::Table>,
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SasSpec {
+    pub count: Option<u32>,
+    pub id: Option<Spanned<i64>>,
+    pub owner: Option<String>,
+    pub created: Option<When>,
+    #[serde(default)]
+    pub targets: Vec<SasTargetSpec>,
+    /// For generators: how many random servers each task scans.
+    pub target_count: Option<IntSpec>,
+    pub lifecycle: Option<Lifecycle<crate::world::sas::SasStatus>>,
+    pub set: Option<toml::Table>,
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SasTargetSpec {
+    #[serde(rename = "type")]
+    pub kind: Word<SasTargetKind>,
+    pub name: String,
+    pub target: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvdsSpec {
+    pub count: Option<u32>,
+    pub scan_id: Option<Spanned<String>>,
+    pub task_id: Option<i64>,
+    pub name: Option<String>,
+    pub owner: Option<String>,
+    pub targets: Option<Vec<String>>,
+    pub target_count: Option<IntSpec>,
+    pub created: Option<When>,
+    pub trigger: Option<Choice<Word<AvdsTrigger>>>,
+    pub period: Option<Choice<Word<AvdsPeriod>>>,
+    pub interval: Option<IntSpec>,
+    /// At most this many sessions of a periodic scan.
+    pub sessions: Option<u32>,
+    pub report: Option<Choice<Word<AvdsReport>>>,
+    pub report_delay: Option<DurationSpec>,
+    pub report_url: Option<String>,
+    pub lifecycle: Option<Lifecycle<crate::world::avds::AvdsStatus>>,
+    pub set: Option<toml::Table>,
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageTaskSpec {
+    pub count: Option<u32>,
+    pub task_id: Option<Spanned<String>>,
+    pub project_id: Option<String>,
+    pub enterprise_project_id: Option<String>,
+    pub policy_id: Option<String>,
+    pub task_name: Option<String>,
+    pub task_type: Option<Choice<Word<ImageTaskType>>>,
+    pub image_type: Option<Choice<Word<ImageType>>>,
+    pub scan_scope: Option<i64>,
+    pub rate_limit: Option<i64>,
+    pub is_all: Option<bool>,
+    pub images: Option<IntSpec>,
+    pub failures: Option<IntSpec>,
+    pub risky: Option<IntSpec>,
+    #[serde(default)]
+    pub failed_images: Vec<FailedImageSpec>,
+    pub sync_task_type: Option<String>,
+    pub failed_reason: Option<String>,
+    pub created: Option<When>,
+    pub lifecycle: Option<Lifecycle<crate::world::hss_image::ImageTaskStatus>>,
+    pub set: Option<toml::Table>,
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailedImageSpec {
+    pub id: Option<i64>,
+    pub registry_id: Option<String>,
+    pub registry_name: Option<String>,
+    pub image_name: String,
+    pub image_version: Option<String>,
+    pub namespace: Option<String>,
+    pub registry_type: Option<Word<RegistryType>>,
+    pub failed_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HssTaskSpec {
+    pub count: Option<u32>,
+    pub task_id: Option<Spanned<String>>,
+    pub project_id: Option<String>,
+    pub enterprise_project_id: Option<String>,
+    pub task_name: Option<String>,
+    pub task_type: Option<Choice<Word<HssTaskType>>>,
+    pub trigger_type: Option<Choice<Word<TriggerType>>>,
+    pub cluster_scan: Option<ClusterScanSpec>,
+    pub iac_scan: Option<IacScanSpec>,
+    pub created: Option<When>,
+    pub lifecycle: Option<Lifecycle<crate::world::hss_task::HssTaskStatus>>,
+    pub set: Option<toml::Table>,
+    #[serde(default)]
+    pub unset: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterScanSpec {
+    pub scan_types: Option<Vec<String>>,
+    pub clusters: Option<IntSpec>,
+    pub failures: Option<IntSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IacScanSpec {
+    pub file_type: Option<Choice<Word<FileType>>>,
+    pub files: Option<IntSpec>,
+    pub failures: Option<IntSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, bound = "S: Status")]
+pub struct PhaseSpec<S: Status> {
+    pub status: Choice<StatusName<S>>,
+    #[serde(rename = "for")]
+    pub duration: Option<DurationSpec>,
+    pub reads: Option<IntSpec>,
+}
+
+/// A status name checked against its product's vocabulary while parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusName<S>(pub S);
+
+impl<'de, S: Status> Deserialize<'de> for StatusName<S> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        S::from_name(&name).map(StatusName).ok_or_else(|| {
+            let known: Vec<&str> = S::all().iter().map(|s| s.name()).collect();
+            de::Error::custom(format!("unknown status {name:?}: expected one of {}", known.join(", ")))
+        })
+    }
+}
+
+/// A closed vocabulary of words (an action, a type, a period ...), checked while parsing.
+pub trait Vocabulary {
+    const WHAT: &'static str;
+    const WORDS: &'static [&'static str];
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Word<V>(pub &'static str, PhantomData<V>);
+
+impl<'de, V: Vocabulary> Deserialize<'de> for Word<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        V::WORDS
+            .iter()
+            .find(|w| **w == text)
+            .map(|w| Word(w, PhantomData))
+            .ok_or_else(|| de::Error::custom(format!("unknown {} {text:?}: expected one of {}", V::WHAT, V::WORDS.join(", "))))
+    }
+}
+
+macro_rules! vocabulary {
+    ($($name:ident: $what:literal = $words:expr;)*) => {$(
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name;
+        impl Vocabulary for $name {
+            const WHAT: &'static str = $what;
+            const WORDS: &'static [&'static str] = $words;
+        }
+    )*};
+}
+
+vocabulary! {
+    EcsAction: "ECS action" = crate::world::ecs::ACTIONS;
+    SasTargetKind: "target type" = crate::world::sas::TARGET_KINDS;
+    AvdsTrigger: "trigger" = &["date", "interval"];
+    AvdsPeriod: "period" = crate::world::avds::Period::NAMES;
+    AvdsReport: "report outcome" = &["finished", "failed"];
+    ImageTaskType: "image task_type" = crate::world::hss_image::TASK_TYPES;
+    ImageType: "image_type" = crate::world::hss_image::IMAGE_TYPES;
+    RegistryType: "registry_type" = crate::world::hss_image::REGISTRY_TYPES;
+    HssTaskType: "task_type" = crate::world::hss_task::TASK_TYPES;
+    TriggerType: "trigger_type" = crate::world::hss_task::TRIGGER_TYPES;
+    FileType: "file_type" = crate::world::hss_task::FILE_TYPES;
+}
+
+/// One value, or a list to draw from (uniformly, from the scenario's seed).
+#[derive(Debug, Clone)]
+pub struct Choice<T>(pub Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Choice<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ChoiceVisitor<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ChoiceVisitor<T> {
+            type Value = Choice<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value or a non-empty list of values to choose from")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                if items.is_empty() {
+                    return Err(de::Error::custom("an empty list leaves nothing to choose from"));
+                }
+                Ok(Choice(items))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                T::deserialize(de::value::StrDeserializer::new(v)).map(|t| Choice(vec![t]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                T::deserialize(de::value::I64Deserializer::new(v)).map(|t| Choice(vec![t]))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                T::deserialize(de::value::BoolDeserializer::new(v)).map(|t| Choice(vec![t]))
+            }
+        }
+        d.deserialize_any(ChoiceVisitor(PhantomData))
+    }
+}
+
+/// A duration (`"10m"`) or a range to draw from (`"5m..2h"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationSpec {
+    pub low: Millis,
+    pub high: Millis,
+}
+
+impl<'de> Deserialize<'de> for DurationSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let (low, high) = split_range(&text);
+        let low = parse_duration(low).map_err(de::Error::custom)?;
+        let high = match high {
+            Some(h) => parse_duration(h).map_err(de::Error::custom)?,
+            None => low,
+        };
+        if high < low {
+            return Err(de::Error::custom(format!("range {text:?} ends before it starts")));
+        }
+        Ok(DurationSpec { low, high })
+    }
+}
+
+/// A whole number, or a `"lo..hi"` range (inclusive) to draw from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntSpec {
+    pub low: i64,
+    pub high: i64,
+}
+
+impl<'de> Deserialize<'de> for IntSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct IntVisitor;
+        impl Visitor<'_> for IntVisitor {
+            type Value = IntSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a whole number or a range such as \"10..50\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<IntSpec, E> {
+                if v < 0 {
+                    return Err(E::custom(format!("{v} is negative: counts start at 0")));
+                }
+                Ok(IntSpec { low: v, high: v })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<IntSpec, E> {
+                let bad = || E::custom(format!("bad range {v:?}: expected \"lo..hi\" with whole numbers"));
+                let (low, high) = split_range(v);
+                let low: i64 = low.trim().parse().map_err(|_| bad())?;
+                let high: i64 = high.map_or(Ok(low), |h| h.trim().parse()).map_err(|_| bad())?;
+                if low < 0 || high < low {
+                    return Err(bad());
+                }
+                Ok(IntSpec { low, high })
+            }
+        }
+        d.deserialize_any(IntVisitor)
+    }
+}
+
+fn split_range(text: &str) -> (&str, Option<&str>) {
+    match text.split_once("..") {
+        Some((low, high)) => (low, Some(high)),
+        None => (text, None),
+    }
+}
+
+/// An instant: absolute (RFC 3339, as a string or a TOML datetime) or relative to the clock's
+/// start (`"+90s"`, `"-2h"`); a `"-2h..+0s"` range is drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When {
+    pub low: Instant,
+    pub high: Instant,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instant {
+    Absolute(Millis),
+    Relative(Millis),
+}
+
+impl Instant {
+    pub fn resolve(self, start: Millis) -> Millis {
+        match self {
+            Instant::Absolute(at) => at,
+            Instant::Relative(offset) => start.saturating_add(offset),
+        }
+    }
+
+    fn parse(text: &str) -> Result<Instant, String> {
+        let text = text.trim();
+        if let Some(rest) = text.strip_prefix('+') {
+            return parse_duration(rest).map(Instant::Relative);
+        }
+        if let Some(rest) = text.strip_prefix('-') {
+            return parse_duration(rest).map(|d| Instant::Relative(-d));
+        }
+        parse_rfc3339(text).map(Instant::Absolute).ok_or_else(|| {
+            format!("bad instant {text:?}: expected RFC 3339 (\"2026-11-22T08:00:00Z\") or an offset from the clock start (\"+5m\", \"-2h\")")
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for When {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct WhenVisitor;
+        impl<'de> Visitor<'de> for WhenVisitor {
+            type Value = When;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an instant: RFC 3339, or an offset such as \"+5m\"")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<When, E> {
+                let (low, high) = match v.split_once("..") {
+                    Some((low, high)) => (Instant::parse(low).map_err(E::custom)?, Instant::parse(high).map_err(E::custom)?),
+                    None => {
+                        let at = Instant::parse(v).map_err(E::custom)?;
+                        (at, at)
+                    }
+                };
+                Ok(When { low, high })
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<When, A::Error> {
+                let datetime = toml::value::Datetime::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                self.visit_str(&datetime.to_string())
+            }
+        }
+        d.deserialize_any(WhenVisitor)
+    }
+}

@@ -1,0 +1,158 @@
+//! HSS common tasks (ListTasks): cluster scans and IaC file scans, per project. Cluster and file
+//! counters grow across the running phase; `estimated_time` counts down.
+
+use super::lifecycle::{Lifecycle, Stage, Status};
+use super::{Page, Pins, Record};
+use crate::instant::{minutes_left, Millis};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HssTaskStatus {
+    Ready,
+    Running,
+    Finished,
+}
+
+impl Status for HssTaskStatus {
+    fn progressing(self) -> bool {
+        self == HssTaskStatus::Running
+    }
+    fn terminal(self) -> bool {
+        self == HssTaskStatus::Finished
+    }
+    fn name(self) -> &'static str {
+        match self {
+            HssTaskStatus::Ready => "ready",
+            HssTaskStatus::Running => "running",
+            HssTaskStatus::Finished => "finished",
+        }
+    }
+    fn all() -> &'static [Self] {
+        &[HssTaskStatus::Ready, HssTaskStatus::Running, HssTaskStatus::Finished]
+    }
+}
+
+pub const TASK_TYPES: &[&str] = &["cluster_scan", "iac_scan"];
+pub const TRIGGER_TYPES: &[&str] = &["manual", "schedule"];
+pub const FILE_TYPES: &[&str] = &["dockerfile", "k8s_yaml"];
+pub const SORT_KEYS: &[&str] = &["start_time"];
+pub const SORT_DIRS: &[&str] = &["asc", "desc"];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskKind {
+    ClusterScan { scan_types: Vec<String>, clusters: u32, failures: u32 },
+    IacScan { file_type: String, files: u32, failures: u32 },
+}
+
+impl TaskKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TaskKind::ClusterScan { .. } => "cluster_scan",
+            TaskKind::IacScan { .. } => "iac_scan",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct HssTask {
+    pub task_id: String,
+    pub project_id: String,
+    pub enterprise_project_id: String,
+    pub task_name: String,
+    pub trigger_type: &'static str,
+    pub kind: TaskKind,
+    pub created: Millis,
+    pub lifecycle: Lifecycle<HssTaskStatus>,
+    pub pins: Pins,
+}
+
+impl Record for HssTask {
+    fn id(&self) -> &str {
+        &self.task_id
+    }
+    fn created(&self) -> Millis {
+        self.created
+    }
+}
+
+/// Items in flight, done well and done badly at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub total: u32,
+    pub in_progress: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct HssTaskView<'a> {
+    pub task: &'a HssTask,
+    pub stage: Stage<HssTaskStatus>,
+    pub estimated_minutes: i64,
+    pub counts: Counts,
+}
+
+impl HssTask {
+    pub fn view(&self, stage: Stage<HssTaskStatus>, now: Millis) -> HssTaskView<'_> {
+        let (total, failures) = match &self.kind {
+            TaskKind::ClusterScan { clusters, failures, .. } => (*clusters, *failures),
+            TaskKind::IacScan { files, failures, .. } => (*files, *failures),
+        };
+        let progress = if stage.status.terminal() { 1.0 } else { stage.progress };
+        let done = ((f64::from(total) * progress).floor() as u32).min(total);
+        let failed = ((f64::from(failures) * progress).floor() as u32).min(done);
+        let in_progress = if stage.status == HssTaskStatus::Running { total - done } else { 0 };
+        HssTaskView {
+            task: self,
+            stage,
+            estimated_minutes: stage.remaining.map_or(0, |left| minutes_left(now, now + left)),
+            counts: Counts { total, in_progress, succeeded: done - failed, failed },
+        }
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct TaskQuery {
+    pub project_id: String,
+    pub enterprise_project_id: Option<String>,
+    pub task_type: Option<String>,
+    pub task_id: Option<String>,
+    pub task_name: Option<String>,
+    pub created_from: Option<Millis>,
+    pub created_to: Option<Millis>,
+    pub trigger_type: Option<String>,
+    pub status: Option<HssTaskStatus>,
+    pub ascending: bool,
+    /// A task matches only if it scanned every listed type (empty: no filter).
+    pub scan_types: Vec<String>,
+    pub file_type: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+pub fn list<'a>(tasks: &'a super::Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<HssTaskView<'a>> {
+    use super::hss_image::{ALL_ENTERPRISE_PROJECTS, DEFAULT_ENTERPRISE_PROJECT};
+    let enterprise = q.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT);
+    let keep = |t: &&HssTask| {
+        t.project_id == q.project_id
+            && t.created <= now
+            && (enterprise == ALL_ENTERPRISE_PROJECTS || t.enterprise_project_id == enterprise)
+            && q.task_type.as_deref().is_none_or(|v| v == t.kind.name())
+            && q.task_id.as_deref().is_none_or(|v| v == t.task_id)
+            && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
+            && q.created_from.is_none_or(|from| t.created >= from)
+            && q.created_to.is_none_or(|to| t.created <= to)
+            && q.trigger_type.as_deref().is_none_or(|v| v == t.trigger_type)
+            && match &t.kind {
+                TaskKind::ClusterScan { scan_types, .. } => q.file_type.is_none() && q.scan_types.iter().all(|s| scan_types.contains(s)),
+                TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.as_deref().is_none_or(|v| v == file_type),
+            }
+            && q.status.is_none_or(|s| t.lifecycle.at(t.created, now).status == s)
+    };
+    let view = |t: &'a HssTask| t.view(t.lifecycle.read(t.created, now), now);
+    // The store is newest first, which is start_time descending.
+    if q.ascending {
+        Page::collect_offset(tasks.iter().rev().filter(keep), q.offset, q.limit, view)
+    } else {
+        Page::collect_offset(tasks.iter().filter(keep), q.offset, q.limit, view)
+    }
+}

@@ -1,0 +1,257 @@
+//! Lifecycles: a task's ordered phases, and its state at an instant derived from them.
+//!
+//! A phase ends after a duration, after N reads of its task (moto's "manual" transitions, so an SDK
+//! that polls sees progress with the clock frozen), or never (the last one). Evaluation is a pure
+//! function of (start, instant, read log); the read log is the only mutable state a task has.
+
+use std::fmt::Debug;
+use std::sync::Mutex;
+
+use crate::instant::Millis;
+
+/// A product's status vocabulary. The names are the API's own, used in scenarios and filters.
+pub trait Status: Copy + Eq + Debug + Send + Sync + 'static {
+    /// Progress, counters and remaining time grow across phases with this status.
+    fn progressing(self) -> bool;
+    /// Reaching this status ends the task: end/finish times appear.
+    fn terminal(self) -> bool;
+    fn name(self) -> &'static str;
+    fn all() -> &'static [Self];
+    fn from_name(name: &str) -> Option<Self> {
+        Self::all().iter().copied().find(|s| s.name() == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseEnd {
+    After(Millis),
+    Reads(u32),
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase<S> {
+    pub status: S,
+    pub end: PhaseEnd,
+}
+
+/// Which read-bounded phases have ended, and when (virtual time), plus reads seen in the current one.
+#[derive(Debug, Default)]
+struct ReadLog {
+    reads_in_phase: u32,
+    ended: Vec<(usize, Millis)>,
+}
+
+#[derive(Debug)]
+pub struct Lifecycle<S> {
+    phases: Box<[Phase<S>]>,
+    /// Present only when a phase ends after reads: tasks without one stay lock-free.
+    reads: Option<Mutex<ReadLog>>,
+}
+
+/// A task's lifecycle state at one instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stage<S> {
+    pub status: S,
+    pub phase: usize,
+    pub phase_started: Millis,
+    /// Known when the phase ends after a duration.
+    pub phase_ends: Option<Millis>,
+    /// 0.0..=1.0 across the progressing phases (equal weight each); 1.0 once they are all behind.
+    pub progress: f64,
+    /// When the first terminal phase began, once reached.
+    pub ended_at: Option<Millis>,
+    /// Until the last progressing phase ends; None when a read-bounded phase lies in the way.
+    pub remaining: Option<Millis>,
+}
+
+impl<S: Status> Lifecycle<S> {
+    /// The phases must be non-empty and only the last may be `Never`; the scenario loader checks that
+    /// with line numbers, and this is the backstop.
+    pub fn new(mut phases: Vec<Phase<S>>) -> Lifecycle<S> {
+        assert!(!phases.is_empty(), "a lifecycle needs a phase");
+        if let Some(last) = phases.last_mut() {
+            last.end = PhaseEnd::Never;
+        }
+        let reads = phases.iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Mutex::new(ReadLog::default()));
+        Lifecycle { phases: phases.into_boxed_slice(), reads }
+    }
+
+    pub fn phases(&self) -> &[Phase<S>] {
+        &self.phases
+    }
+
+    pub fn final_status(&self) -> S {
+        self.phases[self.phases.len() - 1].status
+    }
+
+    fn log<T>(&self, f: impl FnOnce(&mut ReadLog) -> T) -> Option<T> {
+        self.reads.as_ref().map(|m| f(&mut m.lock().unwrap_or_else(|p| p.into_inner())))
+    }
+
+    /// State at `now` for a task that started at `start` (callers hide tasks not yet started).
+    pub fn at(&self, start: Millis, now: Millis) -> Stage<S> {
+        let (ended, reads_in_phase) = self.log(|log| (log.ended.clone(), log.reads_in_phase)).unwrap_or_default();
+        let mut cursor = start;
+        let mut ended_at = None;
+        let mut index = 0;
+        let (phase_ends, fraction) = loop {
+            let phase = &self.phases[index];
+            if phase.status.terminal() && ended_at.is_none() {
+                ended_at = Some(cursor);
+            }
+            let ends = match phase.end {
+                PhaseEnd::After(duration) => {
+                    let end = cursor.saturating_add(duration);
+                    if now < end {
+                        let fraction = if duration == 0 { 1.0 } else { (now - cursor) as f64 / duration as f64 };
+                        break (Some(end), fraction);
+                    }
+                    end
+                }
+                PhaseEnd::Reads(limit) => match ended.iter().find(|(i, _)| *i == index) {
+                    Some(&(_, at)) if now >= at => at.max(cursor),
+                    Some(_) => break (None, 1.0),
+                    None => break (None, f64::from(reads_in_phase.min(limit)) / f64::from(limit.max(1))),
+                },
+                PhaseEnd::Never => break (None, 0.0),
+            };
+            cursor = ends;
+            index += 1;
+        };
+        let status = self.phases[index].status;
+        Stage {
+            status,
+            phase: index,
+            phase_started: cursor,
+            phase_ends,
+            progress: self.progress(index, fraction),
+            ended_at: if status.terminal() || self.phases[..index].iter().any(|p| p.status.terminal()) { ended_at } else { None },
+            remaining: self.remaining(index, now, phase_ends),
+        }
+    }
+
+    fn progress(&self, current: usize, fraction: f64) -> f64 {
+        let total = self.phases.iter().filter(|p| p.status.progressing()).count();
+        if total == 0 {
+            return if self.phases[current].status.terminal() { 1.0 } else { 0.0 };
+        }
+        let done = self.phases[..current].iter().filter(|p| p.status.progressing()).count() as f64;
+        let partial = if self.phases[current].status.progressing() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+        ((done + partial) / total as f64).clamp(0.0, 1.0)
+    }
+
+    fn remaining(&self, current: usize, now: Millis, phase_ends: Option<Millis>) -> Option<Millis> {
+        let Some(last_progressing) = self.phases.iter().rposition(|p| p.status.progressing()) else {
+            return Some(0);
+        };
+        if current > last_progressing {
+            return Some(0);
+        }
+        let mut left = phase_ends? - now;
+        for phase in &self.phases[current + 1..=last_progressing] {
+            match phase.end {
+                PhaseEnd::After(duration) => left = left.saturating_add(duration),
+                _ => return None,
+            }
+        }
+        Some(left)
+    }
+
+    /// Evaluates like [`at`](Self::at) and counts one read: the read that exhausts a read-bounded
+    /// phase still sees it, the next one sees what follows.
+    pub fn read(&self, start: Millis, now: Millis) -> Stage<S> {
+        let stage = self.at(start, now);
+        if let PhaseEnd::Reads(limit) = self.phases[stage.phase].end {
+            self.log(|log| {
+                if log.ended.iter().all(|(i, _)| *i != stage.phase) {
+                    log.reads_in_phase += 1;
+                    if log.reads_in_phase >= limit {
+                        log.ended.push((stage.phase, now));
+                        log.reads_in_phase = 0;
+                    }
+                }
+            });
+        }
+        stage
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Demo {
+        Waiting,
+        Running,
+        Done,
+        Failed,
+    }
+
+    impl Status for Demo {
+        fn progressing(self) -> bool {
+            self == Demo::Running
+        }
+        fn terminal(self) -> bool {
+            matches!(self, Demo::Done | Demo::Failed)
+        }
+        fn name(self) -> &'static str {
+            match self {
+                Demo::Waiting => "waiting",
+                Demo::Running => "running",
+                Demo::Done => "done",
+                Demo::Failed => "failed",
+            }
+        }
+        fn all() -> &'static [Self] {
+            &[Demo::Waiting, Demo::Running, Demo::Done, Demo::Failed]
+        }
+    }
+
+    fn timed() -> Lifecycle<Demo> {
+        Lifecycle::new(vec![
+            Phase { status: Demo::Waiting, end: PhaseEnd::After(10) },
+            Phase { status: Demo::Running, end: PhaseEnd::After(100) },
+            Phase { status: Demo::Done, end: PhaseEnd::Never },
+        ])
+    }
+
+    #[test]
+    fn timed_phases_follow_the_instant() {
+        let life = timed();
+        let s = life.at(1000, 1000);
+        assert_eq!((s.status, s.progress, s.ended_at, s.remaining), (Demo::Waiting, 0.0, None, Some(110)));
+        let s = life.at(1000, 1060);
+        assert_eq!((s.status, s.phase_started, s.phase_ends, s.remaining), (Demo::Running, 1010, Some(1110), Some(50)));
+        assert!((s.progress - 0.5).abs() < 1e-9);
+        let s = life.at(1000, 5000);
+        assert_eq!((s.status, s.progress, s.ended_at, s.remaining), (Demo::Done, 1.0, Some(1110), Some(0)));
+        // Pure: asking again, or going back in time, gives the earlier answer.
+        assert_eq!(life.at(1000, 1060).status, Demo::Running);
+    }
+
+    #[test]
+    fn read_bounded_phase_advances_on_the_reads_after_the_limit() {
+        let life = Lifecycle::new(vec![
+            Phase { status: Demo::Waiting, end: PhaseEnd::Reads(2) },
+            Phase { status: Demo::Running, end: PhaseEnd::After(60) },
+            Phase { status: Demo::Failed, end: PhaseEnd::Never },
+        ]);
+        assert_eq!(life.read(0, 5).status, Demo::Waiting);
+        assert_eq!(life.at(0, 5).status, Demo::Waiting, "evaluating without reading counts nothing");
+        assert_eq!(life.read(0, 7).status, Demo::Waiting);
+        let s = life.read(0, 7);
+        assert_eq!((s.status, s.phase_started), (Demo::Running, 7));
+        assert_eq!(life.at(0, 67).status, Demo::Failed);
+        assert_eq!(life.at(0, 67).ended_at, Some(67));
+        assert_eq!(life.at(0, 6).status, Demo::Waiting, "before the exhausting read, the first phase again");
+    }
+
+    #[test]
+    fn last_phase_never_ends_even_if_given_a_duration() {
+        let life = Lifecycle::new(vec![Phase { status: Demo::Running, end: PhaseEnd::After(5) }]);
+        assert_eq!(life.at(0, 1_000_000).status, Demo::Running);
+        assert_eq!(life.at(0, 1_000_000).remaining, None);
+    }
+}
