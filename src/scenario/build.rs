@@ -277,7 +277,7 @@ impl<'a> Builder<'a> {
             let Some(entry) = self.entry(spanned.span().start, spec.count, spec.scan_id.is_some(), generated, "scan_id") else { continue };
             let mut draw = self.draw(section, index);
             for n in 0..entry.count {
-                let periodic = spec.trigger.as_ref().map_or(false, |t| draw.one(t).0 == "interval");
+                let periodic = spec.trigger.as_ref().is_some_and(|t| draw.one(t).0 == "interval");
                 let trigger = if periodic {
                     let period = spec.period.as_ref().map_or(Period::Hour, |p| Period::from_name(draw.one(p).0).unwrap_or(Period::Hour));
                     let interval = draw.count(spec.interval, 1);

@@ -102,9 +102,6 @@ pub fn describe<'a>(tasks: &'a super::Store<EcsTask>, query: &EcsQuery, caller: 
             && query.created_from.is_none_or(|from| task.created >= from)
             && query.created_to.is_none_or(|to| task.created <= to)
     });
-    let matching = matching.filter_map(|task| {
-        let stage = task.lifecycle.at(task.created, now);
-        query.status.is_none_or(|s| s == stage.status).then_some(task)
-    });
+    let matching = matching.filter(|task| query.status.is_none_or(|s| s == task.lifecycle.at(task.created, now).status));
     Page::collect(matching, query.page_number, query.page_size, |task| task.view(task.lifecycle.read(task.created, now)))
 }
