@@ -20,6 +20,13 @@ struct Cli {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
+enum AuthArg {
+    Auto,
+    On,
+    Off,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
 enum DialectArg {
     Sdk,
     Docs,
@@ -47,6 +54,12 @@ enum Command {
         /// Largest request body accepted, in bytes.
         #[arg(long, default_value_t = 1024 * 1024)]
         max_body: usize,
+        /// Check credentials: `auto` when a scenario declares some.
+        #[arg(long, value_enum, default_value = "auto")]
+        auth: AuthArg,
+        /// Requests the journal keeps (oldest dropped first).
+        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_CAPACITY)]
+        journal_size: usize,
     },
     /// Validate scenarios without serving; exit 1 on any error.
     Check {
@@ -78,7 +91,7 @@ fn main() -> ExitCode {
         .init();
     match Cli::parse().command {
         Command::Check { paths } => check(&paths),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size } => {
             let config = Config {
                 dialect: match dialect {
                     DialectArg::Sdk => Dialect::Sdk,
@@ -86,6 +99,12 @@ fn main() -> ExitCode {
                 },
                 seed,
                 clock_rate,
+                auth: match auth {
+                    AuthArg::Auto => None,
+                    AuthArg::On => Some(true),
+                    AuthArg::Off => Some(false),
+                },
+                journal_size,
             };
             let limits = Limits { max_body, ..Limits::default() };
             serve(listen, scenarios, config, limits)

@@ -19,11 +19,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::cloud::aliyun::{self, AliyunError, Params};
-use crate::cloud::huawei::{self, HuaweiError};
-use crate::cloud::{alibaba_request_id, huawei_request_id, WireRequest, WireResponse};
-use crate::control;
-use crate::render::Format;
+use crate::cloud::aliyun::AliyunError;
+use crate::cloud::huawei::HuaweiError;
+use crate::cloud::{Prepared, WireRequest, WireResponse};
+use crate::control::{self, journal::Entry};
+use crate::instant::format_rfc3339;
 use crate::state::State;
 
 #[derive(Debug, Clone, Copy)]
@@ -85,80 +85,110 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shu
     Ok(())
 }
 
-/// Which edge a path belongs to, so that even a request we cannot read is refused in its envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Edge {
-    Control,
-    Huawei,
-    Aliyun,
+fn is_control(path: &str) -> bool {
+    path.starts_with(control::PREFIX) || path == "/_emu"
 }
 
-fn edge(path: &str) -> Edge {
-    if path.starts_with(control::PREFIX) || path == "/_emu" {
-        Edge::Control
-    } else if path == "/" || path.is_empty() {
-        Edge::Aliyun
-    } else {
-        Edge::Huawei
-    }
-}
-
-fn refuse(edge: Edge, status: u16, aliyun: AliyunError, huawei: HuaweiError, message: &str) -> WireResponse {
-    match edge {
-        Edge::Aliyun => aliyun::render_error(&aliyun, Format::Json, &alibaba_request_id(), aliyun::Product::Ecs),
-        Edge::Huawei => huawei::respond(Err(huawei), Format::Json, &huawei_request_id()),
-        Edge::Control => WireResponse::new(status, "application/json", serde_json::json!({ "error": message }).to_string().into_bytes()),
-    }
+/// Runs `f`, turning a panic into a log line and `None`.
+fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|panic| {
+            let message = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+            tracing::error!("{what} panicked: {message}");
+        })
+        .ok()
 }
 
 async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Response<Full<Bytes>> {
+    let started = std::time::Instant::now();
+    let arrived = chrono::Utc::now();
+    let virtual_now = state.clock.now();
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_string();
-    let edge = edge(&path);
-    let declared = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let too_large = || refuse(edge, 413, AliyunError::body_too_large(limits.max_body), HuaweiError::body_too_large(limits.max_body), "body too large");
-    if declared.is_some_and(|n| n > limits.max_body as u64) {
-        return into_hyper(too_large(), true);
-    }
-    let body = match Limited::new(body, limits.max_body).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => return into_hyper(too_large(), true),
-        Err(e) => {
-            tracing::debug!("could not read a request body: {e}");
-            let bad = AliyunError::new(400, "InvalidParameter", "The request body could not be read.");
-            return into_hyper(refuse(edge, 400, bad, HuaweiError::unparsable(), "request body could not be read"), true);
-        }
-    };
-    let wire = WireRequest {
+    let mut wire = WireRequest {
         method: parts.method.as_str().to_string(),
-        path,
+        path: parts.uri.path().to_string(),
         query: parts.uri.query().unwrap_or("").to_string(),
         headers: parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
-        body,
+        body: Bytes::new(),
     };
-    let response = catch_unwind(AssertUnwindSafe(|| dispatch(state, &wire, edge))).unwrap_or_else(|panic| {
-        let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
-        tracing::error!(method = %wire.method, path = %wire.path, "handler panicked: {what}");
-        refuse(edge, 500, AliyunError::server_error(), HuaweiError::internal(), "internal error")
+    let control = is_control(&wire.path);
+    let declared = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let unread = if declared.is_some_and(|n| n > limits.max_body as u64) {
+        Some(413)
+    } else {
+        match Limited::new(body, limits.max_body).collect().await {
+            Ok(collected) => {
+                wire.body = collected.to_bytes();
+                None
+            }
+            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Some(413),
+            Err(e) => {
+                tracing::debug!("could not read a request body: {e}");
+                Some(400)
+            }
+        }
+    };
+    if control {
+        let response = match unread {
+            Some(status) => WireResponse::new(status, "application/json", serde_json::json!({ "error": "the request body could not be read (over the size limit, or cut short)" }).to_string().into_bytes()),
+            None => guarded("control request", || control::handle(state, &wire))
+                .unwrap_or_else(|| WireResponse::new(500, "application/json", b"{\"error\":\"internal error\"}".to_vec())),
+        };
+        return into_hyper(response, unread.is_some());
+    }
+    let Some(prepared) = guarded("request routing", || Prepared::new(state, &wire)) else {
+        return into_hyper(WireResponse::new(500, "text/plain", b"internal error".to_vec()), true);
+    };
+    let response = match unread {
+        Some(413) => prepared_error(&prepared, 413, limits.max_body),
+        Some(_) => prepared_error(&prepared, 400, limits.max_body),
+        None => answer(state, &prepared, &wire).await,
+    };
+    state.journal.record(Entry {
+        seq: 0,
+        time: arrived.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        virtual_time: format_rfc3339(virtual_now),
+        virtual_ms: virtual_now,
+        cloud: prepared.cloud(),
+        product: prepared.product(),
+        operation: prepared.operation(),
+        method: wire.method.clone(),
+        path: wire.path.clone(),
+        parameters: prepared.journal_parameters(&wire),
+        tenant: prepared.tenant(),
+        request_id: prepared.request_id().to_string(),
+        status: response.status,
+        error_code: response.error_code.clone(),
+        latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
     });
-    into_hyper(response, false)
+    into_hyper(response, unread.is_some())
 }
 
-fn dispatch(state: &State, req: &WireRequest, edge: Edge) -> WireResponse {
-    match edge {
-        Edge::Control => control::handle(state, req),
-        Edge::Huawei => {
-            let snapshot = state.snapshot();
-            let pinned = huawei::route(&req.path).and_then(|(op, _)| state.pinned_request_id(&snapshot, op.name()));
-            huawei::handle(state, req, &pinned.unwrap_or_else(huawei_request_id))
-        }
-        Edge::Aliyun => {
-            let params = Params::from_request(req);
-            let routed = aliyun::route(req, &params);
-            let snapshot = state.snapshot();
-            let pinned = routed.action.as_deref().and_then(|a| state.pinned_request_id(&snapshot, a));
-            aliyun::handle(state, req, &params, &routed, &pinned.unwrap_or_else(alibaba_request_id))
-        }
+/// A request refused before it could be read, in its cloud's envelope.
+fn prepared_error(prepared: &Prepared, status: u16, max_body: usize) -> WireResponse {
+    match (prepared, status) {
+        (Prepared::Aliyun(p), 413) => p.error(&AliyunError::body_too_large(max_body)),
+        (Prepared::Aliyun(p), _) => p.error(&AliyunError::new(400, "InvalidParameter", "The request body could not be read.")),
+        (Prepared::Huawei(p), 413) => p.error(&HuaweiError::body_too_large(max_body)),
+        (Prepared::Huawei(p), _) => p.error(&HuaweiError::unparsable()),
+    }
+}
+
+/// The gate, then the fault rules (latency waits here, off any lock), then the operation.
+async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest) -> WireResponse {
+    match guarded("authentication", || prepared.authenticate(state, wire)) {
+        None => return prepared.internal_error(),
+        Some(Err(refused)) => return refused,
+        Some(Ok(())) => {}
+    }
+    let tenant = prepared.tenant();
+    let effect = state.faults.decide(&prepared.operation(), tenant.as_deref());
+    if !effect.delay.is_zero() {
+        tokio::time::sleep(effect.delay).await;
+    }
+    match &effect.failure {
+        Some(failure) => prepared.fail(failure),
+        None => guarded("operation", || prepared.run(state, wire)).unwrap_or_else(|| prepared.internal_error()),
     }
 }
 

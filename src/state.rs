@@ -4,9 +4,12 @@
 
 use std::sync::{Arc, RwLock};
 
+use crate::auth::gate::Gate;
 use crate::clock::Clock;
+use crate::control::faults::Faults;
+use crate::control::journal::{self, Journal};
 use crate::instant::Millis;
-use crate::scenario::{self, ScenarioErrors, Settings, Source};
+use crate::scenario::{self, ScenarioError, ScenarioErrors, Settings, Source};
 use crate::world::World;
 
 /// Which shapes ECS DescribeTasks and AVDS DescribeScanSessions answer in.
@@ -30,13 +33,23 @@ impl Dialect {
 }
 
 /// How the emulator was started; fixed for its life.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub dialect: Dialect,
     /// Overrides every scenario's seed.
     pub seed: Option<u64>,
     /// Overrides the scenarios' clock rate.
     pub clock_rate: Option<f64>,
+    /// `Some(true)` checks every request's credentials, `Some(false)` none; `None` checks them
+    /// when a scenario declares credentials.
+    pub auth: Option<bool>,
+    pub journal_size: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config { dialect: Dialect::Sdk, seed: None, clock_rate: None, auth: None, journal_size: journal::DEFAULT_CAPACITY }
+    }
 }
 
 /// One consistent view of what is loaded.
@@ -44,16 +57,38 @@ pub struct Config {
 pub struct Snapshot {
     pub world: World,
     pub settings: Settings,
+    /// The scenarios a reset rebuilds from (start-up ones and those loaded at run time).
     pub sources: Vec<Source>,
+    pub gate: Gate,
+}
+
+impl Snapshot {
+    fn new(world: World, settings: Settings, sources: Vec<Source>) -> Snapshot {
+        let gate = Gate::new(settings.credentials.clone());
+        Snapshot { world, settings, sources, gate }
+    }
 }
 
 #[derive(Debug)]
 pub struct State {
     pub config: Config,
     pub clock: Clock,
+    pub journal: Journal,
+    pub faults: Faults,
     snapshot: RwLock<Arc<Snapshot>>,
     /// The clock start of the first load when no scenario sets one, kept so resets repeat it.
     default_start: Millis,
+}
+
+/// What a run-time change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub tasks_before: usize,
+    pub tasks_after: usize,
+}
+
+fn as_errors(file: &str, message: impl Into<String>) -> ScenarioErrors {
+    ScenarioErrors(vec![ScenarioError { file: file.into(), line: 1, column: 1, message: message.into() }])
 }
 
 impl State {
@@ -61,26 +96,88 @@ impl State {
         let default_start = scenario::wall_clock_start();
         let loaded = scenario::load(&sources, default_start, config.seed)?;
         let rate = config.clock_rate.unwrap_or(loaded.settings.clock_rate);
-        let clock = Clock::new(loaded.settings.clock_start, rate).map_err(|e| {
-            ScenarioErrors(vec![scenario::ScenarioError { file: "--clock-rate".into(), line: 1, column: 1, message: e.to_string() }])
-        })?;
-        let snapshot = Snapshot { world: loaded.world, settings: loaded.settings, sources };
-        Ok(State { config, clock, snapshot: RwLock::new(Arc::new(snapshot)), default_start })
+        let clock = Clock::new(loaded.settings.clock_start, rate).map_err(|e| as_errors("--clock-rate", e.to_string()))?;
+        let faults = Faults::new(loaded.settings.seed);
+        faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
+        let snapshot = Snapshot::new(loaded.world, loaded.settings, sources);
+        Ok(State { journal: Journal::new(config.journal_size), config, clock, faults, snapshot: RwLock::new(Arc::new(snapshot)), default_start })
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Back to the loaded scenarios' start: the world rebuilt from their text (read counters and
-    /// run-time additions gone) and the clock at its start.
+    fn slot(&self) -> std::sync::RwLockWriteGuard<'_, Arc<Snapshot>> {
+        self.snapshot.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether requests must prove who they are.
+    pub fn auth_on(&self, snapshot: &Snapshot) -> bool {
+        self.config.auth.unwrap_or(!snapshot.gate.is_empty())
+    }
+
+    /// Back to the loaded scenarios' start: the world rebuilt from their text (read counters,
+    /// tasks added or deleted at run time gone), their fault rules, and the clock at its start.
     pub fn reset(&self) -> Result<(), ScenarioErrors> {
-        let mut slot = self.snapshot.write().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self.slot();
         let sources = slot.sources.clone();
         let loaded = scenario::load(&sources, self.default_start, self.config.seed)?;
         self.clock.restart(loaded.settings.clock_start, self.config.clock_rate.unwrap_or(loaded.settings.clock_rate));
-        *slot = Arc::new(Snapshot { world: loaded.world, settings: loaded.settings, sources });
+        self.faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
+        *slot = Arc::new(Snapshot::new(loaded.world, loaded.settings, sources));
         Ok(())
+    }
+
+    /// Loads a scenario at run time, all or nothing. Added to the world, its relative instants
+    /// count from the virtual now; replacing the world, it starts afresh as if given at start-up.
+    /// Either way it stays loaded across resets.
+    pub fn load(&self, mut source: Source, replace: bool) -> Result<Change, ScenarioErrors> {
+        let mut slot = self.slot();
+        let before = slot.world.task_count();
+        if replace {
+            source.anchor = None;
+            let sources = vec![source];
+            let loaded = scenario::load(&sources, self.default_start, self.config.seed)?;
+            self.faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
+            self.clock.restart(loaded.settings.clock_start, self.config.clock_rate.unwrap_or(loaded.settings.clock_rate));
+            let after = loaded.world.task_count();
+            *slot = Arc::new(Snapshot::new(loaded.world, loaded.settings, sources));
+            return Ok(Change { tasks_before: before, tasks_after: after });
+        }
+        let now = self.clock.now();
+        source.anchor = Some(now);
+        let added = scenario::extend(&slot.world, std::slice::from_ref(&source), now, self.config.seed)?;
+        self.faults.add(added.settings.faults.clone()).map_err(|e| as_errors(&source.name, e))?;
+        let mut settings = slot.settings.clone();
+        settings.request_ids.extend(added.settings.request_ids);
+        settings.credentials.extend(added.settings.credentials);
+        let mut sources = slot.sources.clone();
+        sources.push(source);
+        let after = added.world.task_count();
+        *slot = Arc::new(Snapshot::new(added.world, settings, sources));
+        Ok(Change { tasks_before: before, tasks_after: after })
+    }
+
+    /// Adds tasks for this run only (a reset drops them): the same checks as a scenario.
+    pub fn add_tasks(&self, mut source: Source) -> Result<Change, ScenarioErrors> {
+        let mut slot = self.slot();
+        let now = self.clock.now();
+        source.anchor = Some(now);
+        let before = slot.world.task_count();
+        let added = scenario::extend(&slot.world, std::slice::from_ref(&source), now, self.config.seed)?;
+        let after = added.world.task_count();
+        let (settings, sources) = (slot.settings.clone(), slot.sources.clone());
+        *slot = Arc::new(Snapshot::new(added.world, settings, sources));
+        Ok(Change { tasks_before: before, tasks_after: after })
+    }
+
+    /// Deletes a task by id (any product) until the next reset; says whether one went.
+    pub fn delete_task(&self, id: &str) -> bool {
+        let mut slot = self.slot();
+        let Some(world) = slot.world.without(id) else { return false };
+        let (settings, sources) = (slot.settings.clone(), slot.sources.clone());
+        *slot = Arc::new(Snapshot::new(world, settings, sources));
+        true
     }
 
     /// The RequestId a scenario pins for this operation, if any.

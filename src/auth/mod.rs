@@ -14,6 +14,7 @@
 
 pub mod aliyun;
 pub mod huawei;
+pub mod gate;
 mod skew;
 
 pub use skew::{parse_aliyun_timestamp, parse_huawei_sdk_date};

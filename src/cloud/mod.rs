@@ -7,6 +7,10 @@ pub mod huawei;
 
 use rand::RngExt;
 
+use crate::auth::SignedRequest;
+use crate::control::faults::Failure;
+use crate::state::State;
+
 /// A request as received: what both edges (and the signature checks) need, nothing of hyper's.
 #[derive(Debug, Clone)]
 pub struct WireRequest {
@@ -35,16 +39,129 @@ pub struct WireResponse {
     pub status: u16,
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
+    /// The cloud's error code, for the journal.
+    pub error_code: Option<String>,
 }
 
 impl WireResponse {
     pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> WireResponse {
-        WireResponse { status, headers: vec![("content-type", content_type.to_string())], body }
+        WireResponse { status, headers: vec![("content-type", content_type.to_string())], body, error_code: None }
+    }
+
+    pub fn with_error_code(mut self, code: &str) -> WireResponse {
+        self.error_code = Some(code.to_string());
+        self
     }
 
     pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> WireResponse {
         self.headers.push((name, value.into()));
         self
+    }
+}
+
+/// A request to one of the five operations, read and routed, before the gate, the fault rules
+/// and the operation itself have their say.
+pub enum Prepared {
+    Aliyun(aliyun::Prepared),
+    Huawei(huawei::Prepared),
+}
+
+impl Prepared {
+    /// `path` is `/` for Alibaba; anything else is Huawei's.
+    pub fn new(state: &State, req: &WireRequest) -> Prepared {
+        if req.path == "/" {
+            Prepared::Aliyun(aliyun::Prepared::new(state, req))
+        } else {
+            Prepared::Huawei(huawei::Prepared::new(state, req))
+        }
+    }
+
+    pub fn cloud(&self) -> &'static str {
+        match self {
+            Prepared::Aliyun(_) => "alibaba",
+            Prepared::Huawei(_) => "huawei",
+        }
+    }
+
+    pub fn product(&self) -> &'static str {
+        match self {
+            Prepared::Aliyun(p) => match p.product() {
+                aliyun::Product::Ecs => "ecs",
+                aliyun::Product::Sas => "sas",
+                aliyun::Product::Avds => "avds",
+            },
+            Prepared::Huawei(_) => "hss",
+        }
+    }
+
+    /// The operation asked for, as the caller named it.
+    pub fn operation(&self) -> String {
+        match self {
+            Prepared::Aliyun(p) => p.routed.action.clone().unwrap_or_default(),
+            Prepared::Huawei(p) => p.operation().map_or_else(String::new, |op| op.name().to_string()),
+        }
+    }
+
+    /// Whose world the request reads: the access key (Alibaba) or the project (Huawei).
+    pub fn tenant(&self) -> Option<String> {
+        match self {
+            Prepared::Aliyun(p) => p.routed.caller.0.clone(),
+            Prepared::Huawei(p) => p.project_id().map(str::to_string),
+        }
+    }
+
+    pub fn request_id(&self) -> &str {
+        match self {
+            Prepared::Aliyun(p) => &p.request_id,
+            Prepared::Huawei(p) => &p.request_id,
+        }
+    }
+
+    pub fn journal_parameters(&self, req: &WireRequest) -> serde_json::Value {
+        match self {
+            Prepared::Aliyun(p) => p.journal_parameters(),
+            Prepared::Huawei(p) => p.journal_parameters(req),
+        }
+    }
+
+    /// Checks credentials when auth is on; the refusal, rendered, when they fail.
+    pub fn authenticate(&self, state: &State, req: &WireRequest) -> Result<(), WireResponse> {
+        let snapshot = state.snapshot();
+        if !state.auth_on(&snapshot) {
+            return Ok(());
+        }
+        let signed = SignedRequest { method: &req.method, path: &req.path, raw_query: &req.query, headers: &req.headers, body: &req.body, content_type: None };
+        let now_real = chrono::Utc::now().timestamp_millis();
+        match self {
+            Prepared::Aliyun(p) => snapshot.gate.alibaba(&signed, &p.permission(), now_real).map(|_| ()).map_err(|r| p.refuse(&r)),
+            Prepared::Huawei(p) => match (p.operation(), p.project_id()) {
+                // An unknown path is the gateway's 404 whoever asks.
+                (Some(op), Some(project)) => snapshot.gate.huawei(&signed, &format!("hss:{}", op.name()), project, now_real).map(|_| ()).map_err(|r| p.refuse(&r)),
+                _ => Ok(()),
+            },
+        }
+    }
+
+    pub fn fail(&self, failure: &Failure) -> WireResponse {
+        match self {
+            Prepared::Aliyun(p) => p.fail(failure),
+            Prepared::Huawei(p) => p.fail(failure),
+        }
+    }
+
+    pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
+        match self {
+            Prepared::Aliyun(p) => p.run(state, req),
+            Prepared::Huawei(p) => p.run(state, req),
+        }
+    }
+
+    /// The cloud's 500, for a handler that panicked.
+    pub fn internal_error(&self) -> WireResponse {
+        match self {
+            Prepared::Aliyun(p) => p.error(&aliyun::AliyunError::server_error()),
+            Prepared::Huawei(p) => p.error(&huawei::HuaweiError::internal()),
+        }
     }
 }
 

@@ -2,11 +2,18 @@
 //! the clock, reset). JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a bad
 //! request never changes the world.
 
+pub mod faults;
+pub mod journal;
+pub mod tasks;
+
 use serde_json::{json, Value};
 
+use crate::auth::form_decode;
 use crate::cloud::{WireRequest, WireResponse};
 use crate::instant::{format_rfc3339, parse_duration, parse_rfc3339};
+use crate::scenario::{ScenarioErrors, Source};
 use crate::state::State;
+use faults::FaultSpec;
 
 pub const PREFIX: &str = "/_emu/";
 
@@ -31,6 +38,29 @@ impl ControlError {
     }
 }
 
+/// Scenario problems as a 400 whose message names FILE:LINE:COLUMN.
+fn scenario_error(errors: ScenarioErrors) -> (ControlError, Value) {
+    let list: Vec<Value> = errors.0.iter().map(|e| json!({ "file": e.file, "line": e.line, "column": e.column, "message": e.message })).collect();
+    (ControlError::bad_request(errors.to_string()), json!(list))
+}
+
+/// Query-string parameters of a control call.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    }
+
+    fn number<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ControlError> {
+        self.get(name).map(|v| v.parse::<T>().map_err(|_| ControlError::bad_request(format!("{name} must be a whole number")))).transpose()
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| matches!(v, "1" | "true" | "yes"))
+    }
+}
+
 fn ok(value: Value) -> WireResponse {
     WireResponse::new(200, "application/json", value.to_string().into_bytes())
 }
@@ -38,7 +68,13 @@ fn ok(value: Value) -> WireResponse {
 pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
     match answer(state, req) {
         Ok(value) => ok(value),
-        Err(e) => WireResponse::new(e.status, "application/json", json!({ "error": e.message }).to_string().into_bytes()),
+        Err((e, details)) => {
+            let mut body = json!({ "error": e.message });
+            if !details.is_null() {
+                body["errors"] = details;
+            }
+            WireResponse::new(e.status, "application/json", body.to_string().into_bytes())
+        }
     }
 }
 
@@ -49,26 +85,176 @@ fn body_json(req: &WireRequest) -> Result<Value, ControlError> {
     serde_json::from_slice(&req.body).map_err(|e| ControlError::bad_request(format!("body is not JSON: {e}")))
 }
 
-fn answer(state: &State, req: &WireRequest) -> Result<Value, ControlError> {
+type Failed = (ControlError, Value);
+
+fn plain(e: ControlError) -> Failed {
+    (e, Value::Null)
+}
+
+fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
     let path = req.path.trim_end_matches('/');
-    match (req.method.as_str(), path) {
+    let params = Params(form_decode(&req.query));
+    let method = req.method.as_str();
+    match (method, path) {
         ("GET", "/_emu/health") => Ok(health(state)),
-        (_, "/_emu/health") => Err(ControlError::method("GET")),
+        (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/clock") => Ok(clock(state)),
-        ("POST", "/_emu/clock") => set_clock(state, &body_json(req)?),
-        (_, "/_emu/clock") => Err(ControlError::method("GET or POST")),
+        ("POST", "/_emu/clock") => set_clock(state, &body_json(req).map_err(plain)?).map_err(plain),
+        (_, "/_emu/clock") => Err(plain(ControlError::method("GET or POST"))),
         ("POST", "/_emu/reset") => {
-            state.reset().map_err(|e| ControlError { status: 500, message: e.to_string() })?;
-            Ok(json!({ "reset": true, "clock": clock(state) }))
+            state.reset().map_err(scenario_error)?;
+            Ok(json!({ "reset": true, "clock": clock(state), "tasks": state.snapshot().world.task_count() }))
         }
-        (_, "/_emu/reset") => Err(ControlError::method("POST")),
-        _ => Err(ControlError::not_found(&req.path)),
+        (_, "/_emu/reset") => Err(plain(ControlError::method("POST"))),
+        ("GET", "/_emu/scenarios") => Ok(scenarios(state)),
+        ("POST", "/_emu/scenarios") => load_scenario(state, req, &params),
+        (_, "/_emu/scenarios") => Err(plain(ControlError::method("GET or POST"))),
+        ("GET", "/_emu/tasks") => list_tasks(state, &params).map_err(plain),
+        ("POST", "/_emu/tasks") => add_task(state, req, &params),
+        (_, "/_emu/tasks") => Err(plain(ControlError::method("GET or POST"))),
+        ("DELETE", _) if path.starts_with("/_emu/tasks/") => {
+            let id = percent_encoding::percent_decode_str(&path["/_emu/tasks/".len()..]).decode_utf8_lossy().into_owned();
+            if state.delete_task(&id) {
+                Ok(json!({ "deleted": id }))
+            } else {
+                Err(plain(ControlError { status: 404, message: format!("no task with id {id:?}") }))
+            }
+        }
+        ("GET", "/_emu/requests") => requests(state, &params).map_err(plain),
+        ("DELETE", "/_emu/requests") => Ok(json!({ "cleared": state.journal.clear(params.get("tenant")) })),
+        (_, "/_emu/requests") => Err(plain(ControlError::method("GET or DELETE"))),
+        ("GET", "/_emu/faults") => Ok(json!({ "faults": state.faults.list(params.get("tenant")) })),
+        ("POST", "/_emu/faults") => add_faults(state, &body_json(req).map_err(plain)?).map_err(plain),
+        ("DELETE", "/_emu/faults") => Ok(json!({ "cleared": state.faults.clear(params.get("tenant")) })),
+        (_, "/_emu/faults") => Err(plain(ControlError::method("GET, POST or DELETE"))),
+        ("DELETE", _) if path.starts_with("/_emu/faults/") => {
+            let id: u64 = path["/_emu/faults/".len()..].parse().map_err(|_| plain(ControlError::bad_request("a fault id is a whole number")))?;
+            if state.faults.remove(id) {
+                Ok(json!({ "deleted": id }))
+            } else {
+                Err(plain(ControlError { status: 404, message: format!("no fault rule {id}") }))
+            }
+        }
+        _ => Err(plain(ControlError::not_found(&req.path))),
     }
+}
+
+fn scenarios(state: &State) -> Value {
+    let snapshot = state.snapshot();
+    let list: Vec<Value> = snapshot
+        .sources
+        .iter()
+        .map(|s| json!({ "name": s.name, "tenant": s.owner, "loaded_at": s.anchor.map(format_rfc3339), "bytes": s.text.len() }))
+        .collect();
+    json!({ "scenarios": list, "name": snapshot.settings.name, "tasks": snapshot.world.task_count() })
+}
+
+fn body_text(req: &WireRequest) -> Result<&str, Failed> {
+    std::str::from_utf8(&req.body).map_err(|_| plain(ControlError::bad_request("the body is not UTF-8 text")))
+}
+
+/// `POST /_emu/scenarios[?replace=true][&tenant=KEY][&name=NAME]` with a TOML body.
+fn load_scenario(state: &State, req: &WireRequest, params: &Params) -> Result<Value, Failed> {
+    let text = body_text(req)?;
+    let name = params.get("name").map_or_else(|| format!("runtime-{}", state.snapshot().sources.len() + 1), str::to_string);
+    let mut source = Source::new(name.clone(), text);
+    source.owner = params.get("tenant").map(str::to_string);
+    let replace = params.flag("replace");
+    let change = state.load(source, replace).map_err(scenario_error)?;
+    Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state) }))
+}
+
+/// Where each product's entries go in a scenario file.
+fn scenario_section(product: &str) -> Option<(&'static str, &'static str)> {
+    Some(match product {
+        "ecs" => ("ecs", "tasks"),
+        "sas" => ("sas", "tasks"),
+        "avds" => ("avds", "scans"),
+        "hss_image" => ("hss", "image_tasks"),
+        "hss_task" => ("hss", "tasks"),
+        _ => return None,
+    })
+}
+
+/// `POST /_emu/tasks`: one scenario entry as JSON plus `"product"`, checked like a scenario.
+fn add_task(state: &State, req: &WireRequest, params: &Params) -> Result<Value, Failed> {
+    let Value::Object(mut entry) = body_json(req).map_err(plain)? else {
+        return Err(plain(ControlError::bad_request("expected a JSON object: a scenario entry plus \"product\"")));
+    };
+    let product = entry.remove("product").and_then(|p| p.as_str().map(str::to_string)).unwrap_or_default();
+    let (section, list) = scenario_section(&product)
+        .ok_or_else(|| plain(ControlError::bad_request(format!("product must be one of {}", tasks::PRODUCTS.join(", ")))))?;
+    let entry = toml::Value::try_from(Value::Object(entry)).map_err(|e| plain(ControlError::bad_request(format!("the task cannot be a scenario entry: {e}"))))?;
+    let mut file = toml::Table::new();
+    let mut inner = toml::Table::new();
+    inner.insert(list.into(), toml::Value::Array(vec![entry]));
+    file.insert(section.into(), toml::Value::Table(inner));
+    let text = toml::to_string(&file).map_err(|e| plain(ControlError::bad_request(e.to_string())))?;
+    let mut source = Source::new("POST /_emu/tasks", text);
+    source.owner = params.get("tenant").map(str::to_string);
+    let change = state.add_tasks(source).map_err(scenario_error)?;
+    Ok(json!({ "added": change.tasks_after - change.tasks_before, "tasks": change.tasks_after }))
+}
+
+fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
+    let product = params.get("product").map(str::to_string);
+    if let Some(p) = &product {
+        if !tasks::PRODUCTS.contains(&p.as_str()) {
+            return Err(ControlError::bad_request(format!("product must be one of {}", tasks::PRODUCTS.join(", "))));
+        }
+    }
+    let filter = tasks::Filter {
+        product,
+        tenant: params.get("tenant").map(str::to_string),
+        status: params.get("status").map(str::to_string),
+        offset: params.number("offset")?.unwrap_or(0),
+        limit: params.number("limit")?.unwrap_or(1000),
+    };
+    let now = state.clock.now();
+    let (total, list) = tasks::list(&state.snapshot().world, now, &filter);
+    Ok(json!({ "now": format_rfc3339(now), "total": total, "tasks": list }))
+}
+
+fn requests(state: &State, params: &Params) -> Result<Value, ControlError> {
+    let since_ms = params
+        .get("since")
+        .map(|s| parse_rfc3339(s).ok_or_else(|| ControlError::bad_request("since takes an RFC 3339 instant")))
+        .transpose()?;
+    let filter = journal::Filter {
+        operation: params.get("operation").map(str::to_string),
+        status: params.number("status")?,
+        error_code: params.get("error_code").map(str::to_string),
+        tenant: params.get("tenant").map(str::to_string),
+        after_seq: params.number("after")?,
+        since_ms,
+        limit: params.number("limit")?,
+    };
+    let entries = state.journal.query(&filter);
+    Ok(json!({ "count": entries.len(), "requests": entries }))
+}
+
+/// One rule, a list of rules, or `{"rules": [...]}`; all checked before any is added.
+fn add_faults(state: &State, body: &Value) -> Result<Value, ControlError> {
+    let rules = match body {
+        Value::Array(items) => items.clone(),
+        Value::Object(map) if map.contains_key("rules") => map.get("rules").and_then(Value::as_array).cloned().unwrap_or_default(),
+        other => vec![other.clone()],
+    };
+    let specs = rules
+        .into_iter()
+        .map(|r| serde_json::from_value::<FaultSpec>(r).map_err(|e| ControlError::bad_request(format!("bad fault rule: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if specs.is_empty() {
+        return Err(ControlError::bad_request("no fault rule given"));
+    }
+    let ids = state.faults.add(specs).map_err(ControlError::bad_request)?;
+    Ok(json!({ "ids": ids, "faults": state.faults.list(None) }))
 }
 
 pub fn health(state: &State) -> Value {
     let snapshot = state.snapshot();
     json!({
+        "auth": state.auth_on(&snapshot),
         "status": "ready",
         "version": env!("CARGO_PKG_VERSION"),
         "clock": format_rfc3339(state.clock.now()),

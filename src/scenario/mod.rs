@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub use build::{DEFAULT_PROJECT, DEFAULT_REGION, MAX_GENERATED};
 use schema::ScenarioFile;
 
+use crate::auth::gate::{valid_pattern, Credential, Secret};
+use crate::control::faults::FaultSpec;
 use crate::instant::{Millis, SECOND};
 use crate::world::{Record, Store, World};
 
@@ -128,6 +130,8 @@ pub struct Settings {
     pub clock_start: Millis,
     pub clock_rate: f64,
     pub request_ids: BTreeMap<String, String>,
+    pub credentials: Vec<Credential>,
+    pub faults: Vec<FaultSpec>,
 }
 
 /// What a set of scenarios makes: the world and the settings.
@@ -140,6 +144,12 @@ pub struct Loaded {
 /// Parses and builds every source into one world. `default_start` is the clock start when no
 /// scenario sets one; `seed` overrides the scenarios' seeds.
 pub fn load(sources: &[Source], default_start: Millis, seed: Option<u64>) -> Result<Loaded, ScenarioErrors> {
+    extend(&World::default(), sources, default_start, seed)
+}
+
+/// Like [`load`], on top of an existing world: its tasks are kept (read counters and all), and an
+/// id the new sources declare again is an error at the new declaration.
+pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Option<u64>) -> Result<Loaded, ScenarioErrors> {
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for source in sources {
@@ -162,9 +172,11 @@ pub fn load(sources: &[Source], default_start: Millis, seed: Option<u64>) -> Res
         clock_start,
         clock_rate,
         request_ids: BTreeMap::new(),
+        credentials: Vec::new(),
+        faults: Vec::new(),
     };
-    let mut world = World::default();
-    let mut places = Places::default();
+    let mut world = World { regions: base.regions.clone(), ..World::default() };
+    let mut places = Places { base: Some(base), ..Places::default() };
     for (source, file) in &parsed {
         let located = Located { name: &source.name, text: &source.text };
         if let Some(rate) = file.clock.as_ref().and_then(|c| c.rate) {
@@ -173,6 +185,22 @@ pub fn load(sources: &[Source], default_start: Millis, seed: Option<u64>) -> Res
             }
         }
         settings.request_ids.extend(file.request_ids.clone());
+        for spec in &file.credentials {
+            match credential(spec.get_ref()) {
+                Ok(c) => settings.credentials.push(c),
+                Err(message) => errors.push(located.error_at(spec.span().start, message)),
+            }
+        }
+        for table in &file.faults {
+            let rule = serde_json::to_value(table.get_ref())
+                .map_err(|e| e.to_string())
+                .and_then(|json| serde_json::from_value::<FaultSpec>(json).map_err(|e| e.to_string()))
+                .and_then(|rule| rule.validate().map(|_| rule));
+            match rule {
+                Ok(rule) => settings.faults.push(rule),
+                Err(message) => errors.push(located.error_at(table.span().start, format!("fault rule: {message}"))),
+            }
+        }
         world.regions.extend(file.regions.iter().cloned());
         let mut builder = build::Builder { source: &located, start: source.anchor.unwrap_or(clock_start), seed: file.seed.or(seed).unwrap_or(settings.seed), errors: Vec::new(), built: build::Built::default() };
         builder.ecs(&file.ecs.tasks, false);
@@ -187,44 +215,75 @@ pub fn load(sources: &[Source], default_start: Millis, seed: Option<u64>) -> Res
         builder.hss_tasks(&file.hss.generate, true);
         errors.append(&mut builder.errors);
         let built = builder.built;
-        let owner = source.owner.clone();
+        // A tenant-targeted load: Alibaba tasks go to that access key, Huawei tasks to that project.
+        let tenant = source.owner.clone();
+        for (task, _) in &built.ecs {
+            world.regions.insert(task.region.clone());
+        }
         places.add(&located, &mut errors, "ECS task", built.ecs, |mut t| {
-            world.regions.insert(t.region.clone());
-            if owner.is_some() {
-                t.owner.0 = owner.clone();
+            if tenant.is_some() {
+                t.owner.0 = tenant.clone();
             }
             t
         });
         places.add(&located, &mut errors, "SAS task", built.sas, |mut t| {
-            if owner.is_some() {
-                t.owner.0 = owner.clone();
+            if tenant.is_some() {
+                t.owner.0 = tenant.clone();
             }
             t
         });
         places.add(&located, &mut errors, "AVDS scan", built.avds, |mut t| {
-            if owner.is_some() {
-                t.owner.0 = owner.clone();
+            if tenant.is_some() {
+                t.owner.0 = tenant.clone();
             }
             t
         });
-        places.add(&located, &mut errors, "HSS image task", built.hss_images, |t| t);
-        places.add(&located, &mut errors, "HSS task", built.hss_tasks, |t| t);
+        places.add(&located, &mut errors, "HSS image task", built.hss_images, |mut t| {
+            if let Some(project) = &tenant {
+                t.project_id = project.clone();
+            }
+            t
+        });
+        places.add(&located, &mut errors, "HSS task", built.hss_tasks, |mut t| {
+            if let Some(project) = &tenant {
+                t.project_id = project.clone();
+            }
+            t
+        });
     }
     if !errors.is_empty() {
         return Err(ScenarioErrors(errors));
     }
-    world.ecs = Store::from_tasks(places.ecs.drain(..));
-    world.sas = Store::from_tasks(places.sas.drain(..));
-    world.avds = Store::from_tasks(places.avds.drain(..));
-    world.hss_images = Store::from_tasks(places.hss_images.drain(..));
-    world.hss_tasks = Store::from_tasks(places.hss_tasks.drain(..));
+    world.ecs = Store::from_tasks(base.ecs.arcs().cloned().chain(places.ecs.drain(..)));
+    world.sas = Store::from_tasks(base.sas.arcs().cloned().chain(places.sas.drain(..)));
+    world.avds = Store::from_tasks(base.avds.arcs().cloned().chain(places.avds.drain(..)));
+    world.hss_images = Store::from_tasks(base.hss_images.arcs().cloned().chain(places.hss_images.drain(..)));
+    world.hss_tasks = Store::from_tasks(base.hss_tasks.arcs().cloned().chain(places.hss_tasks.drain(..)));
     Ok(Loaded { world, settings })
 }
 
-/// Collects tasks of all files, catching an id declared twice (with both places).
+/// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions.
+fn credential(spec: &schema::CredentialSpec) -> Result<Credential, String> {
+    let secret = match (&spec.access_key_id, &spec.access_key_secret, &spec.ak, &spec.sk, &spec.token) {
+        (Some(key_id), Some(secret), None, None, None) => Secret::Alibaba { key_id: key_id.clone(), secret: secret.clone() },
+        (None, None, Some(ak), Some(sk), None) => Secret::HuaweiAkSk { ak: ak.clone(), sk: sk.clone() },
+        (None, None, None, None, Some(token)) => Secret::HuaweiToken { token: token.clone() },
+        _ => return Err("a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)".into()),
+    };
+    let patterns = spec.allow.iter().flatten().chain(&spec.deny);
+    if let Some(bad) = patterns.clone().find(|p| !valid_pattern(p)) {
+        return Err(format!("bad permission {bad:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. \"ecs:DescribeTasks\")"));
+    }
+    Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.clone(), deny: spec.deny.clone() })
+}
+
+/// Collects tasks of all files, catching an id declared twice (naming both places) or already in
+/// the base world.
 #[derive(Default)]
-struct Places {
-    seen: HashMap<(&'static str, String), String>,
+struct Places<'w> {
+    base: Option<&'w World>,
+    /// Where each id was declared: (file name, byte offset), turned into a line only on error.
+    seen: HashMap<(&'static str, String), (Arc<str>, Arc<str>, usize)>,
     ecs: Vec<Arc<crate::world::ecs::EcsTask>>,
     sas: Vec<Arc<crate::world::sas::SasTask>>,
     avds: Vec<Arc<crate::world::avds::AvdsScan>>,
@@ -234,13 +293,17 @@ struct Places {
 
 trait Bucket<T> {
     fn bucket(&mut self) -> &mut Vec<Arc<T>>;
+    fn in_base(&self, id: &str) -> bool;
 }
 
 macro_rules! bucket {
     ($($field:ident: $ty:ty),*) => {$(
-        impl Bucket<$ty> for Places {
+        impl Bucket<$ty> for Places<'_> {
             fn bucket(&mut self) -> &mut Vec<Arc<$ty>> {
                 &mut self.$field
+            }
+            fn in_base(&self, id: &str) -> bool {
+                self.base.is_some_and(|w| w.$field.get(id).is_some())
             }
         }
     )*};
@@ -249,23 +312,29 @@ macro_rules! bucket {
 bucket!(ecs: crate::world::ecs::EcsTask, sas: crate::world::sas::SasTask, avds: crate::world::avds::AvdsScan,
         hss_images: crate::world::hss_image::HssImageTask, hss_tasks: crate::world::hss_task::HssTask);
 
-impl Places {
-    fn add<T: Record>(&mut self, source: &Located, errors: &mut Vec<ScenarioError>, what: &'static str, tasks: Vec<(T, usize)>, adjust: impl FnMut(T) -> T)
+impl Places<'_> {
+    fn add<T: Record>(&mut self, source: &Located, errors: &mut Vec<ScenarioError>, what: &'static str, tasks: Vec<(T, usize)>, mut adjust: impl FnMut(T) -> T)
     where
-        Places: Bucket<T>,
+        Self: Bucket<T>,
     {
-        let mut adjust = adjust;
+        let (name, text): (Arc<str>, Arc<str>) = (source.name.into(), source.text.into());
         for (task, at) in tasks {
-            let here = source.error_at(at, "");
-            let place = format!("{}:{}:{}", here.file, here.line, here.column);
-            if let Some(first) = self.seen.insert((what, task.id().to_string()), place.clone()) {
-                if first != place {
-                    errors.push(source.error_at(at, format!("{what} id {:?} is already declared at {first}", task.id())));
-                } else {
-                    errors.push(source.error_at(at, format!("this generator drew {what} id {:?} twice: give it another seed", task.id())));
-                }
+            if self.in_base(task.id()) {
+                errors.push(source.error_at(at, format!("{what} id {:?} is already in the running world", task.id())));
                 continue;
             }
+            let key = (what, task.id().to_string());
+            if let Some((first_name, first_text, first_at)) = self.seen.get(&key) {
+                let message = if Arc::ptr_eq(first_name, &name) && *first_at == at {
+                    format!("this generator drew {what} id {:?} twice: give it another seed", task.id())
+                } else {
+                    let first = Located { name: first_name, text: first_text }.error_at(*first_at, "");
+                    format!("{what} id {:?} is already declared at {}:{}:{}", task.id(), first.file, first.line, first.column)
+                };
+                errors.push(source.error_at(at, message));
+                continue;
+            }
+            self.seen.insert(key, (name.clone(), text.clone(), at));
             let task = adjust(task);
             self.bucket().push(Arc::new(task));
         }

@@ -34,6 +34,29 @@ pub struct ScenarioFile {
     pub avds: AvdsSection,
     #[serde(default)]
     pub hss: HssSection,
+    /// Who may call; none means anyone (auth off unless `--auth on`).
+    #[serde(default)]
+    pub credentials: Vec<Spanned<CredentialSpec>>,
+    /// Fault rules active from the start, as `POST /_emu/faults` would add them.
+    #[serde(default)]
+    pub faults: Vec<Spanned<toml::Table>>,
+}
+
+/// One credential: an Alibaba access key pair, a Huawei AK/SK pair, or a Huawei static token, with
+/// the operations it may call (`ecs:DescribeTasks`, `sas:*`, `*`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialSpec {
+    pub access_key_id: Option<String>,
+    pub access_key_secret: Option<String>,
+    pub ak: Option<String>,
+    pub sk: Option<String>,
+    pub token: Option<String>,
+    /// The Huawei project a token or AK acts in (any project when absent).
+    pub project_id: Option<String>,
+    pub allow: Option<Vec<String>>,
+    #[serde(default)]
+    pub deny: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

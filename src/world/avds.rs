@@ -243,10 +243,15 @@ pub fn search_matches(pattern: &str, text: &str) -> bool {
     true
 }
 
-pub fn describe_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: &Owner, now: Millis) -> Page<AvdsSession<'a>> {
+/// Every session matching the query (owners aside), newest first, without counting reads.
+pub fn sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, now: Millis) -> Vec<AvdsSession<'a>> {
+    matching_sessions(scans, query, None, now).into_iter().map(|(started, _, scan, k)| scan.session_from(k, started, now, false)).collect()
+}
+
+fn matching_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: Option<&Owner>, now: Millis) -> Vec<(Millis, i64, &'a AvdsScan, u32)> {
     let mut sessions: Vec<(Millis, i64, &AvdsScan, u32)> = Vec::new();
     for scan in scans.iter() {
-        if !scan.owner.visible_to(caller)
+        if caller.is_some_and(|c| !scan.owner.visible_to(c))
             || query.scan_id.as_deref().is_some_and(|id| id != scan.scan_id)
             || query.search.as_deref().is_some_and(|s| !search_matches(s, &scan.name) && !scan.targets.iter().any(|t| search_matches(s, t)))
         {
@@ -261,6 +266,11 @@ pub fn describe_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuer
         }
     }
     sessions.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    sessions
+}
+
+pub fn describe_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: &Owner, now: Millis) -> Page<AvdsSession<'a>> {
+    let sessions = matching_sessions(scans, query, Some(caller), now);
     Page::collect(sessions.into_iter(), query.page, query.page_size, |(started, _, scan, k)| scan.session_from(k, started, now, true))
 }
 

@@ -74,6 +74,15 @@ impl<T: Record> Store<T> {
         self.items.len()
     }
 
+    /// Drops the task with this id; says whether there was one.
+    pub fn remove(&mut self, id: &str) -> bool {
+        if !self.by_id.contains_key(id) {
+            return false;
+        }
+        *self = Store::from_tasks(self.items.drain(..).filter(|t| t.id() != id));
+        true
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -152,6 +161,13 @@ pub const ALIBABA_REGIONS: &[&str] = &[
 impl World {
     pub fn task_count(&self) -> usize {
         self.ecs.len() + self.sas.len() + self.avds.len() + self.hss_images.len() + self.hss_tasks.len()
+    }
+
+    /// The world less the task (of whichever product) with this id; None when there is none.
+    pub fn without(&self, id: &str) -> Option<World> {
+        let mut world = self.clone();
+        let removed = world.ecs.remove(id) || world.sas.remove(id) || world.avds.remove(id) || world.hss_images.remove(id) || world.hss_tasks.remove(id);
+        removed.then_some(world)
     }
 
     pub fn has_region(&self, region: &str) -> bool {

@@ -65,6 +65,22 @@ impl AliyunError {
     }
 }
 
+/// The status and message the clouds give a code, for fault rules that name only the code.
+pub fn known(code: &str) -> (u16, String) {
+    let (status, message) = match code {
+        "Throttling" => (400, "Request was denied due to request throttling."),
+        "ServiceUnavailable" => (503, "The request has failed due to a temporary failure of the server."),
+        "ServerError" => (500, "ServerError"),
+        "InternalError" | "UnknownError" => (500, "The request processing has failed due to some unknown error, exception or failure."),
+        "NoPermission" => (403, "caller has no permission"),
+        "Forbidden.RAM" => (403, "User not authorized to operate on the specified resource, or this API doesn't support RAM."),
+        "InvalidParameter" => (400, "The specified parameter is not valid."),
+        _ if code.contains("Error") || code.contains("Unavailable") => (500, "The request processing has failed due to some unknown error, exception or failure."),
+        _ => (400, "The request has failed."),
+    };
+    (status, message.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,8 @@ mod sas_describe_scan_task_progress;
 pub use error::AliyunError;
 
 use crate::auth::form_decode;
+use crate::auth::gate::Refusal;
+use crate::control::faults::Failure;
 use crate::instant::Millis;
 use crate::render::{Format, Node};
 use crate::state::{Dialect, Snapshot, State};
@@ -62,7 +64,7 @@ pub fn content_type(format: Format) -> &'static str {
 
 /// Request parameters, query and form body merged, in wire order.
 #[derive(Debug, Default, Clone)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params(pub Vec<(String, String)>);
 
 impl Params {
     pub fn from_request(req: &WireRequest) -> Params {
@@ -156,19 +158,86 @@ fn acs3_access_key(req: &WireRequest) -> Option<String> {
     auth.split(',').find_map(|part| part.trim().strip_prefix("Credential=").map(|k| k.trim().to_string()))
 }
 
-/// Serves one Alibaba request whose parameters are already merged.
-pub fn handle(state: &State, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> WireResponse {
-    let product = routed.product.unwrap_or(Product::Ecs);
-    let result = answer(state, req, params, routed, request_id);
-    match result {
-        Ok(Answer { root, doc }) => WireResponse::new(200, content_type(routed.format), doc.write(routed.format, root)),
-        Err(error) => render_error(&error, routed.format, request_id, product),
-    }
+/// An Alibaba request, read and routed, on its way through the gate and the fault rules.
+pub struct Prepared {
+    pub params: Params,
+    pub routed: Routed,
+    pub request_id: String,
 }
 
-pub fn render_error(error: &AliyunError, format: Format, request_id: &str, product: Product) -> WireResponse {
-    let (ct, body) = error.render(format, request_id, product.host_id(), product.code());
-    WireResponse::new(error.status, &ct, body)
+impl Prepared {
+    pub fn new(state: &State, req: &WireRequest) -> Prepared {
+        let params = Params::from_request(req);
+        let routed = route(req, &params);
+        let pinned = routed.action.as_deref().and_then(|a| state.snapshot().settings.request_ids.get(a).cloned());
+        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id) }
+    }
+
+    pub fn product(&self) -> Product {
+        self.routed.product.unwrap_or(Product::Ecs)
+    }
+
+    /// `ecs:DescribeTasks`: what credentials allow or deny.
+    pub fn permission(&self) -> String {
+        format!("{}:{}", self.product().code().to_ascii_lowercase(), self.routed.action.as_deref().unwrap_or(""))
+    }
+
+    /// The parameters for the journal (the signature left out).
+    pub fn journal_parameters(&self) -> serde_json::Value {
+        let map = self.params.0.iter().filter(|(k, _)| k != "Signature").map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        serde_json::Value::Object(map)
+    }
+
+    pub fn error(&self, error: &AliyunError) -> WireResponse {
+        let (ct, body) = error.render(self.routed.format, &self.request_id, self.product().host_id(), self.product().code());
+        WireResponse::new(error.status, &ct, body).with_error_code(&error.code)
+    }
+
+    /// The gate's refusal in Alibaba's words.
+    pub fn refuse(&self, refusal: &Refusal) -> WireResponse {
+        let error = match refusal {
+            Refusal::Incomplete(_) | Refusal::BadToken => AliyunError::new(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards."),
+            Refusal::UnknownKey(_) => AliyunError::new(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."),
+            Refusal::BadSignature(sts) => AliyunError::new(
+                400,
+                "SignatureDoesNotMatch",
+                format!("Specified signature is not matched with our calculation. server string to sign is:{}", sts.as_deref().unwrap_or("")),
+            ),
+            Refusal::Expired => AliyunError::new(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired."),
+            Refusal::NonceUsed => AliyunError::new(400, "SignatureNonceUsed", "Specified signature nonce was used already."),
+            Refusal::Denied { .. } => match self.product() {
+                Product::Sas => AliyunError::new(403, "NoPermission", "caller has no permission"),
+                _ => AliyunError::new(403, "Forbidden.RAM", "User not authorized to operate on the specified resource, or this API doesn't support RAM."),
+            },
+        };
+        self.error(&error)
+    }
+
+    /// An injected fault in Alibaba's words.
+    pub fn fail(&self, failure: &Failure) -> WireResponse {
+        match failure {
+            Failure::Throttled => self
+                .error(&AliyunError::new(400, "Throttling", "Request was denied due to request throttling."))
+                .with_header("x-acs-retry-after", "1000"),
+            Failure::Error(spec) => {
+                let (status, message) = error::known(&spec.code);
+                let error = AliyunError::new(spec.status.unwrap_or(status), spec.code.clone(), spec.message.clone().unwrap_or(message));
+                let response = self.error(&error);
+                if spec.code == "Throttling" {
+                    response.with_header("x-acs-retry-after", "1000")
+                } else {
+                    response
+                }
+            }
+        }
+    }
+
+    pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
+        match answer(state, req, &self.params, &self.routed, &self.request_id) {
+            Ok(Answer { root, doc }) => WireResponse::new(200, content_type(self.routed.format), doc.write(self.routed.format, root)),
+            Err(error) => self.error(&error),
+        }
+    }
 }
 
 fn answer(state: &State, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Answer, AliyunError> {

@@ -56,9 +56,28 @@ impl HuaweiError {
         Self::gateway(413, "APIGW.0201", format!("Request entity too large: the body exceeds {limit} bytes."))
     }
 
+    /// The body, in JSON or XML.
     pub fn render(&self, format: Format, request_id: &str) -> Vec<u8> {
         let doc = Node::object().with("error_code", self.code.to_string()).with("error_msg", self.message.clone());
         let doc = if self.from_gateway { doc.with("request_id", request_id.to_string()) } else { doc };
         doc.write(format, "error")
     }
+}
+
+/// The status and message HSS and its gateway give a code, for fault rules naming only the code.
+pub fn known(code: &str) -> (u16, String) {
+    let (status, message) = match code {
+        "APIGW.0308" => (429, "The throttling threshold has been reached."),
+        "APIGW.0301" => (401, "Incorrect IAM authentication information: verify aksk signature fail"),
+        "APIGW.0101" => (404, "The API does not exist or has not been published in the environment."),
+        "HSS.0001" => (400, "Invalid parameter."),
+        "HSS.0002" => (400, "Failed to parse the request."),
+        "HSS.0010" => (400, "Access denied."),
+        "HSS.0011" => (400, "Requested resource not found."),
+        "HSS.0013" => (403, "Insufficient permissions."),
+        "HSS.0041" => (500, "Internal server error."),
+        _ if code.starts_with("HSS.1") || code.starts_with("APIGW.05") => (500, "Internal server error."),
+        _ => (400, "The request has failed."),
+    };
+    (status, message.to_string())
 }

@@ -10,6 +10,8 @@ mod list_tasks;
 pub use error::HuaweiError;
 
 use crate::auth::form_decode;
+use crate::auth::gate::Refusal;
+use crate::control::faults::Failure;
 use crate::instant::Millis;
 use crate::render::{Format, Node};
 use crate::state::{Snapshot, State};
@@ -56,7 +58,7 @@ pub fn route(path: &str) -> Option<(Operation, String)> {
 
 /// Query parameters, first value wins.
 #[derive(Debug, Default)]
-pub struct Query(Vec<(String, String)>);
+pub struct Query(pub Vec<(String, String)>);
 
 impl Query {
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -122,24 +124,89 @@ pub fn content_type(format: Format) -> &'static str {
     }
 }
 
-/// Renders a result or error with its request id header.
-pub fn respond(result: Result<(u16, Vec<u8>), HuaweiError>, format: Format, request_id: &str) -> WireResponse {
-    let response = match result {
-        Ok((status, body)) => WireResponse::new(status, content_type(format), body),
-        Err(e) => WireResponse::new(e.status, content_type(format), e.render(format, request_id)),
-    };
-    response.with_header("x-request-id", request_id)
+/// A Huawei request, read and routed, on its way through the gate and the fault rules.
+pub struct Prepared {
+    pub query: Query,
+    pub format: Format,
+    pub route: Option<(Operation, String)>,
+    pub request_id: String,
 }
 
-/// Serves one request under `/v5/`.
-pub fn handle(state: &State, req: &WireRequest, request_id: &str) -> WireResponse {
-    let query = Query(form_decode(&req.query));
-    let format = format(req, &query);
-    respond(answer(state, req, &query, format), format, request_id)
+impl Prepared {
+    pub fn new(state: &State, req: &WireRequest) -> Prepared {
+        let query = Query(form_decode(&req.query));
+        let format = format(req, &query);
+        let route = route(&req.path);
+        let pinned = route.as_ref().and_then(|(op, _)| state.snapshot().settings.request_ids.get(op.name()).cloned());
+        Prepared { query, format, route, request_id: pinned.unwrap_or_else(super::huawei_request_id) }
+    }
+
+    pub fn operation(&self) -> Option<Operation> {
+        self.route.as_ref().map(|(op, _)| *op)
+    }
+
+    pub fn project_id(&self) -> Option<&str> {
+        self.route.as_ref().map(|(_, project)| project.as_str())
+    }
+
+    /// Query parameters, and the JSON body when there is one, for the journal.
+    pub fn journal_parameters(&self, req: &WireRequest) -> serde_json::Value {
+        let mut map: serde_json::Map<String, serde_json::Value> = self.query.0.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        if !req.body.is_empty() {
+            let body = serde_json::from_slice(&req.body).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&req.body).into_owned()));
+            map.insert("body".into(), body);
+        }
+        serde_json::Value::Object(map)
+    }
+
+    pub fn error(&self, error: &HuaweiError) -> WireResponse {
+        WireResponse::new(error.status, content_type(self.format), error.render(self.format, &self.request_id))
+            .with_header("x-request-id", self.request_id.clone())
+            .with_error_code(&error.code)
+    }
+
+    /// The gate's refusal in the API gateway's (or HSS's) words.
+    pub fn refuse(&self, refusal: &Refusal) -> WireResponse {
+        let iam = |detail: String| HuaweiError::gateway(401, "APIGW.0301", format!("Incorrect IAM authentication information: {detail}"));
+        let error = match refusal {
+            Refusal::Incomplete(why) => iam(format!("verify aksk signature fail, {why}")),
+            Refusal::UnknownKey(ak) => iam(format!("Get secretKey failed,ak:{ak},err:ak not exist")),
+            Refusal::BadSignature(_) | Refusal::NonceUsed => iam("verify aksk signature fail".into()),
+            Refusal::Expired => iam("verify aksk signature fail, request expired".into()),
+            Refusal::BadToken => iam("decrypt token fail".into()),
+            Refusal::Denied { .. } => HuaweiError::service(403, "HSS.0013", "Insufficient permissions."),
+        };
+        self.error(&error)
+    }
+
+    /// An injected fault in Huawei's words.
+    pub fn fail(&self, failure: &Failure) -> WireResponse {
+        let error = match failure {
+            Failure::Throttled => HuaweiError::gateway(429, "APIGW.0308", "The throttling threshold has been reached."),
+            Failure::Error(spec) => {
+                let (status, message) = error::known(&spec.code);
+                let status = spec.status.unwrap_or(status);
+                let message = spec.message.clone().unwrap_or(message);
+                if spec.code.starts_with("APIGW") {
+                    HuaweiError::gateway(status, spec.code.clone(), message)
+                } else {
+                    HuaweiError::service(status, spec.code.clone(), message)
+                }
+            }
+        };
+        self.error(&error)
+    }
+
+    pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
+        match answer(state, req, self) {
+            Ok(body) => WireResponse::new(200, content_type(self.format), body).with_header("x-request-id", self.request_id.clone()),
+            Err(e) => self.error(&e),
+        }
+    }
 }
 
-fn answer(state: &State, req: &WireRequest, query: &Query, format: Format) -> Result<(u16, Vec<u8>), HuaweiError> {
-    let (operation, project_id) = route(&req.path).ok_or_else(HuaweiError::no_api)?;
+fn answer(state: &State, req: &WireRequest, prepared: &Prepared) -> Result<Vec<u8>, HuaweiError> {
+    let (operation, project_id) = prepared.route.as_ref().ok_or_else(HuaweiError::no_api)?;
     if req.method != operation.method() {
         return Err(HuaweiError::method_not_allowed());
     }
@@ -147,12 +214,12 @@ fn answer(state: &State, req: &WireRequest, query: &Query, format: Format) -> Re
         return Err(HuaweiError::invalid("project_id"));
     }
     let snapshot = state.snapshot();
-    let call = Call { project_id: &project_id, query, body: &req.body, now: state.clock.now(), snapshot: &snapshot };
+    let call = Call { project_id, query: &prepared.query, body: &req.body, now: state.clock.now(), snapshot: &snapshot };
     let (root, doc): (&str, Node) = match operation {
         Operation::ListImageScanTask => ("ListImageScanTaskResponse", list_image_scan_task::call(&call)?),
         Operation::ListTasks => ("ListTasksResponse", list_tasks::call(&call)?),
     };
-    Ok((200, doc.write(format, root)))
+    Ok(doc.write(prepared.format, root))
 }
 
 #[cfg(test)]
