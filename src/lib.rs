@@ -7,6 +7,7 @@
 //! whole thing in-process, which is what the integration tests do.
 
 pub mod auth;
+pub mod client;
 pub mod clock;
 pub mod cloud;
 pub mod control;

@@ -1,4 +1,5 @@
-//! The `taskemu` command: `serve` runs the emulator, `check` validates scenarios.
+//! The `taskemu` command: `serve` runs the emulator, `check` validates scenarios, and the client
+//! verbs (`clock`, `reset`, `load`, `tasks`, `requests`, `fault`) drive a running one.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -7,7 +8,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::{json, Value};
 
+use taskemu::client::{self, Client, ClientError};
 use taskemu::scenario::{self, Source};
 use taskemu::server::{self, Limits};
 use taskemu::{Config, Dialect, State};
@@ -66,6 +69,119 @@ enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Show or move the virtual clock of a running taskemu.
+    Clock {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        change: Option<ClockChange>,
+    },
+    /// Put a running taskemu back to its scenarios' start.
+    Reset {
+        #[command(flatten)]
+        remote: Remote,
+    },
+    /// Load a scenario file into a running taskemu.
+    Load {
+        #[command(flatten)]
+        remote: Remote,
+        file: PathBuf,
+        /// Replace the world instead of adding to it.
+        #[arg(long)]
+        replace: bool,
+        /// Load the tasks into this tenant's world only (access key or Huawei project).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// List tasks with their state now.
+    Tasks {
+        #[command(flatten)]
+        remote: Remote,
+        #[arg(long)]
+        product: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Show (or clear) the request journal.
+    Requests {
+        #[command(flatten)]
+        remote: Remote,
+        #[arg(long)]
+        operation: Option<String>,
+        #[arg(long)]
+        status: Option<u16>,
+        #[arg(long)]
+        error_code: Option<String>,
+        #[arg(long)]
+        tenant: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Forget the journal (or the tenant's part of it) instead.
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Add, list or clear fault rules.
+    Fault {
+        #[command(flatten)]
+        remote: Remote,
+        #[command(subcommand)]
+        action: FaultAction,
+    },
+}
+
+/// Where the running taskemu is, and how to print its answers.
+#[derive(clap::Args)]
+struct Remote {
+    #[arg(long, env = "TASKEMU_URL", default_value = "http://127.0.0.1:8080", global = true)]
+    url: String,
+    /// Print the raw JSON answer (for scripts).
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum ClockChange {
+    /// Move virtual time by a duration (`5m`, `1h30m`, `-10s`).
+    #[command(allow_negative_numbers = true)]
+    Advance { by: String },
+    /// Jump to an RFC 3339 instant.
+    Set { to: String },
+    /// Virtual seconds per real second.
+    Rate { rate: f64 },
+    Pause,
+    Resume,
+}
+
+#[derive(Subcommand)]
+enum FaultAction {
+    /// Add a rule: one of --error, --latency, --throttle.
+    Add {
+        /// Operation name, or * for all.
+        #[arg(long, default_value = "*")]
+        operation: String,
+        #[arg(long)]
+        error: Option<String>,
+        #[arg(long)]
+        status: Option<u16>,
+        #[arg(long)]
+        message: Option<String>,
+        #[arg(long)]
+        latency: Option<String>,
+        #[arg(long)]
+        throttle: Option<u32>,
+        #[arg(long)]
+        times: Option<u32>,
+        #[arg(long)]
+        probability: Option<f64>,
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    List,
+    Clear,
 }
 
 fn read_sources(paths: &[PathBuf]) -> Result<Vec<Source>, scenario::ScenarioErrors> {
@@ -91,6 +207,22 @@ fn main() -> ExitCode {
         .init();
     match Cli::parse().command {
         Command::Check { paths } => check(&paths),
+        Command::Clock { remote, change } => remote_call(&remote, |c| clock(c, change)),
+        Command::Reset { remote } => remote_call(&remote, |c| c.call("POST", "/_emu/reset", None).map(|v| (v.clone(), format!("reset: clock at {}, {} task(s)\n", v["clock"]["now"].as_str().unwrap_or("?"), v["tasks"])))),
+        Command::Load { remote, file, replace, tenant } => remote_call(&remote, |c| load(c, &file, replace, tenant.as_deref())),
+        Command::Tasks { remote, product, status, tenant, limit } => {
+            let query = query_string(&[("product", product), ("status", status), ("tenant", tenant), ("limit", Some(limit.to_string()))]);
+            remote_call(&remote, |c| c.call("GET", &format!("/_emu/tasks{query}"), None).map(|v| (v.clone(), tasks_table(&v))))
+        }
+        Command::Requests { remote, operation, status, error_code, tenant, limit, clear } => {
+            if clear {
+                let query = query_string(&[("tenant", tenant)]);
+                return remote_call(&remote, |c| c.call("DELETE", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), format!("cleared {} request(s)\n", v["cleared"]))));
+            }
+            let query = query_string(&[("operation", operation), ("status", status.map(|s| s.to_string())), ("error_code", error_code), ("tenant", tenant), ("limit", Some(limit.to_string()))]);
+            remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
+        }
+        Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
         Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size } => {
             let config = Config {
                 dialect: match dialect {
@@ -108,6 +240,142 @@ fn main() -> ExitCode {
             };
             let limits = Limits { max_body, ..Limits::default() };
             serve(listen, scenarios, config, limits)
+        }
+    }
+}
+
+/// Runs a client verb: prints the table (or the JSON with --json); a clear message and exit 1 when
+/// the server is not there or refuses.
+fn remote_call(remote: &Remote, f: impl FnOnce(&Client) -> Result<(Value, String), ClientError>) -> ExitCode {
+    let result = Client::new(&remote.url).and_then(|c| f(&c));
+    match result {
+        Ok((value, text)) => {
+            if remote.json {
+                println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            } else {
+                print!("{text}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("taskemu: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn query_string(pairs: &[(&str, Option<String>)]) -> String {
+    let parts: Vec<String> = pairs.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", client::encode(v)))).collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+fn clock(client: &Client, change: Option<ClockChange>) -> Result<(Value, String), ClientError> {
+    let body = match change {
+        None => None,
+        Some(ClockChange::Advance { by }) => Some(json!({ "advance": by })),
+        Some(ClockChange::Set { to }) => Some(json!({ "set": to })),
+        Some(ClockChange::Rate { rate }) => Some(json!({ "rate": rate })),
+        Some(ClockChange::Pause) => Some(json!({ "pause": true })),
+        Some(ClockChange::Resume) => Some(json!({ "pause": false })),
+    };
+    let value = match body {
+        None => client.call("GET", "/_emu/clock", None)?,
+        Some(body) => client.call("POST", "/_emu/clock", Some(("application/json", body.to_string().as_bytes())))?,
+    };
+    let paused = if value["paused"].as_bool() == Some(true) { " (paused)" } else { "" };
+    let text = format!("{}  rate {}{paused}\n", value["now"].as_str().unwrap_or("?"), value["rate"]);
+    Ok((value, text))
+}
+
+fn load(client: &Client, file: &std::path::Path, replace: bool, tenant: Option<&str>) -> Result<(Value, String), ClientError> {
+    let text = std::fs::read(file).map_err(|e| ClientError::BadAnswer(format!("cannot read {}: {e}", file.display())))?;
+    let name = file.display().to_string();
+    let query = query_string(&[("name", Some(name)), ("replace", replace.then(|| "true".to_string())), ("tenant", tenant.map(str::to_string))]);
+    let value = client.call("POST", &format!("/_emu/scenarios{query}"), Some(("application/toml", &text)))?;
+    let text = format!("loaded {}: {} task(s) now (was {})\n", value["loaded"].as_str().unwrap_or("?"), value["tasks"], value["tasks_before"]);
+    Ok((value, text))
+}
+
+fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "-".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn tasks_table(value: &Value) -> String {
+    let rows: Vec<Vec<String>> = value["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            vec![
+                cell(&t["product"]),
+                cell(&t["id"]),
+                cell(&t["tenant"]),
+                cell(&t["status"]),
+                format!("{:.0}%", t["progress"].as_f64().unwrap_or(0.0) * 100.0),
+                cell(&t["created"]),
+                cell(&t["ended"]),
+            ]
+        })
+        .collect();
+    let shown = rows.len();
+    format!("{}{shown} of {} task(s) at {}\n", client::table(&["PRODUCT", "ID", "TENANT", "STATUS", "PROGRESS", "CREATED", "ENDED"], &rows), value["total"], cell(&value["now"]))
+}
+
+fn requests_table(value: &Value) -> String {
+    let rows: Vec<Vec<String>> = value["requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| {
+            vec![cell(&r["seq"]), cell(&r["time"]), cell(&r["operation"]), cell(&r["tenant"]), cell(&r["status"]), cell(&r["error_code"]), format!("{}us", r["latency_us"])]
+        })
+        .collect();
+    client::table(&["SEQ", "TIME", "OPERATION", "CALLER", "STATUS", "ERROR", "LATENCY"], &rows)
+}
+
+fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), ClientError> {
+    let faults_table = |v: &Value| {
+        let rows: Vec<Vec<String>> = v["faults"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                let effect = if !f["error"].is_null() {
+                    format!("error {}", cell(&f["error"]["code"]))
+                } else if !f["latency"].is_null() {
+                    format!("latency {}", cell(&f["latency"]))
+                } else {
+                    format!("throttle {}/s", cell(&f["throttle"]))
+                };
+                vec![cell(&f["id"]), cell(&f["operation"]), cell(&f["tenant"]), effect, cell(&f["remaining"]), cell(&f["probability"]), cell(&f["fired"])]
+            })
+            .collect();
+        client::table(&["ID", "OPERATION", "TENANT", "EFFECT", "LEFT", "PROBABILITY", "FIRED"], &rows)
+    };
+    match action {
+        FaultAction::List => client.call("GET", "/_emu/faults", None).map(|v| (v.clone(), faults_table(&v))),
+        FaultAction::Clear => client.call("DELETE", "/_emu/faults", None).map(|v| (v.clone(), format!("cleared {} rule(s)\n", v["cleared"]))),
+        FaultAction::Add { operation, error, status, message, latency, throttle, times, probability, tenant } => {
+            let mut rule = json!({ "operation": operation });
+            if let Some(code) = error {
+                rule["error"] = json!({ "code": code, "status": status, "message": message });
+            }
+            for (key, value) in [("latency", latency.map(Value::from)), ("throttle", throttle.map(Value::from)), ("times", times.map(Value::from)), ("probability", probability.map(Value::from)), ("tenant", tenant.map(Value::from))] {
+                if let Some(v) = value {
+                    rule[key] = v;
+                }
+            }
+            let value = client.call("POST", "/_emu/faults", Some(("application/json", rule.to_string().as_bytes())))?;
+            let text = format!("added rule {}\n{}", value["ids"][0], faults_table(&value));
+            Ok((value, text))
         }
     }
 }
@@ -154,7 +422,7 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
             }
         };
         let addr = listener.local_addr().unwrap_or(listen);
-        if !addr.ip().is_loopback() {
+        if !addr.ip().is_loopback() && !state.auth_on(&state.snapshot()) {
             tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can read the world");
         }
         println!("taskemu listening on http://{addr}");
