@@ -29,17 +29,25 @@ use crate::state::State;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_body: usize,
+    /// A client that has not sent its whole head by then is cut off.
     pub header_timeout: Duration,
+    /// Header count and total header bytes answered with 431 in the cloud's envelope.
     pub max_headers: usize,
+    pub max_header_bytes: usize,
     /// How long a graceful stop waits for in-flight requests.
     pub drain: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body: 1024 * 1024, header_timeout: Duration::from_secs(10), max_headers: 100, drain: Duration::from_secs(10) }
+        Limits { max_body: 1024 * 1024, header_timeout: Duration::from_secs(10), max_headers: 100, max_header_bytes: 16 * 1024, drain: Duration::from_secs(10) }
     }
 }
+
+/// hyper's own limits sit above ours, so that ours answer first, in the right envelope; past
+/// hyper's, it refuses with a bare 431 and closes.
+const HYPER_MAX_HEADERS: usize = 400;
+const HYPER_MAX_BUF: usize = 256 * 1024;
 
 /// Serves until `shutdown` resolves, then stops accepting and lets open requests finish.
 pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
@@ -66,7 +74,8 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shu
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(limits.header_timeout)
-                    .max_headers(limits.max_headers)
+                    .max_headers(HYPER_MAX_HEADERS)
+                    .max_buf_size(HYPER_MAX_BUF)
                     .serve_connection(TokioIo::new(stream), service);
                 let watched = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -112,8 +121,12 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
         body: Bytes::new(),
     };
     let control = is_control(&wire.path);
+    let header_bytes: usize = wire.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+    let oversized_head = wire.headers.len() > limits.max_headers || header_bytes > limits.max_header_bytes;
     let declared = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let unread = if declared.is_some_and(|n| n > limits.max_body as u64) {
+    let unread = if oversized_head {
+        Some(431)
+    } else if declared.is_some_and(|n| n > limits.max_body as u64) {
         Some(413)
     } else {
         match Limited::new(body, limits.max_body).collect().await {
@@ -130,7 +143,7 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
     };
     if control {
         let response = match unread {
-            Some(status) => WireResponse::new(status, "application/json", serde_json::json!({ "error": "the request body could not be read (over the size limit, or cut short)" }).to_string().into_bytes()),
+            Some(status) => WireResponse::new(status, "application/json", serde_json::json!({ "error": unread_reason(status) }).to_string().into_bytes()),
             None => guarded("control request", || control::handle(state, &wire))
                 .unwrap_or_else(|| WireResponse::new(500, "application/json", b"{\"error\":\"internal error\"}".to_vec())),
         };
@@ -140,8 +153,7 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
         return into_hyper(WireResponse::new(500, "text/plain", b"internal error".to_vec()), true);
     };
     let response = match unread {
-        Some(413) => prepared_error(&prepared, 413, limits.max_body),
-        Some(_) => prepared_error(&prepared, 400, limits.max_body),
+        Some(status) => prepared_error(&prepared, status, &limits),
         None => answer(state, &prepared, &wire).await,
     };
     state.journal.record(Entry {
@@ -164,12 +176,30 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
     into_hyper(response, unread.is_some())
 }
 
+fn unread_reason(status: u16) -> &'static str {
+    match status {
+        413 => "the request body is over the size limit",
+        431 => "the request has too many or too large headers",
+        _ => "the request body could not be read",
+    }
+}
+
 /// A request refused before it could be read, in its cloud's envelope.
-fn prepared_error(prepared: &Prepared, status: u16, max_body: usize) -> WireResponse {
+fn prepared_error(prepared: &Prepared, status: u16, limits: &Limits) -> WireResponse {
     match (prepared, status) {
-        (Prepared::Aliyun(p), 413) => p.error(&AliyunError::body_too_large(max_body)),
+        (Prepared::Aliyun(p), 413) => p.error(&AliyunError::body_too_large(limits.max_body)),
+        (Prepared::Aliyun(p), 431) => p.error(&AliyunError::new(
+            431,
+            "RequestHeaderFieldsTooLarge",
+            format!("The request headers exceed the limit of {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes),
+        )),
         (Prepared::Aliyun(p), _) => p.error(&AliyunError::new(400, "InvalidParameter", "The request body could not be read.")),
-        (Prepared::Huawei(p), 413) => p.error(&HuaweiError::body_too_large(max_body)),
+        (Prepared::Huawei(p), 413) => p.error(&HuaweiError::body_too_large(limits.max_body)),
+        (Prepared::Huawei(p), 431) => p.error(&HuaweiError::gateway(
+            431,
+            "APIGW.0201",
+            format!("Request headers too large: over {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes),
+        )),
         (Prepared::Huawei(p), _) => p.error(&HuaweiError::unparsable()),
     }
 }
@@ -206,4 +236,21 @@ fn into_hyper(response: WireResponse, close: bool) -> Response<Full<Bytes>> {
         *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         fallback
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_none_not_an_unwind() {
+        assert_eq!(guarded("test", || 7), Some(7));
+        assert_eq!(guarded("test", || -> u8 { panic!("boom (expected by this test)") }), None);
+    }
+
+    #[test]
+    fn control_paths_are_told_apart() {
+        assert!(is_control("/_emu/health") && is_control("/_emu"));
+        assert!(!is_control("/") && !is_control("/v5/p/image/tasks") && !is_control("/_emux"));
+    }
 }

@@ -5,6 +5,7 @@
 pub mod faults;
 pub mod journal;
 pub mod tasks;
+pub mod ui;
 
 use serde_json::{json, Value};
 
@@ -66,6 +67,11 @@ fn ok(value: Value) -> WireResponse {
 }
 
 pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
+    if req.method == "GET" {
+        if let Some((content_type, bytes)) = ui::asset(&req.path) {
+            return WireResponse::new(200, content_type, bytes.to_vec());
+        }
+    }
     match answer(state, req) {
         Ok(value) => ok(value),
         Err((e, details)) => {

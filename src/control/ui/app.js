@@ -1,0 +1,1 @@
+/* taskemu dashboard */
