@@ -146,8 +146,10 @@ struct Remote {
 #[derive(Subcommand)]
 enum ClockChange {
     /// Move virtual time by a duration (`5m`, `1h30m`, `-10s`).
-    #[command(allow_negative_numbers = true)]
-    Advance { by: String },
+    Advance {
+        #[arg(allow_hyphen_values = true)]
+        by: String,
+    },
     /// Jump to an RFC 3339 instant.
     Set { to: String },
     /// Virtual seconds per real second.

@@ -128,24 +128,23 @@ impl State {
         Ok(())
     }
 
-    /// Loads a scenario at run time, all or nothing. Added to the world, its relative instants
-    /// count from the virtual now; replacing the world, it starts afresh as if given at start-up.
-    /// Either way it stays loaded across resets.
+    /// Loads a scenario at run time, all or nothing; it stays loaded across resets. Its relative
+    /// instants count from the virtual now. Added, it joins the world; replacing the world, it
+    /// brings its own clock start (or keeps the virtual now when it sets none) and fault rules.
     pub fn load(&self, mut source: Source, replace: bool) -> Result<Change, ScenarioErrors> {
         let mut slot = self.slot();
         let before = slot.world.task_count();
+        let now = self.clock.now();
+        source.anchor = Some(now);
         if replace {
-            source.anchor = None;
             let sources = vec![source];
-            let loaded = scenario::load(&sources, self.default_start, self.config.seed)?;
+            let loaded = scenario::load(&sources, now, self.config.seed)?;
             self.faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
             self.clock.restart(loaded.settings.clock_start, self.config.clock_rate.unwrap_or(loaded.settings.clock_rate));
             let after = loaded.world.task_count();
             *slot = Arc::new(Snapshot::new(loaded.world, loaded.settings, sources));
             return Ok(Change { tasks_before: before, tasks_after: after });
         }
-        let now = self.clock.now();
-        source.anchor = Some(now);
         let added = scenario::extend(&slot.world, std::slice::from_ref(&source), now, self.config.seed)?;
         self.faults.add(added.settings.faults.clone()).map_err(|e| as_errors(&source.name, e))?;
         let mut settings = slot.settings.clone();

@@ -164,7 +164,8 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
     let clock_start = parsed
         .iter()
         .find_map(|(s, f)| f.clock.as_ref()?.start.as_ref().map(|at| at.get_ref().low.resolve(s.anchor.unwrap_or(default_start))))
-        .unwrap_or(default_start);
+        // No file sets a start: the first file's load instant (run-time loads), else the default.
+        .unwrap_or_else(|| sources.first().and_then(|s| s.anchor).unwrap_or(default_start));
     let clock_rate = parsed.iter().find_map(|(_, f)| f.clock.as_ref()?.rate).unwrap_or(0.0);
     let mut settings = Settings {
         name: parsed.iter().find_map(|(_, f)| f.name.clone()).unwrap_or_else(|| sources.first().map_or("empty".into(), |s| s.name.clone())),
