@@ -424,12 +424,13 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
             }
         };
         let addr = listener.local_addr().unwrap_or(listen);
+        let shutdown = shutdown_signal();
         if !addr.ip().is_loopback() && !state.auth_on(&state.snapshot()) {
             tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can read the world");
         }
         println!("taskemu listening on http://{addr}");
         let _ = std::io::stdout().flush();
-        match server::serve(listener, state, limits, shutdown_signal()).await {
+        match server::serve(listener, state, limits, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("server failed: {e}");
@@ -439,20 +440,27 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
     })
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, before the
+/// ready line is printed, so a signal sent right after it is never the default (fatal) one.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
-    {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return interrupt.await.unwrap_or(()),
-        };
-        tokio::select! {
-            _ = interrupt => {},
-            _ = terminate.recv() => {},
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        match terminate {
+            Some(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {},
+                    _ = terminate.recv() => {},
+                }
+            }
+            None => {
+                let _ = interrupt.await;
+            }
         }
+        #[cfg(not(unix))]
+        let _ = interrupt.await;
+        tracing::info!("stopping: finishing requests in flight");
     }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
-    tracing::info!("stopping: finishing requests in flight");
 }

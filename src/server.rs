@@ -73,6 +73,8 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shu
                 });
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
+                    // A client that sends its request and shuts its write side still gets the answer.
+                    .half_close(true)
                     .header_read_timeout(limits.header_timeout)
                     .max_headers(HYPER_MAX_HEADERS)
                     .max_buf_size(HYPER_MAX_BUF)

@@ -115,6 +115,22 @@ impl Draw {
     }
 }
 
+/// A pinned TOML value as the JSON the edges render. Not `serde_json::to_value`: that turns a TOML
+/// datetime into toml's private `{"$__toml_private_datetime": ...}` object; a pin wants its text.
+fn toml_to_json(value: &toml::Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        toml::Value::String(s) => Json::String(s.clone()),
+        toml::Value::Integer(i) => Json::from(*i),
+        // Non-finite floats have no JSON form; null, as serde_json would make them.
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        toml::Value::Boolean(b) => Json::Bool(*b),
+        toml::Value::Datetime(d) => Json::String(d.to_string()),
+        toml::Value::Array(items) => Json::Array(items.iter().map(toml_to_json).collect()),
+        toml::Value::Table(table) => Json::Object(table.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+    }
+}
+
 /// Where an entry stands, and whether it is a generator (`count` tasks, ids drawn) or one task.
 struct Entry {
     at: usize,
@@ -207,17 +223,11 @@ impl<'a> Builder<'a> {
         Some(Lifecycle::new(phases))
     }
 
-    fn pins(&mut self, set: &Option<toml::Table>, unset: &[String], at: usize) -> Pins {
+    fn pins(set: &Option<toml::Table>, unset: &[String]) -> Pins {
         if set.is_none() && unset.is_empty() {
             return None;
         }
-        let mut pins = Vec::new();
-        for (key, value) in set.iter().flatten() {
-            match serde_json::to_value(value) {
-                Ok(json) => pins.push((key.clone(), Some(json))),
-                Err(e) => self.error(at, format!("`set.{key}` cannot be rendered: {e}")),
-            }
-        }
+        let mut pins: Vec<(String, Option<serde_json::Value>)> = set.iter().flatten().map(|(key, value)| (key.clone(), Some(toml_to_json(value)))).collect();
         pins.extend(unset.iter().map(|key| (key.clone(), None)));
         Some(pins.into_boxed_slice())
     }
@@ -240,7 +250,7 @@ impl<'a> Builder<'a> {
                     created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
                     support_cancel: spec.support_cancel,
                     lifecycle,
-                    pins: self.pins(&spec.set, &spec.unset, entry.at),
+                    pins: Self::pins(&spec.set, &spec.unset),
                 };
                 self.built.ecs.push((task, spec.id.as_ref().map_or(entry.at, |id| id.span().start)));
             }
@@ -264,7 +274,7 @@ impl<'a> Builder<'a> {
                 }
                 let id = spec.id.as_ref().map_or(base + i64::from(n), |id| *id.get_ref());
                 let created = spec.created.map_or(self.start, |w| draw.when(w, self.start));
-                let pins = self.pins(&spec.set, &spec.unset, entry.at);
+                let pins = Self::pins(&spec.set, &spec.unset);
                 self.built.sas.push((SasTask::new(id, Owner(spec.owner.clone()), created, targets, lifecycle, pins), spec.id.as_ref().map_or(entry.at, |id| id.span().start)));
             }
         }
@@ -309,7 +319,7 @@ impl<'a> Builder<'a> {
                         fails: spec.report.as_ref().is_some_and(|r| draw.one(r).0 == "failed"),
                         url: spec.report_url.clone().unwrap_or_else(|| "https://avds-report.example.com/{ScanId}/{TaskId}.pdf".into()),
                     },
-                    pins: self.pins(&spec.set, &spec.unset, entry.at),
+                    pins: Self::pins(&spec.set, &spec.unset),
                 };
                 self.built.avds.push((scan, spec.scan_id.as_ref().map_or(entry.at, |s| s.span().start)));
             }
@@ -389,7 +399,7 @@ impl<'a> Builder<'a> {
                     failed_reason: spec.failed_reason.clone(),
                     created,
                     lifecycle,
-                    pins: self.pins(&spec.set, &spec.unset, entry.at),
+                    pins: Self::pins(&spec.set, &spec.unset),
                 };
                 self.built.hss_images.push((task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start)));
             }
@@ -435,7 +445,7 @@ impl<'a> Builder<'a> {
                     kind,
                     created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
                     lifecycle,
-                    pins: self.pins(&spec.set, &spec.unset, entry.at),
+                    pins: Self::pins(&spec.set, &spec.unset),
                 };
                 self.built.hss_tasks.push((task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start)));
             }

@@ -166,7 +166,7 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
         .find_map(|(s, f)| f.clock.as_ref()?.start.as_ref().map(|at| at.get_ref().low.resolve(s.anchor.unwrap_or(default_start))))
         // No file sets a start: the first file's load instant (run-time loads), else the default.
         .unwrap_or_else(|| sources.first().and_then(|s| s.anchor).unwrap_or(default_start));
-    let clock_rate = parsed.iter().find_map(|(_, f)| f.clock.as_ref()?.rate).unwrap_or(0.0);
+    let clock_rate = parsed.iter().find_map(|(_, f)| f.clock.as_ref()?.rate.as_ref().map(|r| *r.get_ref())).unwrap_or(0.0);
     let mut settings = Settings {
         name: parsed.iter().find_map(|(_, f)| f.name.clone()).unwrap_or_else(|| sources.first().map_or("empty".into(), |s| s.name.clone())),
         seed: seed.or_else(|| parsed.iter().find_map(|(_, f)| f.seed)).unwrap_or(0),
@@ -180,9 +180,10 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
     let mut places = Places { base: Some(base), ..Places::default() };
     for (source, file) in &parsed {
         let located = Located { name: &source.name, text: &source.text };
-        if let Some(rate) = file.clock.as_ref().and_then(|c| c.rate) {
-            if !(0.0..=crate::clock::MAX_RATE).contains(&rate) {
-                errors.push(located.error_at(source.text.find("rate").unwrap_or(0), format!("clock rate {rate} is out of range 0..=1000000")));
+        if let Some(rate) = file.clock.as_ref().and_then(|c| c.rate.as_ref()) {
+            if !(0.0..=crate::clock::MAX_RATE).contains(rate.get_ref()) {
+                // At the value itself: the first "rate" in the text may be in a comment or a word.
+                errors.push(located.error_at(rate.span().start, format!("clock rate {} is out of range 0..=1000000", rate.get_ref())));
             }
         }
         settings.request_ids.extend(file.request_ids.clone());

@@ -63,7 +63,7 @@ pub struct CredentialSpec {
 #[serde(deny_unknown_fields)]
 pub struct ClockSpec {
     pub start: Option<Spanned<When>>,
-    pub rate: Option<f64>,
+    pub rate: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -20,9 +20,10 @@ fn query(call: &Call) -> Result<EcsQuery, AliyunError> {
     if !call.snapshot.world.has_region(region) {
         return Err(AliyunError::region_not_found());
     }
+    // A list with no id in it (" ", ",") filters nothing, like an absent one.
     let task_ids = match p.get("TaskIds") {
         None => None,
-        Some(text) => Some(task_ids(text).ok_or_else(|| AliyunError::invalid_parameter("TaskIds"))?),
+        Some(text) => Some(task_ids(text).ok_or_else(|| AliyunError::invalid_parameter("TaskIds"))?).filter(|ids| !ids.is_empty()),
     };
     let action = match p.get("TaskAction") {
         Some(a) if !ecs::ACTIONS.contains(&a) => return Err(AliyunError::invalid_parameter("TaskAction")),
@@ -73,7 +74,8 @@ fn task(view: &EcsView, dialect: Dialect) -> Node {
         .with("TaskAction", task.action)
         .with("TaskStatus", view.stage.status.name())
         .with("TaskId", task.id.clone())
-        .with_some("ResourceId", task.resource_id.clone())
+        // The SDK model reads ResourceId; the documented example has no such key.
+        .with_some("ResourceId", task.resource_id.clone().filter(|_| dialect == Dialect::Sdk))
         .pinned(&task.pins)
 }
 
