@@ -36,11 +36,16 @@ pub struct Emulator {
 impl Emulator {
     /// Loads the sources and serves on `listen` (port 0 picks a free port).
     pub async fn start(config: Config, sources: Vec<Source>, listen: SocketAddr) -> Result<Emulator, Box<dyn std::error::Error + Send + Sync>> {
+        Self::start_with_limits(config, sources, listen, server::Limits::default()).await
+    }
+
+    /// Like [`start`](Self::start), with other request limits (body size, header timeout ...).
+    pub async fn start_with_limits(config: Config, sources: Vec<Source>, listen: SocketAddr, limits: server::Limits) -> Result<Emulator, Box<dyn std::error::Error + Send + Sync>> {
         let state = Arc::new(State::new(config, sources)?);
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let task = tokio::spawn(server::serve(listener, state.clone(), server::Limits::default(), async {
+        let task = tokio::spawn(server::serve(listener, state.clone(), limits, async {
             let _ = rx.await;
         }));
         Ok(Emulator { addr, state, shutdown: Some(tx), task: Some(task) })

@@ -108,3 +108,20 @@ async fn sixty_four_clients_good_and_hostile() {
     assert_eq!(ok.len(), 64 * 8 + 1);
     emu.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_sends_headers_too_slowly_is_cut_off_while_others_are_served() {
+    let limits = taskemu::server::Limits { header_timeout: Duration::from_millis(300), ..Default::default() };
+    let emu = Emulator::start_with_limits(Config::default(), vec![Source::demo()], "127.0.0.1:0".parse().unwrap(), limits).await.unwrap();
+    let mut slow = TcpStream::connect(emu.addr).await.unwrap();
+    slow.write_all(b"GET /?Action=DescribeTasks HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    // Meanwhile everyone else is answered.
+    good(emu.addr, 0).await;
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), slow.read_to_end(&mut rest)).await;
+    assert!(read.is_ok(), "the slow client was not cut off within 5 s");
+    assert!(started.elapsed() < Duration::from_secs(3), "cut off after {:?}", started.elapsed());
+    good(emu.addr, 1).await;
+    emu.stop().await.unwrap();
+}
