@@ -34,7 +34,7 @@ const ECS: &str = "/?Action=DescribeTasks&Version=2014-05-26&RegionId=cn-hangzho
 const HSS: &str = "/v5/0123456789abcdef0123456789abcdef/common/tasks/batch-query";
 
 async fn good(addr: std::net::SocketAddr, i: usize) {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let (status, body) = exchange(addr, get(ECS)).await.expect("good ECS request answered");
         assert_eq!(status, 200);
         let doc: serde_json::Value = serde_json::from_slice(&body).expect("JSON");

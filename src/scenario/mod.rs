@@ -279,13 +279,16 @@ fn credential(spec: &schema::CredentialSpec) -> Result<Credential, String> {
     Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.clone(), deny: spec.deny.clone() })
 }
 
+/// A file's name and text, and a byte offset in it.
+type Declared = (Arc<str>, Arc<str>, usize);
+
 /// Collects tasks of all files, catching an id declared twice (naming both places) or already in
 /// the base world.
 #[derive(Default)]
 struct Places<'w> {
     base: Option<&'w World>,
-    /// Where each id was declared: (file name, byte offset), turned into a line only on error.
-    seen: HashMap<(&'static str, String), (Arc<str>, Arc<str>, usize)>,
+    /// Where each id was declared, turned into a line and column only on error.
+    seen: HashMap<(&'static str, String), Declared>,
     ecs: Vec<Arc<crate::world::ecs::EcsTask>>,
     sas: Vec<Arc<crate::world::sas::SasTask>>,
     avds: Vec<Arc<crate::world::avds::AvdsScan>>,
