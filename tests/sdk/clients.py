@@ -4,7 +4,8 @@ Alibaba Tea (Darabonba): `Config(endpoint='127.0.0.1:PORT', protocol='http')`, V
 or `signature_algorithm='v2'`; the old-generation AVDS client always signs RPC v1 and sends a form
 body. Legacy aliyun-python-sdk-core: `AcsClient(..., port=PORT)` plus `request.set_endpoint` and
 `set_protocol_type('http')` on each request. Huawei: `HssClient.new_builder().with_endpoints([...])`.
-Credentials are the fake ones from sdk-notes.md (the emulator runs with auth off).
+Credentials are the fake ones from sdk-notes.md by default (the main emulator runs with auth off);
+every factory takes other keys for the authentication and tenant tests.
 """
 
 from __future__ import annotations
@@ -46,10 +47,11 @@ TEA_V2 = "tea-v2"
 LEGACY = "legacy"
 
 
-def tea_config(endpoint: str, algorithm: str | None = None, headers: dict[str, str] | None = None) -> Config:
+def tea_config(endpoint: str, algorithm: str | None = None, headers: dict[str, str] | None = None,
+               ak: str = ALIBABA_AK, secret: str = ALIBABA_SECRET) -> Config:
     config = Config(
-        access_key_id=ALIBABA_AK,
-        access_key_secret=ALIBABA_SECRET,
+        access_key_id=ak,
+        access_key_secret=secret,
         endpoint=endpoint,
         protocol="http",
         signature_algorithm=algorithm,
@@ -63,24 +65,26 @@ def tea_algorithm(family: str) -> str | None:
     return {TEA_V3: None, TEA_V2: "v2"}[family]
 
 
-def tea_ecs(endpoint: str, family: str = TEA_V3, headers: dict[str, str] | None = None) -> TeaEcsClient:
-    return TeaEcsClient(tea_config(endpoint, tea_algorithm(family), headers))
+def tea_ecs(endpoint: str, family: str = TEA_V3, headers: dict[str, str] | None = None,
+            ak: str = ALIBABA_AK, secret: str = ALIBABA_SECRET) -> TeaEcsClient:
+    return TeaEcsClient(tea_config(endpoint, tea_algorithm(family), headers, ak, secret))
 
 
-def tea_sas(endpoint: str, family: str = TEA_V3, headers: dict[str, str] | None = None) -> TeaSasClient:
-    return TeaSasClient(tea_config(endpoint, tea_algorithm(family), headers))
+def tea_sas(endpoint: str, family: str = TEA_V3, headers: dict[str, str] | None = None,
+            ak: str = ALIBABA_AK, secret: str = ALIBABA_SECRET) -> TeaSasClient:
+    return TeaSasClient(tea_config(endpoint, tea_algorithm(family), headers, ak, secret))
 
 
-def tea_avds(endpoint: str, headers: dict[str, str] | None = None) -> TeaAvdsClient:
+def tea_avds(endpoint: str, headers: dict[str, str] | None = None, ak: str = ALIBABA_AK, secret: str = ALIBABA_SECRET) -> TeaAvdsClient:
     # The old generation takes the old Config class; same fields.
-    config = old_openapi_models.Config(access_key_id=ALIBABA_AK, access_key_secret=ALIBABA_SECRET, endpoint=endpoint, protocol="http")
+    config = old_openapi_models.Config(access_key_id=ak, access_key_secret=secret, endpoint=endpoint, protocol="http")
     if headers:
         config.global_parameters = GlobalParameters(headers=headers)
     return TeaAvdsClient(config)
 
 
-def legacy_client(port: int, region: str = REGION) -> AcsClient:
-    return AcsClient(ALIBABA_AK, ALIBABA_SECRET, region, port=port)
+def legacy_client(port: int, region: str = REGION, ak: str = ALIBABA_AK, secret: str = ALIBABA_SECRET) -> AcsClient:
+    return AcsClient(ak, secret, region, port=port)
 
 
 def aim(request, host: str = "127.0.0.1"):
@@ -108,7 +112,7 @@ def legacy_common(product: str, version: str, action: str) -> CommonRequest:
 class HuaweiClient:
     """An HssClient plus the headers of the last response, seen through the SDK's own HttpHandler."""
 
-    def __init__(self, url: str, project_id: str = PROJECT_ID):
+    def __init__(self, url: str, project_id: str = PROJECT_ID, ak: str = HUAWEI_AK, sk: str = HUAWEI_SK):
         self.last_headers: dict[str, str] = {}
         config = HttpConfig.get_default_config()
         config.ignore_ssl_verification = True
@@ -117,7 +121,7 @@ class HuaweiClient:
         self.sdk = (
             HssClient.new_builder()
             .with_http_config(config)
-            .with_credentials(BasicCredentials(HUAWEI_AK, HUAWEI_SK, project_id))
+            .with_credentials(BasicCredentials(ak, sk, project_id))
             .with_endpoints([url])
             .with_http_handler(handler)
             .build()

@@ -114,6 +114,37 @@ class Emulator:
     def reset(self) -> dict:
         return self.control("POST", "/_emu/reset")
 
+    def load_scenario(self, text: str, tenant: str | None = None, name: str | None = None, replace: bool = False) -> dict:
+        """POST /_emu/scenarios with a TOML body; stays loaded across resets."""
+        query = {k: v for k, v in (("tenant", tenant), ("name", name), ("replace", "true" if replace else None)) if v}
+        path = "/_emu/scenarios" + ("?" + urllib.parse.urlencode(query) if query else "")
+        req = urllib.request.Request(self.url + path, data=text.encode(), method="POST", headers={"Content-Type": "application/toml"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"control API POST {path} -> {e.code}: {e.read()!r}") from None
+
+    # --- fault rules and the request journal ----------------------------------------------------
+    def add_fault(self, *rules: dict) -> list[int]:
+        """POST /_emu/faults; the new rules' ids."""
+        answer = self.control("POST", "/_emu/faults", list(rules) if len(rules) > 1 else rules[0])
+        return answer["ids"]
+
+    def faults(self) -> list[dict]:
+        return self.control("GET", "/_emu/faults")["faults"]
+
+    def clear_faults(self) -> int:
+        return self.control("DELETE", "/_emu/faults")["cleared"]
+
+    def requests(self, **filters) -> list[dict]:
+        """GET /_emu/requests with the given filters (operation, status, error_code, tenant, ...), oldest first."""
+        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
+        return self.control("GET", "/_emu/requests" + ("?" + query if query else ""))["requests"]
+
+    def clear_requests(self, tenant: str | None = None) -> int:
+        return self.control("DELETE", "/_emu/requests" + (f"?tenant={urllib.parse.quote(tenant)}" if tenant else ""))["cleared"]
+
 
 @dataclass
 class Exchange:
