@@ -1,6 +1,7 @@
-//! The control API under `/_emu/`: how tests, CI jobs and demos drive the world from outside (health,
-//! the clock, reset). JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a bad
-//! request never changes the world.
+//! The control API under `/_emu/`: how tests, CI jobs and demos drive the world from outside:
+//! health, the clock, reset, run-time scenarios and tasks, the request journal, fault rules, and
+//! the dashboard's assets. JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a
+//! bad request never changes the world.
 
 pub mod faults;
 pub mod journal;
