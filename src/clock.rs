@@ -2,6 +2,7 @@
 //! default; runs `rate` virtual seconds per real second when asked. Tasks never tick: readers ask
 //! the clock for an instant and derive state from it, so moving the clock is O(1).
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -41,7 +42,12 @@ impl Anchor {
 #[derive(Debug)]
 pub struct Clock {
     anchor: Mutex<Anchor>,
+    /// The instant while the clock stands still (frozen or paused), else `RUNNING`: every request
+    /// asks the clock, and a frozen one then answers with one load, no lock.
+    still: AtomicI64,
 }
+
+const RUNNING: Millis = Millis::MIN;
 
 /// Why a clock change was refused.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,18 +70,34 @@ pub const MAX_RATE: f64 = 1_000_000.0;
 impl Clock {
     pub fn new(start: Millis, rate: f64) -> Result<Clock, ClockError> {
         check_rate(rate)?;
-        Ok(Clock { anchor: Mutex::new(Anchor { virtual_at: start, real_at: Instant::now(), rate, paused: false }) })
+        let anchor = Anchor { virtual_at: start, real_at: Instant::now(), rate, paused: false };
+        let still = AtomicI64::new(Self::still_at(&anchor));
+        Ok(Clock { anchor: Mutex::new(anchor), still })
+    }
+
+    fn still_at(anchor: &Anchor) -> Millis {
+        if (anchor.paused || anchor.rate == 0.0) && anchor.virtual_at != RUNNING {
+            anchor.virtual_at
+        } else {
+            RUNNING
+        }
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Anchor) -> T) -> T {
         // A poisoned lock only means another thread panicked mid-update of two plain fields;
         // the anchor is still usable, and the clock must keep answering.
         let mut anchor = self.anchor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut anchor)
+        let result = f(&mut anchor);
+        // Published under the lock, so that it never goes back to an older change.
+        self.still.store(Self::still_at(&anchor), Ordering::Release);
+        result
     }
 
     pub fn now(&self) -> Millis {
-        self.with(|a| a.now())
+        match self.still.load(Ordering::Acquire) {
+            RUNNING => self.with(|a| a.now()),
+            still => still,
+        }
     }
 
     pub fn state(&self) -> ClockState {

@@ -29,14 +29,108 @@ fn utc(at: Millis) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(at).single().unwrap_or_default()
 }
 
+/// The calendar fields of an instant in years 0–9999 (what the fast formatters cover; chrono
+/// formats the rest): year, month, day, hour, minute, second, millisecond.
+fn civil(at: Millis) -> Option<[u32; 7]> {
+    // Howard Hinnant's days-to-civil algorithm.
+    let days = at.div_euclid(DAY);
+    let in_day = at.rem_euclid(DAY);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let fields = [year, month, day, in_day / HOUR, in_day % HOUR / MINUTE, in_day % MINUTE / SECOND, in_day % SECOND];
+    Some(fields.map(|f| f as u32))
+}
+
+/// Appends `value` in `width` zero-padded digits.
+fn push_digits(out: &mut String, value: u32, width: usize) {
+    let mut buffer = [b'0'; 4];
+    let mut rest = value;
+    for i in (0..width).rev() {
+        buffer[i] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.push_str(std::str::from_utf8(&buffer[..width]).unwrap_or_default());
+}
+
+/// `YYYY-MM-DDTHH:MM`.
+fn push_minute(out: &mut String, f: &[u32; 7]) {
+    push_digits(out, f[0], 4);
+    out.push('-');
+    push_digits(out, f[1], 2);
+    out.push('-');
+    push_digits(out, f[2], 2);
+    out.push('T');
+    push_digits(out, f[3], 2);
+    out.push(':');
+    push_digits(out, f[4], 2);
+}
+
 /// `2026-11-22T08:00:00Z`, or with milliseconds when the instant has them.
 pub fn format_rfc3339(at: Millis) -> String {
+    if let Some(f) = civil(at) {
+        let mut out = String::with_capacity(24);
+        push_minute(&mut out, &f);
+        out.push(':');
+        push_digits(&mut out, f[5], 2);
+        if f[6] != 0 {
+            out.push('.');
+            push_digits(&mut out, f[6], 3);
+        }
+        out.push('Z');
+        return out;
+    }
     let format = if at % SECOND == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
     utc(at).to_rfc3339_opts(format, true)
 }
 
+/// `2026-11-22T08:00:00.000Z`: always with milliseconds (the journal's wall-clock times).
+pub fn format_rfc3339_millis(at: Millis) -> String {
+    if let Some(f) = civil(at) {
+        let mut out = String::with_capacity(24);
+        push_minute(&mut out, &f);
+        out.push(':');
+        push_digits(&mut out, f[5], 2);
+        out.push('.');
+        push_digits(&mut out, f[6], 3);
+        out.push('Z');
+        return out;
+    }
+    utc(at).to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// [`format_ecs_minute`] as a [`Text`](crate::world::Text): without an allocation, for answers
+/// that show two per task.
+pub fn ecs_minute_text(at: Millis) -> crate::world::Text {
+    let Some(f) = civil(at) else { return format_ecs_minute(at).into() };
+    let mut text = *b"0000-00-00T00:00Z";
+    for (range, value) in [(0..4, f[0]), (5..7, f[1]), (8..10, f[2]), (11..13, f[3]), (14..16, f[4])] {
+        let mut rest = value;
+        for byte in text[range].iter_mut().rev() {
+            *byte = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+    }
+    crate::world::Text::new(std::str::from_utf8(&text).unwrap_or_default())
+}
+
 /// ECS answers with minute precision: `2015-11-24T12:50Z`.
 pub fn format_ecs_minute(at: Millis) -> String {
+    if let Some(f) = civil(at) {
+        let mut out = String::with_capacity(17);
+        push_minute(&mut out, &f);
+        out.push('Z');
+        return out;
+    }
     utc(at).format("%Y-%m-%dT%H:%MZ").to_string()
 }
 
@@ -117,6 +211,19 @@ mod tests {
         assert_eq!(format_rfc3339(at + 5), "2026-11-22T08:00:00.005Z");
         assert_eq!(format_ecs_minute(at + 59 * SECOND), "2026-11-22T08:00Z");
         assert_eq!(minutes_left(0, 61 * SECOND), 2);
+        // The fast formatters agree with chrono, leap days, negative instants and all.
+        let mut at: Millis = -62_167_219_200_000 - 5 * DAY;
+        while at < 253_402_300_800_000 + 5 * DAY {
+            for offset in [0, 1, 999, 59_999, DAY - 1] {
+                let t = at + offset;
+                let format = if t % SECOND == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
+                assert_eq!(format_rfc3339(t), utc(t).to_rfc3339_opts(format, true), "{t}");
+                assert_eq!(format_ecs_minute(t), utc(t).format("%Y-%m-%dT%H:%MZ").to_string(), "{t}");
+                assert_eq!(ecs_minute_text(t).as_str(), format_ecs_minute(t), "{t}");
+                assert_eq!(format_rfc3339_millis(t), utc(t).to_rfc3339_opts(SecondsFormat::Millis, true), "{t}");
+            }
+            at += 89 * DAY + 3 * HOUR + 17 * MINUTE + 13 * SECOND + 7;
+        }
         assert_eq!(minutes_left(10, 5), 0);
     }
 }

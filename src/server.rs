@@ -22,8 +22,7 @@ use tokio::net::TcpListener;
 use crate::cloud::aliyun::AliyunError;
 use crate::cloud::huawei::HuaweiError;
 use crate::cloud::{Prepared, WireRequest, WireResponse};
-use crate::control::{self, journal::Entry};
-use crate::instant::format_rfc3339;
+use crate::control::{self, journal::Logged};
 use crate::state::State;
 
 #[derive(Debug, Clone, Copy)]
@@ -112,7 +111,7 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
 
 async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Response<Full<Bytes>> {
     let started = std::time::Instant::now();
-    let arrived = chrono::Utc::now();
+    let arrived_ms = chrono::Utc::now().timestamp_millis();
     let virtual_now = state.clock.now();
     let (parts, body) = req.into_parts();
     let mut wire = WireRequest {
@@ -151,26 +150,30 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
         };
         return into_hyper(response, unread.is_some());
     }
-    let Some(prepared) = guarded("request routing", || Prepared::new(state, &wire)) else {
+    let Some(mut prepared) = guarded("request routing", || Prepared::new(state, &wire)) else {
         return into_hyper(WireResponse::new(500, "text/plain", b"internal error".to_vec()), true);
     };
     let response = match unread {
         Some(status) => prepared_error(&prepared, status, &limits),
         None => answer(state, &prepared, &wire).await,
     };
-    state.journal.record(Entry {
-        seq: 0,
-        time: arrived.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        virtual_time: format_rfc3339(virtual_now),
+    // What the journal keeps is moved out of the request, not copied; it is formatted when read.
+    let method = match parts.method.as_str() {
+        "GET" => std::borrow::Cow::Borrowed("GET"),
+        "POST" => std::borrow::Cow::Borrowed("POST"),
+        other => std::borrow::Cow::Owned(other.to_string()),
+    };
+    state.journal.record(Logged {
+        arrived_ms,
         virtual_ms: virtual_now,
         cloud: prepared.cloud(),
         product: prepared.product(),
-        operation: prepared.operation(),
-        method: wire.method.clone(),
-        path: wire.path.clone(),
-        parameters: prepared.journal_parameters(&wire),
+        operation: prepared.operation().to_string(),
+        method,
+        path: std::mem::take(&mut wire.path),
+        parameters: prepared.journal_parameters(&mut wire),
         tenant: prepared.tenant(),
-        request_id: prepared.request_id().to_string(),
+        request_id: prepared.take_request_id(),
         status: response.status,
         error_code: response.error_code.clone(),
         latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
@@ -214,7 +217,7 @@ async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest) -> WireR
         Some(Ok(())) => {}
     }
     let tenant = prepared.tenant();
-    let effect = state.faults.decide(&prepared.operation(), tenant.as_deref());
+    let effect = state.faults.decide(prepared.operation(), tenant.as_deref());
     if !effect.delay.is_zero() {
         tokio::time::sleep(effect.delay).await;
     }

@@ -100,6 +100,7 @@ impl State {
         let faults = Faults::new(loaded.settings.seed);
         faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
         let snapshot = Snapshot::new(loaded.world, loaded.settings, sources);
+        crate::world::release_unused_memory();
         Ok(State { journal: Journal::new(config.journal_size), config, clock, faults, snapshot: RwLock::new(Arc::new(snapshot)), default_start })
     }
 

@@ -95,17 +95,17 @@ impl Prepared {
     }
 
     /// The operation asked for, as the caller named it.
-    pub fn operation(&self) -> String {
+    pub fn operation(&self) -> &str {
         match self {
-            Prepared::Aliyun(p) => p.routed.action.clone().unwrap_or_default(),
-            Prepared::Huawei(p) => p.operation().map_or_else(String::new, |op| op.name().to_string()),
+            Prepared::Aliyun(p) => p.routed.action.as_deref().unwrap_or_default(),
+            Prepared::Huawei(p) => p.operation().map_or("", |op| op.name()),
         }
     }
 
     /// Whose world the request reads: the access key (Alibaba) or the project (Huawei).
     pub fn tenant(&self) -> Option<String> {
         match self {
-            Prepared::Aliyun(p) => p.routed.caller.0.clone(),
+            Prepared::Aliyun(p) => p.routed.caller.key().map(str::to_string),
             Prepared::Huawei(p) => p.project_id().map(str::to_string),
         }
     }
@@ -117,17 +117,29 @@ impl Prepared {
         }
     }
 
-    pub fn journal_parameters(&self, req: &WireRequest) -> serde_json::Value {
+    /// The request's parameters for the journal, taken once it is answered.
+    pub fn journal_parameters(&self, req: &mut WireRequest) -> crate::control::journal::Parameters {
         match self {
-            Prepared::Aliyun(p) => p.journal_parameters(),
-            Prepared::Huawei(p) => p.journal_parameters(req),
+            Prepared::Aliyun(_) => aliyun::Prepared::journal_parameters(req),
+            Prepared::Huawei(_) => huawei::Prepared::journal_parameters(req),
+        }
+    }
+
+    /// The request id, taken for the journal once the request is answered.
+    pub fn take_request_id(&mut self) -> String {
+        match self {
+            Prepared::Aliyun(p) => std::mem::take(&mut p.request_id),
+            Prepared::Huawei(p) => std::mem::take(&mut p.request_id),
         }
     }
 
     /// Checks credentials when auth is on; the refusal, rendered, when they fail.
     pub fn authenticate(&self, state: &State, req: &WireRequest) -> Result<(), WireResponse> {
-        let snapshot = state.snapshot();
-        if !state.auth_on(&snapshot) {
+        let snapshot = match self {
+            Prepared::Aliyun(p) => &p.snapshot,
+            Prepared::Huawei(p) => &p.snapshot,
+        };
+        if !state.auth_on(snapshot) {
             return Ok(());
         }
         let signed = SignedRequest { method: &req.method, path: &req.path, raw_query: &req.query, headers: &req.headers, body: &req.body, content_type: None };
@@ -167,14 +179,24 @@ impl Prepared {
 
 /// An Alibaba-style request id: an upper-case UUID.
 pub fn alibaba_request_id() -> String {
-    let mut rng = rand::rng();
-    let n: u128 = rng.random();
-    let hex = format!("{n:032X}");
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    random_hex(b"0123456789ABCDEF", true)
 }
 
 /// A Huawei-style request id: 32 lower-case hex digits.
 pub fn huawei_request_id() -> String {
+    random_hex(b"0123456789abcdef", false)
+}
+
+/// 128 random bits in hex, most significant first, dashed 8-4-4-4-12 or not (one allocation:
+/// every request makes one).
+fn random_hex(digits: &[u8; 16], dashed: bool) -> String {
     let n: u128 = rand::rng().random();
-    format!("{n:032x}")
+    let mut out = String::with_capacity(36);
+    for i in 0..32 {
+        if dashed && matches!(i, 8 | 12 | 16 | 20) {
+            out.push('-');
+        }
+        out.push(char::from(digits[((n >> (124 - 4 * i)) & 0xf) as usize]));
+    }
+    out
 }

@@ -56,7 +56,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
         for t in world.ecs.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
-                emit(&|| line("ecs", t.id.clone(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": t.region, "action": t.action, "resource_id": t.resource_id })));
+                emit(&|| line("ecs", t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": &*t.region, "action": t.action, "resource_id": t.resource_id })));
             }
         }
     }
@@ -86,7 +86,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
             if status_ok(stage.status.name()) {
                 let v = t.view(stage, now);
                 emit(&|| {
-                    line("hss_image", t.task_id.clone(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.task_type, "images": t.images, "success": v.success, "failed": v.failed, "status_code": v.status_code }))
+                    line("hss_image", t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.task_type, "images": t.images, "success": v.success, "failed": v.failed, "status_code": v.status_code }))
                 });
             }
         }
@@ -97,7 +97,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
             if status_ok(stage.status.name()) {
                 let c = t.view(stage, now).counts;
                 emit(&|| {
-                    line("hss_task", t.task_id.clone(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.kind.name(), "total": c.total, "succeeded": c.succeeded, "failed": c.failed, "in_progress": c.in_progress }))
+                    line("hss_task", t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.kind.name(), "total": c.total, "succeeded": c.succeeded, "failed": c.failed, "in_progress": c.in_progress }))
                 });
             }
         }

@@ -3,26 +3,74 @@
 use super::Node;
 
 pub fn write(node: &Node) -> Vec<u8> {
-    let mut out = Vec::with_capacity(512);
+    // One allocation for a typical page of tasks.
+    let mut out = Vec::with_capacity(4096);
     write_node(node, &mut out);
     out
 }
 
 fn write_str(text: &str, out: &mut Vec<u8>) {
+    // Ids, names and instants seldom need escaping: copy those as they are.
+    if !needs_escape(text.as_bytes()) {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Writing a &str into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
+}
+
+/// Whether a string has a byte JSON escapes (a control character, `"` or `\\`), eight bytes at
+/// a time (the "has a byte less than n" word tricks).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
+        if control | zero_byte(w ^ (u64::from(b'"') * ONES)) | zero_byte(w ^ (u64::from(b'\\') * ONES)) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// A whole number in decimal, without going through `fmt`.
+pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
+    let mut buffer = [0u8; 20];
+    let mut at = buffer.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buffer[at..]);
 }
 
 fn write_node(node: &Node, out: &mut Vec<u8>) {
     match node {
         Node::Null => out.extend_from_slice(b"null"),
         Node::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Node::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Node::Int(i) => write_int(*i, out),
         Node::Float(f) if f.is_finite() => {
             let _ = serde_json::to_writer(&mut *out, f);
         }
         Node::Float(_) => out.extend_from_slice(b"null"),
         Node::Str(s) => write_str(s, out),
+        Node::Text(s) => write_str(s, out),
         Node::List(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -60,5 +108,32 @@ mod tests {
             .with("L", vec![Node::Bool(true), Node::Float(10.21), Node::Null])
             .with("O", Node::object());
         assert_eq!(String::from_utf8(write(&doc)).unwrap(), r#"{"B":1,"A":"x\"y","L":[true,10.21,null],"O":{}}"#);
+    }
+
+    #[test]
+    fn the_word_check_finds_every_escaped_byte() {
+        for len in 1..20 {
+            for at in 0..len {
+                for b in (0u8..=255).filter(|b| *b < 0x80) {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(needs_escape(&bytes), b < 0x20 || b == b'"' || b == b'\\', "{bytes:?}");
+                }
+                let mut bytes = "é".repeat(len).into_bytes();
+                bytes[at] = b'"';
+                assert!(needs_escape(&bytes));
+            }
+            assert!(!needs_escape("é".repeat(len).as_bytes()));
+        }
+    }
+
+    #[test]
+    fn strings_and_numbers_match_serde_json() {
+        for text in ["", "plain", "0123456789abcdef\"", "0123456\u{7f}\u{80}é\u{1f}", "a long string of plain text, no escapes at all", "quo\"te", "back\\slash", "tab\there", "\u{1}\u{1f}", "ünïcode ✓", "</script>"] {
+            assert_eq!(String::from_utf8(write(&Node::str(text.to_string()))).unwrap(), serde_json::to_string(text).unwrap());
+        }
+        for n in [0, 7, -7, 1_745_311_451_000, i64::MAX, i64::MIN] {
+            assert_eq!(String::from_utf8(write(&Node::Int(n))).unwrap(), n.to_string());
+        }
     }
 }

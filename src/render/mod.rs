@@ -3,18 +3,38 @@
 
 use std::borrow::Cow;
 
+use crate::world::Text;
+
 pub mod json;
 pub mod xml;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Node {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
     Str(Cow<'static, str>),
+    /// A task's text, copied without an allocation when short (see [`Text`]).
+    Text(Text),
     List(Vec<Node>),
     Object(Vec<(Cow<'static, str>, Node)>),
+}
+
+/// Text is text, however it is held.
+impl PartialEq for Node {
+    fn eq(&self, other: &Node) -> bool {
+        match (self, other) {
+            (Node::Null, Node::Null) => true,
+            (Node::Bool(a), Node::Bool(b)) => a == b,
+            (Node::Int(a), Node::Int(b)) => a == b,
+            (Node::Float(a), Node::Float(b)) => a == b,
+            (Node::Str(_) | Node::Text(_), Node::Str(_) | Node::Text(_)) => self.as_str() == other.as_str(),
+            (Node::List(a), Node::List(b)) => a == b,
+            (Node::Object(a), Node::Object(b)) => a == b,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,8 +44,18 @@ pub enum Format {
 }
 
 impl Node {
+    /// The text of a string node.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Str(s) => Some(s),
+            Node::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
     pub fn object() -> Node {
-        Node::Object(Vec::new())
+        // Room for a task's fields: no regrowth while they are added.
+        Node::Object(Vec::with_capacity(8))
     }
 
     pub fn str(text: impl Into<Cow<'static, str>>) -> Node {
@@ -86,13 +116,24 @@ impl Node {
 }
 
 impl From<&str> for Node {
+    /// Kept inline, without an allocation, when short (a status, an action, a type ...).
     fn from(v: &str) -> Node {
-        Node::Str(Cow::Owned(v.to_string()))
+        Node::Text(Text::new(v))
     }
 }
 impl From<String> for Node {
     fn from(v: String) -> Node {
         Node::Str(Cow::Owned(v))
+    }
+}
+impl From<Text> for Node {
+    fn from(v: Text) -> Node {
+        Node::Text(v)
+    }
+}
+impl From<&Text> for Node {
+    fn from(v: &Text) -> Node {
+        Node::Text(v.clone())
     }
 }
 impl From<i64> for Node {

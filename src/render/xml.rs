@@ -7,7 +7,7 @@ use quick_xml::escape::escape;
 use super::Node;
 
 pub fn write(node: &Node, root: &str) -> Vec<u8> {
-    let mut out = String::with_capacity(1024);
+    let mut out = String::with_capacity(4096);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     element(root, node, &mut out);
     out.into_bytes()
@@ -37,9 +37,14 @@ fn content(node: &Node, out: &mut String) {
     match node {
         Node::Null | Node::List(_) => {}
         Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Node::Int(i) => out.push_str(&i.to_string()),
+        Node::Int(i) => {
+            let mut digits = Vec::with_capacity(20);
+            super::json::write_int(*i, &mut digits);
+            out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
+        }
         Node::Float(f) => out.push_str(&f.to_string()),
         Node::Str(s) => out.push_str(&escape(s.as_ref())),
+        Node::Text(s) => out.push_str(&escape(s.as_str())),
         Node::Object(fields) => {
             for (key, value) in fields {
                 element(key, value, out);

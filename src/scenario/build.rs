@@ -18,7 +18,7 @@ use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAUL
 use crate::world::hss_task::{HssTask, HssTaskStatus, TaskKind};
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::sas::{SasStatus, SasTask, ScanTarget};
-use crate::world::{Owner, Pins};
+use crate::world::{Interner, Pins, Text};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
 pub const DEFAULT_PROJECT: &str = "0123456789abcdef0123456789abcdef";
@@ -29,11 +29,109 @@ pub const MAX_GENERATED: u32 = 2_000_000;
 /// Tasks built from one file, each with where it was declared (for duplicate-id errors).
 #[derive(Debug, Default)]
 pub struct Built {
-    pub ecs: Vec<(EcsTask, usize)>,
-    pub sas: Vec<(SasTask, usize)>,
-    pub avds: Vec<(AvdsScan, usize)>,
-    pub hss_images: Vec<(HssImageTask, usize)>,
-    pub hss_tasks: Vec<(HssTask, usize)>,
+    pub ecs: Declared<EcsTask>,
+    pub sas: Declared<SasTask>,
+    pub avds: Declared<AvdsScan>,
+    pub hss_images: Declared<HssImageTask>,
+    pub hss_tasks: Declared<HssTask>,
+    /// One copy of each region, project and owner key the file's tasks name.
+    pub interner: Interner,
+}
+
+/// Tasks, and the byte offset each was declared at (side by side: a million tasks of a
+/// generator share their offset, and the tasks move on to the store without a copy).
+#[derive(Debug)]
+pub struct Declared<T> {
+    pub tasks: Vec<T>,
+    pub at: Vec<usize>,
+}
+
+impl<T> Default for Declared<T> {
+    fn default() -> Self {
+        Declared { tasks: Vec::new(), at: Vec::new() }
+    }
+}
+
+impl<T> Declared<T> {
+    fn push(&mut self, task: T, at: usize) {
+        self.tasks.push(task);
+        self.at.push(at);
+    }
+
+    fn reserve(&mut self, n: u32) {
+        self.tasks.reserve(n as usize);
+        self.at.reserve(n as usize);
+    }
+}
+
+/// Builds every task a file declares: each product's from its own generators (the random draws
+/// are per entry, so the order the products are built in changes nothing), side by side when the
+/// file makes many. Errors come back in the order the products are listed in.
+pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile) -> (Vec<ScenarioError>, Built) {
+    let builder = || Builder { source, start, seed, errors: Vec::new(), built: Built::default() };
+    let generated: u64 = [
+        file.ecs.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
+        file.sas.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
+        file.avds.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
+        file.hss.image_generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
+        file.hss.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
+    ]
+    .iter()
+    .map(|n| u64::from(n.unwrap_or(0)))
+    .sum();
+    let ecs = |b: &mut Builder| {
+        b.ecs(&file.ecs.tasks, false);
+        b.ecs(&file.ecs.generate, true);
+    };
+    let sas = |b: &mut Builder| {
+        b.sas(&file.sas.tasks, false);
+        b.sas(&file.sas.generate, true);
+    };
+    let avds = |b: &mut Builder| {
+        b.avds(&file.avds.scans, false);
+        b.avds(&file.avds.generate, true);
+    };
+    let images = |b: &mut Builder| {
+        b.hss_images(&file.hss.image_tasks, false);
+        b.hss_images(&file.hss.image_generate, true);
+    };
+    let tasks = |b: &mut Builder| {
+        b.hss_tasks(&file.hss.tasks, false);
+        b.hss_tasks(&file.hss.generate, true);
+    };
+    if generated < 20_000 {
+        let mut b = builder();
+        ecs(&mut b);
+        sas(&mut b);
+        avds(&mut b);
+        images(&mut b);
+        tasks(&mut b);
+        return (b.errors, b.built);
+    }
+    let run = |f: &(dyn Fn(&mut Builder) + Sync)| {
+        let mut b = builder();
+        f(&mut b);
+        b
+    };
+    let steps: [&(dyn Fn(&mut Builder) + Sync); 5] = [&ecs, &sas, &avds, &images, &tasks];
+    let run = &run;
+    let parts: Vec<Builder> = std::thread::scope(|scope| {
+        let handles: Vec<_> = steps.into_iter().map(|step| scope.spawn(move || run(step))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    let mut errors = Vec::new();
+    let mut built = Built::default();
+    for (i, mut part) in parts.into_iter().enumerate() {
+        errors.append(&mut part.errors);
+        match i {
+            0 => built.ecs = part.built.ecs,
+            1 => built.sas = part.built.sas,
+            2 => built.avds = part.built.avds,
+            3 => built.hss_images = part.built.hss_images,
+            _ => built.hss_tasks = part.built.hss_tasks,
+        }
+    }
+    (errors, built)
 }
 
 pub struct Builder<'a> {
@@ -86,14 +184,32 @@ impl Draw {
         (0..len).map(|_| char::from(b"0123456789abcdef"[self.0.random_range(0..16)])).collect()
     }
 
+    /// An index into a list of `len`, drawn as [`one`](Self::one) draws.
+    fn index(&mut self, len: usize) -> usize {
+        self.0.random_range(0..len)
+    }
+
+    /// `m-bp` and 18 hex digits, drawn as `format!("m-bp{}", self.hex(18))` would be, without the
+    /// allocations (a generator may make a million).
+    fn resource_id(&mut self) -> Text {
+        let mut id = *b"m-bp000000000000000000";
+        for byte in &mut id[4..] {
+            *byte = b"0123456789abcdef"[self.0.random_range(0..16)];
+        }
+        Text::new(std::str::from_utf8(&id).unwrap_or_default())
+    }
+
     fn uuid(&mut self) -> String {
         format!("{}-{}-4{}-{}{}-{}", self.hex(8), self.hex(4), self.hex(3), char::from(b"89ab"[self.0.random_range(0..4)]), self.hex(3), self.hex(12))
     }
 
-    fn ecs_task_id(&mut self) -> String {
+    fn ecs_task_id(&mut self) -> Text {
         const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-        let tail: String = (0..18).map(|_| char::from(ALPHABET[self.0.random_range(0..ALPHABET.len())])).collect();
-        format!("t-bp{tail}")
+        let mut id = *b"t-bp000000000000000000";
+        for byte in &mut id[4..] {
+            *byte = ALPHABET[self.0.random_range(0..ALPHABET.len())];
+        }
+        Text::new(std::str::from_utf8(&id).unwrap_or_default())
     }
 
     fn word(&mut self) -> String {
@@ -229,7 +345,7 @@ impl<'a> Builder<'a> {
         }
         let mut pins: Vec<(String, Option<serde_json::Value>)> = set.iter().flatten().map(|(key, value)| (key.clone(), Some(toml_to_json(value)))).collect();
         pins.extend(unset.iter().map(|key| (key.clone(), None)));
-        Some(pins.into_boxed_slice())
+        Some(pins.into())
     }
 
     pub fn ecs(&mut self, specs: &[Spanned<schema::EcsSpec>], generated: bool) {
@@ -238,21 +354,29 @@ impl<'a> Builder<'a> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count, spec.id.is_some(), generated, "id") else { continue };
             let mut draw = self.draw(section, index);
+            let owner = self.built.interner.owner(spec.owner.as_deref());
+            let regions: Vec<std::sync::Arc<str>> = match &spec.region {
+                Some(choice) => choice.0.iter().map(|r| self.built.interner.get(r)).collect(),
+                None => vec![self.built.interner.get(DEFAULT_REGION)],
+            };
+            let pins = Self::pins(&spec.set, &spec.unset);
+            self.built.ecs.reserve(entry.count);
             for _ in 0..entry.count {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(EcsStatus::Waiting, Some(30 * SECOND)), (EcsStatus::Processing, Some(10 * MINUTE)), (EcsStatus::Finished, None)], false, &mut draw) else { break };
-                let id = spec.id.as_ref().map_or_else(|| draw.ecs_task_id(), |id| id.get_ref().clone());
+                let id = spec.id.as_ref().map_or_else(|| draw.ecs_task_id(), |id| Text::new(id.get_ref()));
                 let task = EcsTask {
                     id,
-                    region: spec.region.as_ref().map_or(DEFAULT_REGION.to_string(), |r| draw.one(r).clone()),
-                    owner: Owner(spec.owner.clone()),
+                    // Drawn as the list is (an index), so that the same seed draws the same world.
+                    region: if spec.region.is_some() { regions[draw.index(regions.len())].clone() } else { regions[0].clone() },
+                    owner: owner.clone(),
                     action: spec.action.as_ref().map_or("ImportImage", |a| draw.one(a).0),
-                    resource_id: spec.resource_id.clone().or_else(|| entry.generated.then(|| format!("m-bp{}", draw.hex(18)))),
+                    resource_id: spec.resource_id.as_deref().map(Text::new).or_else(|| entry.generated.then(|| draw.resource_id())),
                     created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
                     support_cancel: spec.support_cancel,
                     lifecycle,
-                    pins: Self::pins(&spec.set, &spec.unset),
+                    pins: pins.clone(),
                 };
-                self.built.ecs.push((task, spec.id.as_ref().map_or(entry.at, |id| id.span().start)));
+                self.built.ecs.push(task, spec.id.as_ref().map_or(entry.at, |id| id.span().start));
             }
         }
     }
@@ -264,18 +388,20 @@ impl<'a> Builder<'a> {
             let Some(entry) = self.entry(spanned.span().start, spec.count, spec.id.is_some(), generated, "id") else { continue };
             let mut draw = self.draw(section, index);
             let base: i64 = draw.0.random_range(100_000..900_000_000);
+            let owner = self.built.interner.owner(spec.owner.as_deref());
+            let pins = Self::pins(&spec.set, &spec.unset);
+            self.built.sas.reserve(entry.count);
             for n in 0..entry.count {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(SasStatus::Init, Some(10 * SECOND)), (SasStatus::Processing, Some(5 * MINUTE)), (SasStatus::Success, None)], false, &mut draw) else { break };
-                let mut targets: Vec<ScanTarget> = spec.targets.iter().map(|t| ScanTarget { kind: t.kind.0.to_string(), name: t.name.clone(), target: t.target.clone() }).collect();
+                let mut targets: Vec<ScanTarget> = spec.targets.iter().map(|t| ScanTarget { kind: t.kind.0, name: Text::new(&t.name), target: Text::new(&t.target) }).collect();
                 if targets.is_empty() {
                     for _ in 0..draw.count(spec.target_count, 1) {
-                        targets.push(ScanTarget { kind: "uuid".into(), name: draw.host(), target: draw.uuid() });
+                        targets.push(ScanTarget { kind: "uuid", name: draw.host().into(), target: draw.uuid().into() });
                     }
                 }
                 let id = spec.id.as_ref().map_or(base + i64::from(n), |id| *id.get_ref());
                 let created = spec.created.map_or(self.start, |w| draw.when(w, self.start));
-                let pins = Self::pins(&spec.set, &spec.unset);
-                self.built.sas.push((SasTask::new(id, Owner(spec.owner.clone()), created, targets, lifecycle, pins), spec.id.as_ref().map_or(entry.at, |id| id.span().start)));
+                self.built.sas.push(SasTask::new(id, owner.clone(), created, targets, lifecycle, pins.clone()), spec.id.as_ref().map_or(entry.at, |id| id.span().start));
             }
         }
     }
@@ -286,6 +412,11 @@ impl<'a> Builder<'a> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count, spec.scan_id.is_some(), generated, "scan_id") else { continue };
             let mut draw = self.draw(section, index);
+            let owner = self.built.interner.owner(spec.owner.as_deref());
+            let pins = Self::pins(&spec.set, &spec.unset);
+            let url: std::sync::Arc<str> = spec.report_url.as_deref().unwrap_or("https://avds-report.example.com/{ScanId}/{TaskId}.pdf").into();
+            let fixed_targets: Option<Box<[Text]>> = spec.targets.as_ref().map(|t| t.iter().map(|x| Text::new(x)).collect());
+            self.built.avds.reserve(entry.count);
             for n in 0..entry.count {
                 let periodic = spec.trigger.as_ref().is_some_and(|t| draw.one(t).0 == "interval");
                 let trigger = if periodic {
@@ -300,16 +431,16 @@ impl<'a> Builder<'a> {
                     Trigger::Once
                 };
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(AvdsStatus::Waiting, Some(MINUTE)), (AvdsStatus::Running, Some(30 * MINUTE)), (AvdsStatus::Finished, None)], periodic, &mut draw) else { break };
-                let targets = match &spec.targets {
+                let targets = match &fixed_targets {
                     Some(t) => t.clone(),
-                    None => (0..draw.count(spec.target_count, 2)).map(|_| draw.target()).collect(),
+                    None => (0..draw.count(spec.target_count, 2)).map(|_| Text::from(draw.target())).collect(),
                 };
-                let name = spec.name.clone().unwrap_or_else(|| format!("{} {} scan", draw.word(), if periodic { "periodic" } else { "one-off" }));
+                let name = spec.name.as_deref().map_or_else(|| Text::from(format!("{} {} scan", draw.word(), if periodic { "periodic" } else { "one-off" })), Text::new);
                 let scan = AvdsScan {
-                    scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid(), |s| s.get_ref().clone()),
+                    scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid().into(), |s| Text::new(s.get_ref())),
                     name,
                     targets,
-                    owner: Owner(spec.owner.clone()),
+                    owner: owner.clone(),
                     first_task_id: spec.task_id.unwrap_or_else(|| 1_000_000 + (index as i64 * 1_000 + i64::from(n)) * 100_000 + draw.0.random_range(0..1_000)),
                     created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
                     trigger,
@@ -317,11 +448,11 @@ impl<'a> Builder<'a> {
                     report: ReportPlan {
                         delay: spec.report_delay.map_or(30 * SECOND, |d| draw.duration(d)),
                         fails: spec.report.as_ref().is_some_and(|r| draw.one(r).0 == "failed"),
-                        url: spec.report_url.clone().unwrap_or_else(|| "https://avds-report.example.com/{ScanId}/{TaskId}.pdf".into()),
+                        url: url.clone(),
                     },
-                    pins: Self::pins(&spec.set, &spec.unset),
+                    pins: pins.clone(),
                 };
-                self.built.avds.push((scan, spec.scan_id.as_ref().map_or(entry.at, |s| s.span().start)));
+                self.built.avds.push(scan, spec.scan_id.as_ref().map_or(entry.at, |s| s.span().start));
             }
         }
     }
@@ -332,59 +463,66 @@ impl<'a> Builder<'a> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count, spec.task_id.is_some(), generated, "task_id") else { continue };
             let mut draw = self.draw(section, index);
+            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_deref().unwrap_or(DEFAULT_PROJECT));
+            let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
+            let pins = Self::pins(&spec.set, &spec.unset);
+            let declared_failed: Box<[FailedImage]> = spec
+                .failed_images
+                .iter()
+                .enumerate()
+                .map(|(i, f)| FailedImage {
+                    id: f.id.unwrap_or(i as i64 + 1),
+                    registry_id: Text::new(f.registry_id.as_deref().unwrap_or_default()),
+                    registry_name: Text::new(f.registry_name.as_deref().unwrap_or_default()),
+                    image_name: Text::new(&f.image_name),
+                    image_version: Text::new(f.image_version.as_deref().unwrap_or("latest")),
+                    namespace: Text::new(f.namespace.as_deref().unwrap_or("default")),
+                    registry_type: f.registry_type.map_or("SwrPrivate", |r| r.0),
+                    failed_reason: Text::new(f.failed_reason.as_deref().unwrap_or("scan timeout")),
+                })
+                .collect();
+            self.built.hss_images.reserve(entry.count);
             for _ in 0..entry.count {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(ImageTaskStatus::Scanning, Some(10 * MINUTE)), (ImageTaskStatus::Finished, None)], false, &mut draw) else { break };
                 let task_type = spec.task_type.as_ref().map_or("manual", |t| draw.one(t).0);
                 let created = spec.created.map_or(self.start, |w| draw.when(w, self.start));
                 let images = draw.count(spec.images, 10);
-                let failed_images: Vec<FailedImage> = spec
-                    .failed_images
-                    .iter()
-                    .enumerate()
-                    .map(|(i, f)| FailedImage {
-                        id: f.id.unwrap_or(i as i64 + 1),
-                        registry_id: f.registry_id.clone().unwrap_or_default(),
-                        registry_name: f.registry_name.clone().unwrap_or_default(),
-                        image_name: f.image_name.clone(),
-                        image_version: f.image_version.clone().unwrap_or_else(|| "latest".into()),
-                        namespace: f.namespace.clone().unwrap_or_else(|| "default".into()),
-                        registry_type: f.registry_type.map_or("SwrPrivate", |r| r.0).to_string(),
-                        failed_reason: f.failed_reason.clone().unwrap_or_else(|| "scan timeout".into()),
-                    })
-                    .collect();
-                let mut failures = draw.count(spec.failures, failed_images.len() as u32);
-                let failed_images = if failed_images.is_empty() && entry.generated {
+                let mut failures = draw.count(spec.failures, declared_failed.len() as u32);
+                let failed_images: Box<[FailedImage]> = if declared_failed.is_empty() && entry.generated {
                     (0..failures.min(images))
                         .map(|i| FailedImage {
                             id: i64::from(i) + 1,
-                            registry_id: format!("reg-{}", draw.hex(6)),
-                            registry_name: "swr".into(),
-                            image_name: draw.word(),
-                            image_version: format!("1.{}.{}", draw.0.random_range(0..30), draw.0.random_range(0..10)),
-                            namespace: "default".into(),
-                            registry_type: "SwrPrivate".into(),
-                            failed_reason: "image pull timed out".into(),
+                            registry_id: Text::from(format!("reg-{}", draw.hex(6))),
+                            registry_name: Text::new("swr"),
+                            image_name: Text::from(draw.word()),
+                            image_version: Text::from(format!("1.{}.{}", draw.0.random_range(0..30), draw.0.random_range(0..10))),
+                            namespace: Text::new("default"),
+                            registry_type: "SwrPrivate",
+                            failed_reason: Text::new("image pull timed out"),
                         })
                         .collect()
                 } else {
-                    failed_images
+                    declared_failed.clone()
                 };
                 if failures > images {
                     self.error(entry.at, format!("{failures} failures out of {images} images: `failures` cannot exceed `images`"));
                     failures = images;
                 }
-                let task_name = spec.task_name.clone().unwrap_or_else(|| {
-                    if task_type.ends_with("Sync") {
-                        format!("AutomaticImageAssetSynchronization_{created}")
-                    } else {
-                        format!("ImageScan_{}", draw.word())
-                    }
-                });
+                let task_name = spec.task_name.as_deref().map_or_else(
+                    || {
+                        if task_type.ends_with("Sync") {
+                            Text::from(format!("AutomaticImageAssetSynchronization_{created}"))
+                        } else {
+                            Text::from(format!("ImageScan_{}", draw.word()))
+                        }
+                    },
+                    Text::new,
+                );
                 let task = HssImageTask {
-                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid(), |t| t.get_ref().clone()),
-                    project_id: spec.project_id.clone().unwrap_or_else(|| DEFAULT_PROJECT.into()),
-                    enterprise_project_id: spec.enterprise_project_id.clone().unwrap_or_else(|| DEFAULT_ENTERPRISE_PROJECT.into()),
-                    policy_id: spec.policy_id.clone(),
+                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid().into(), |t| Text::new(t.get_ref())),
+                    project_id: project.clone(),
+                    enterprise_project_id: enterprise.clone(),
+                    policy_id: spec.policy_id.as_deref().map(Text::new),
                     task_name,
                     task_type,
                     image_type: spec.image_type.as_ref().map_or("registry", |t| draw.one(t).0),
@@ -395,13 +533,13 @@ impl<'a> Builder<'a> {
                     images,
                     failures,
                     failed_images,
-                    sync_task_type: spec.sync_task_type.clone(),
-                    failed_reason: spec.failed_reason.clone(),
+                    sync_task_type: spec.sync_task_type.as_deref().map(Text::new),
+                    failed_reason: spec.failed_reason.as_deref().map(Text::new),
                     created,
                     lifecycle,
-                    pins: Self::pins(&spec.set, &spec.unset),
+                    pins: pins.clone(),
                 };
-                self.built.hss_images.push((task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start)));
+                self.built.hss_images.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
             }
         }
     }
@@ -412,6 +550,11 @@ impl<'a> Builder<'a> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count, spec.task_id.is_some(), generated, "task_id") else { continue };
             let mut draw = self.draw(section, index);
+            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_deref().unwrap_or(DEFAULT_PROJECT));
+            let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
+            let pins = Self::pins(&spec.set, &spec.unset);
+            let scan_types: std::sync::Arc<[String]> = spec.cluster_scan.as_ref().and_then(|c| c.scan_types.clone()).unwrap_or_else(|| vec!["cluster_vul".into()]).into();
+            self.built.hss_tasks.reserve(entry.count);
             for _ in 0..entry.count {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(HssTaskStatus::Ready, Some(MINUTE)), (HssTaskStatus::Running, Some(10 * MINUTE)), (HssTaskStatus::Finished, None)], false, &mut draw) else { break };
                 let cluster = spec.task_type.as_ref().map_or(spec.iac_scan.is_none(), |t| draw.one(t).0 == "cluster_scan");
@@ -423,8 +566,7 @@ impl<'a> Builder<'a> {
                         self.error(entry.at, "cluster_scan.failures cannot exceed cluster_scan.clusters");
                         break;
                     }
-                    let scan_types = info.and_then(|c| c.scan_types.clone()).unwrap_or_else(|| vec!["cluster_vul".into()]);
-                    TaskKind::ClusterScan { scan_types, clusters, failures }
+                    TaskKind::ClusterScan { scan_types: scan_types.clone(), clusters, failures }
                 } else {
                     let info = spec.iac_scan.as_ref();
                     let files = draw.count(info.and_then(|c| c.files), 5);
@@ -433,21 +575,21 @@ impl<'a> Builder<'a> {
                         self.error(entry.at, "iac_scan.failures cannot exceed iac_scan.files");
                         break;
                     }
-                    let file_type = info.and_then(|c| c.file_type.as_ref()).map_or("dockerfile", |f| draw.one(f).0).to_string();
+                    let file_type = info.and_then(|c| c.file_type.as_ref()).map_or("dockerfile", |f| draw.one(f).0);
                     TaskKind::IacScan { file_type, files, failures }
                 };
                 let task = HssTask {
-                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid(), |t| t.get_ref().clone()),
-                    project_id: spec.project_id.clone().unwrap_or_else(|| DEFAULT_PROJECT.into()),
-                    enterprise_project_id: spec.enterprise_project_id.clone().unwrap_or_else(|| DEFAULT_ENTERPRISE_PROJECT.into()),
-                    task_name: spec.task_name.clone().unwrap_or_else(|| format!("{}-{}", kind.name().replace('_', "-"), draw.word())),
+                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid().into(), |t| Text::new(t.get_ref())),
+                    project_id: project.clone(),
+                    enterprise_project_id: enterprise.clone(),
+                    task_name: spec.task_name.as_deref().map_or_else(|| Text::from(format!("{}-{}", kind.name().replace('_', "-"), draw.word())), Text::new),
                     trigger_type: spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0),
                     kind,
                     created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
                     lifecycle,
-                    pins: Self::pins(&spec.set, &spec.unset),
+                    pins: pins.clone(),
                 };
-                self.built.hss_tasks.push((task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start)));
+                self.built.hss_tasks.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
             }
         }
     }

@@ -5,7 +5,7 @@
 mod build;
 pub mod schema;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +16,8 @@ use schema::ScenarioFile;
 use crate::auth::gate::{valid_pattern, Credential, Secret};
 use crate::control::faults::FaultSpec;
 use crate::instant::{Millis, SECOND};
-use crate::world::{Record, Store, World};
+use crate::world::store::IdIndex;
+use crate::world::{Owner, Record, World};
 
 /// The scenario served when none is given: a small world with every kind of task in every status.
 pub const DEMO: &str = include_str!("../../scenarios/demo.toml");
@@ -177,7 +178,7 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
         faults: Vec::new(),
     };
     let mut world = World { regions: base.regions.clone(), ..World::default() };
-    let mut places = Places { base: Some(base), ..Places::default() };
+    let mut places = Places::new();
     for (source, file) in &parsed {
         let located = Located { name: &source.name, text: &source.text };
         if let Some(rate) = file.clock.as_ref().and_then(|c| c.rate.as_ref()) {
@@ -204,63 +205,62 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
             }
         }
         world.regions.extend(file.regions.iter().cloned());
-        let mut builder = build::Builder { source: &located, start: source.anchor.unwrap_or(clock_start), seed: file.seed.or(seed).unwrap_or(settings.seed), errors: Vec::new(), built: build::Built::default() };
-        builder.ecs(&file.ecs.tasks, false);
-        builder.ecs(&file.ecs.generate, true);
-        builder.sas(&file.sas.tasks, false);
-        builder.sas(&file.sas.generate, true);
-        builder.avds(&file.avds.scans, false);
-        builder.avds(&file.avds.generate, true);
-        builder.hss_images(&file.hss.image_tasks, false);
-        builder.hss_images(&file.hss.image_generate, true);
-        builder.hss_tasks(&file.hss.tasks, false);
-        builder.hss_tasks(&file.hss.generate, true);
-        errors.append(&mut builder.errors);
-        let built = builder.built;
+        let (mut built_errors, built) = build::build_file(&located, source.anchor.unwrap_or(clock_start), file.seed.or(seed).unwrap_or(settings.seed), file);
+        errors.append(&mut built_errors);
         // A tenant-targeted load: Alibaba tasks go to that access key, Huawei tasks to that project.
-        let tenant = source.owner.clone();
-        for (task, _) in &built.ecs {
-            world.regions.insert(task.region.clone());
+        let owner = source.owner.as_deref().map(|key| Owner::new(Some(key)));
+        let project: Option<Arc<str>> = source.owner.as_deref().map(Arc::from);
+        let mut last_region: Option<&Arc<str>> = None;
+        for task in &built.ecs.tasks {
+            // Tasks share their region's text: only a new one is looked up.
+            if last_region.is_none_or(|r| !Arc::ptr_eq(r, &task.region)) {
+                if !world.regions.contains(&*task.region) {
+                    world.regions.insert(task.region.to_string());
+                }
+                last_region = Some(&task.region);
+            }
         }
-        places.add(&located, &mut errors, "ECS task", built.ecs, |mut t| {
-            if tenant.is_some() {
-                t.owner.0 = tenant.clone();
+        let file = places.file(&source.name, &source.text);
+        places.ecs.add(|id| base.ecs.get(id).is_some(), &places.files, file, &mut errors, "ECS task", built.ecs, |t| {
+            if let Some(owner) = &owner {
+                t.owner = owner.clone();
             }
-            t
         });
-        places.add(&located, &mut errors, "SAS task", built.sas, |mut t| {
-            if tenant.is_some() {
-                t.owner.0 = tenant.clone();
+        places.sas.add(|id| base.sas.get(id).is_some(), &places.files, file, &mut errors, "SAS task", built.sas, |t| {
+            if let Some(owner) = &owner {
+                t.owner = owner.clone();
             }
-            t
         });
-        places.add(&located, &mut errors, "AVDS scan", built.avds, |mut t| {
-            if tenant.is_some() {
-                t.owner.0 = tenant.clone();
+        places.avds.add(|id| base.avds.get(id).is_some(), &places.files, file, &mut errors, "AVDS scan", built.avds, |t| {
+            if let Some(owner) = &owner {
+                t.owner = owner.clone();
             }
-            t
         });
-        places.add(&located, &mut errors, "HSS image task", built.hss_images, |mut t| {
-            if let Some(project) = &tenant {
+        places.hss_images.add(|id| base.hss_images.get(id).is_some(), &places.files, file, &mut errors, "HSS image task", built.hss_images, |t| {
+            if let Some(project) = &project {
                 t.project_id = project.clone();
             }
-            t
         });
-        places.add(&located, &mut errors, "HSS task", built.hss_tasks, |mut t| {
-            if let Some(project) = &tenant {
+        places.hss_tasks.add(|id| base.hss_tasks.get(id).is_some(), &places.files, file, &mut errors, "HSS task", built.hss_tasks, |t| {
+            if let Some(project) = &project {
                 t.project_id = project.clone();
             }
-            t
         });
     }
     if !errors.is_empty() {
         return Err(ScenarioErrors(errors));
     }
-    world.ecs = Store::from_tasks(base.ecs.arcs().cloned().chain(places.ecs.drain(..)));
-    world.sas = Store::from_tasks(base.sas.arcs().cloned().chain(places.sas.drain(..)));
-    world.avds = Store::from_tasks(base.avds.arcs().cloned().chain(places.avds.drain(..)));
-    world.hss_images = Store::from_tasks(base.hss_images.arcs().cloned().chain(places.hss_images.drain(..)));
-    world.hss_tasks = Store::from_tasks(base.hss_tasks.arcs().cloned().chain(places.hss_tasks.drain(..)));
+    let Places { ecs, sas, avds, hss_images, hss_tasks, .. } = places;
+    // The stores are indexed side by side: a world of a million tasks is mostly one or two.
+    std::thread::scope(|scope| {
+        let ecs = scope.spawn(|| base.ecs.extend(ecs.tasks));
+        let hss_images = scope.spawn(|| base.hss_images.extend(hss_images.tasks));
+        world.sas = base.sas.extend(sas.tasks);
+        world.avds = base.avds.extend(avds.tasks);
+        world.hss_tasks = base.hss_tasks.extend(hss_tasks.tasks);
+        world.ecs = ecs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        world.hss_images = hss_images.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+    });
     Ok(Loaded { world, settings })
 }
 
@@ -279,69 +279,77 @@ fn credential(spec: &schema::CredentialSpec) -> Result<Credential, String> {
     Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.clone(), deny: spec.deny.clone() })
 }
 
-/// A file's name and text, and a byte offset in it.
-type Declared = (Arc<str>, Arc<str>, usize);
-
 /// Collects tasks of all files, catching an id declared twice (naming both places) or already in
 /// the base world.
-#[derive(Default)]
-struct Places<'w> {
-    base: Option<&'w World>,
-    /// Where each id was declared, turned into a line and column only on error.
-    seen: HashMap<(&'static str, String), Declared>,
-    ecs: Vec<Arc<crate::world::ecs::EcsTask>>,
-    sas: Vec<Arc<crate::world::sas::SasTask>>,
-    avds: Vec<Arc<crate::world::avds::AvdsScan>>,
-    hss_images: Vec<Arc<crate::world::hss_image::HssImageTask>>,
-    hss_tasks: Vec<Arc<crate::world::hss_task::HssTask>>,
+struct Places<'a> {
+    /// Each file's name and text, to turn a first declaration's offset into a line and column
+    /// only on error.
+    files: Vec<(&'a str, &'a str)>,
+    ecs: Bucket<crate::world::ecs::EcsTask>,
+    sas: Bucket<crate::world::sas::SasTask>,
+    avds: Bucket<crate::world::avds::AvdsScan>,
+    hss_images: Bucket<crate::world::hss_image::HssImageTask>,
+    hss_tasks: Bucket<crate::world::hss_task::HssTask>,
 }
 
-trait Bucket<T> {
-    fn bucket(&mut self) -> &mut Vec<Arc<T>>;
-    fn in_base(&self, id: &str) -> bool;
+impl<'a> Places<'a> {
+    fn new() -> Places<'a> {
+        Places { files: Vec::new(), ecs: Bucket::default(), sas: Bucket::default(), avds: Bucket::default(), hss_images: Bucket::default(), hss_tasks: Bucket::default() }
+    }
+
+    fn file(&mut self, name: &'a str, text: &'a str) -> u32 {
+        self.files.push((name, text));
+        (self.files.len() - 1) as u32
+    }
 }
 
-macro_rules! bucket {
-    ($($field:ident: $ty:ty),*) => {$(
-        impl Bucket<$ty> for Places<'_> {
-            fn bucket(&mut self) -> &mut Vec<Arc<$ty>> {
-                &mut self.$field
-            }
-            fn in_base(&self, id: &str) -> bool {
-                self.base.is_some_and(|w| w.$field.get(id).is_some())
-            }
-        }
-    )*};
+/// One product's accepted tasks, where each was declared (file, offset), and their ids indexed
+/// (by slot: no copy of an id).
+struct Bucket<T> {
+    tasks: Vec<T>,
+    declared: Vec<(u32, usize)>,
+    ids: IdIndex,
 }
 
-bucket!(ecs: crate::world::ecs::EcsTask, sas: crate::world::sas::SasTask, avds: crate::world::avds::AvdsScan,
-        hss_images: crate::world::hss_image::HssImageTask, hss_tasks: crate::world::hss_task::HssTask);
+impl<T> Default for Bucket<T> {
+    fn default() -> Self {
+        Bucket { tasks: Vec::new(), declared: Vec::new(), ids: IdIndex::default() }
+    }
+}
 
-impl Places<'_> {
-    fn add<T: Record>(&mut self, source: &Located, errors: &mut Vec<ScenarioError>, what: &'static str, tasks: Vec<(T, usize)>, mut adjust: impl FnMut(T) -> T)
-    where
-        Self: Bucket<T>,
-    {
-        let (name, text): (Arc<str>, Arc<str>) = (source.name.into(), source.text.into());
-        for (task, at) in tasks {
-            if self.in_base(task.id()) {
+impl<T: Record> Bucket<T> {
+    #[allow(clippy::too_many_arguments)]
+    fn add(&mut self, in_base: impl Fn(&str) -> bool, files: &[(&str, &str)], file: u32, errors: &mut Vec<ScenarioError>, what: &'static str, built: build::Declared<T>, mut adjust: impl FnMut(&mut T)) {
+        let (name, text) = files[file as usize];
+        let source = Located { name, text };
+        self.tasks.reserve(built.tasks.len());
+        self.declared.reserve(built.tasks.len());
+        self.ids.reserve(self.tasks.len() + built.tasks.len(), |s| self.tasks[s as usize].id());
+        for (task, at) in built.tasks.into_iter().zip(built.at) {
+            if in_base(task.id()) {
                 errors.push(source.error_at(at, format!("{what} id {:?} is already in the running world", task.id())));
                 continue;
             }
-            let key = (what, task.id().to_string());
-            if let Some((first_name, first_text, first_at)) = self.seen.get(&key) {
-                let message = if Arc::ptr_eq(first_name, &name) && *first_at == at {
+            let slot = self.tasks.len() as u32;
+            self.tasks.push(task);
+            let Bucket { tasks, declared, ids } = self;
+            if let Some(first) = ids.insert(slot, |s| tasks[s as usize].id()) {
+                let task = tasks.pop().unwrap_or_else(|| unreachable!("the task was just pushed"));
+                let (first_file, first_at) = declared[first as usize];
+                let message = if first_file == file && first_at == at {
                     format!("this generator drew {what} id {:?} twice: give it another seed", task.id())
                 } else {
-                    let first = Located { name: first_name, text: first_text }.error_at(*first_at, "");
+                    let (first_name, first_text) = files[first_file as usize];
+                    let first = Located { name: first_name, text: first_text }.error_at(first_at, "");
                     format!("{what} id {:?} is already declared at {}:{}:{}", task.id(), first.file, first.line, first.column)
                 };
                 errors.push(source.error_at(at, message));
                 continue;
             }
-            self.seen.insert(key, (name.clone(), text.clone(), at));
-            let task = adjust(task);
-            self.bucket().push(Arc::new(task));
+            declared.push((file, at));
+            if let Some(task) = tasks.last_mut() {
+                adjust(task);
+            }
         }
     }
 }

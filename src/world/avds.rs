@@ -5,7 +5,7 @@
 use chrono::{Months, TimeZone, Utc};
 
 use super::lifecycle::{Lifecycle, Stage, Status};
-use super::{Owner, Page, Pins, Record};
+use super::{Owner, Page, Pins, Record, Text};
 use crate::instant::{Millis, DAY, HOUR, MINUTE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +87,8 @@ pub enum Trigger {
 pub struct ReportPlan {
     pub delay: Millis,
     pub fails: bool,
-    /// `{ScanId}` and `{TaskId}` are filled in.
-    pub url: String,
+    /// `{ScanId}` and `{TaskId}` are filled in. Shared by the scans of a generator.
+    pub url: std::sync::Arc<str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,9 +112,9 @@ impl ReportStatus {
 
 #[derive(Debug)]
 pub struct AvdsScan {
-    pub scan_id: String,
-    pub name: String,
-    pub targets: Vec<String>,
+    pub scan_id: Text,
+    pub name: Text,
+    pub targets: Box<[Text]>,
     pub owner: Owner,
     /// The first session's TaskId; session k has `first_task_id + k`.
     pub first_task_id: i64,
@@ -132,6 +132,13 @@ impl Record for AvdsScan {
     }
     fn created(&self) -> Millis {
         self.created
+    }
+    const SEARCHABLE: bool = true;
+    fn search_texts(&self, f: &mut dyn FnMut(&str)) {
+        f(&self.name);
+        for target in &self.targets {
+            f(target);
+        }
     }
 }
 
@@ -223,38 +230,91 @@ pub struct AvdsQuery {
 
 /// `*` matches any run of characters; without one, the text is searched for anywhere. Case-blind.
 pub fn search_matches(pattern: &str, text: &str) -> bool {
-    let pattern = pattern.to_lowercase();
-    let text = text.to_lowercase();
-    if !pattern.contains('*') {
-        return text.contains(&pattern);
+    Search::new(pattern).matches(text)
+}
+
+/// A Search pattern, lower-cased once for the scan over every scan's name and targets.
+struct Search {
+    pattern: String,
+    parts: Vec<String>,
+    ascii: bool,
+}
+
+impl Search {
+    fn new(pattern: &str) -> Search {
+        let pattern = pattern.to_lowercase();
+        let parts = pattern.split('*').map(str::to_string).collect();
+        let ascii = pattern.is_ascii();
+        Search { pattern, parts, ascii }
     }
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() || !text.ends_with(last) {
-        return false;
-    }
-    let mut rest = &text[first.len()..text.len() - last.len()];
-    for middle in &parts[1..parts.len() - 1] {
-        match rest.find(middle) {
-            Some(at) => rest = &rest[at + middle.len()..],
-            None => return false,
+
+    fn matches(&self, text: &str) -> bool {
+        // ASCII text lower-cases byte for byte: compare without a copy. Anything else the slow,
+        // Unicode-aware way (lower-casing can change lengths).
+        if self.ascii && text.is_ascii() {
+            return self.matches_lowered(text, true);
         }
+        self.matches_lowered(&text.to_lowercase(), false)
     }
-    true
+
+    /// `text` is lower-cased already, or ASCII and compared case-blind (`fold`). Byte-wise: the
+    /// pattern's parts are short, and `str`'s searchers cost more to set up than these loops take
+    /// (a match in UTF-8 can only start at a character boundary, so the slices stay valid).
+    fn matches_lowered(&self, text: &str, fold: bool) -> bool {
+        let t = text.as_bytes();
+        let eq = |a: &[u8], b: &[u8]| a.len() == b.len() && if fold { a.iter().zip(b).all(|(x, y)| x.to_ascii_lowercase() == *y) } else { a.iter().zip(b).all(|(x, y)| x == y) };
+        let find = |h: &[u8], n: &[u8]| -> Option<usize> { (0..=h.len().checked_sub(n.len())?).find(|&i| eq(&h[i..i + n.len()], n)) };
+        if self.parts.len() == 1 {
+            return find(t, self.pattern.as_bytes()).is_some();
+        }
+        let (first, last) = (self.parts[0].as_bytes(), self.parts[self.parts.len() - 1].as_bytes());
+        if t.len() < first.len() + last.len() || !eq(&t[..first.len()], first) || !eq(&t[t.len() - last.len()..], last) {
+            return false;
+        }
+        let mut rest = &t[first.len()..t.len() - last.len()];
+        for middle in &self.parts[1..self.parts.len() - 1] {
+            let m = middle.as_bytes();
+            match find(rest, m) {
+                Some(at) => rest = &rest[at + m.len()..],
+                None => return false,
+            }
+        }
+        true
+    }
 }
 
 /// Every session matching the query (owners aside), newest first, without counting reads.
 pub fn sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, now: Millis) -> Vec<AvdsSession<'a>> {
-    matching_sessions(scans, query, None, now).into_iter().map(|(started, _, scan, k)| scan.session_from(k, started, now, false)).collect()
+    let mut found = matching_sessions(scans, query, None, now);
+    found.sort_by(newest_session);
+    found.into_iter().map(|(started, _, scan, k)| scan.session_from(k, started, now, false)).collect()
 }
 
-fn matching_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: Option<&Owner>, now: Millis) -> Vec<(Millis, i64, &'a AvdsScan, u32)> {
-    let mut sessions: Vec<(Millis, i64, &AvdsScan, u32)> = Vec::new();
-    for scan in scans.iter() {
-        if caller.is_some_and(|c| !scan.owner.visible_to(c))
-            || query.scan_id.as_deref().is_some_and(|id| id != scan.scan_id)
-            || query.search.as_deref().is_some_and(|s| !search_matches(s, &scan.name) && !scan.targets.iter().any(|t| search_matches(s, t)))
-        {
+/// A session found: its start, TaskId, scan and number.
+type Found<'a> = (Millis, i64, &'a AvdsScan, u32);
+
+/// Newest first, then the greater TaskId; sessions equal in both stay in store order (the scan's
+/// creation, newest first, then its id) and then in their own order.
+fn newest_session(a: &Found, b: &Found) -> std::cmp::Ordering {
+    b.0.cmp(&a.0)
+        .then(b.1.cmp(&a.1))
+        .then_with(|| b.2.created.cmp(&a.2.created))
+        .then_with(|| a.2.scan_id.cmp(&b.2.scan_id))
+        .then(a.3.cmp(&b.3))
+}
+
+/// A scan over every scan, in memory order (the sessions are sorted after): Search is a text
+/// search, and sessions of periodic scans interleave. A Search reads the store's lower-cased
+/// texts, one buffer, and looks at a scan only when it matches.
+fn matching_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: Option<&Owner>, now: Millis) -> Vec<Found<'a>> {
+    let search = query.search.as_deref().map(Search::new);
+    let candidates: Box<dyn Iterator<Item = &'a AvdsScan> + 'a> = match search {
+        Some(search) => Box::new(scans.search(move |lowered| search.matches_lowered(lowered, false))),
+        None => Box::new(scans.scan()),
+    };
+    let mut sessions: Vec<Found<'a>> = Vec::new();
+    for scan in candidates {
+        if scan.created > now || caller.is_some_and(|c| !scan.owner.visible_to(c)) || query.scan_id.as_deref().is_some_and(|id| id != scan.scan_id) {
             continue;
         }
         for k in 0..scan.sessions_started(now) {
@@ -265,13 +325,22 @@ fn matching_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, c
             sessions.push((started, scan.first_task_id.saturating_add(i64::from(k)), scan, k));
         }
     }
-    sessions.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     sessions
 }
 
 pub fn describe_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: &Owner, now: Millis) -> Page<AvdsSession<'a>> {
-    let sessions = matching_sessions(scans, query, Some(caller), now);
-    Page::collect(sessions.into_iter(), query.page, query.page_size, |(started, _, scan, k)| scan.session_from(k, started, now, true))
+    let mut sessions = matching_sessions(scans, query, Some(caller), now);
+    let total = sessions.len();
+    let skip = query.page.saturating_sub(1).saturating_mul(query.page_size);
+    // Only the sessions up to the page's end need ordering among themselves.
+    let end = skip.saturating_add(query.page_size).min(total);
+    if end < total && end > 0 {
+        sessions.select_nth_unstable_by(end - 1, newest_session);
+        sessions.truncate(end);
+    }
+    sessions.sort_by(newest_session);
+    let items = sessions.into_iter().skip(skip).take(query.page_size).map(|(started, _, scan, k)| scan.session_from(k, started, now, true)).collect();
+    Page { total, items }
 }
 
 #[cfg(test)]
@@ -283,7 +352,7 @@ mod tests {
         AvdsScan {
             scan_id: "s-1".into(),
             name: "hourly web".into(),
-            targets: vec!["1.2.3.4".into(), "www.example.com".into()],
+            targets: vec!["1.2.3.4".into(), "www.example.com".into()].into_boxed_slice(),
             owner: Owner::shared(),
             first_task_id: 100,
             created: 0,
@@ -327,5 +396,8 @@ mod tests {
         assert!(search_matches("*example*", "www.Example.com"));
         assert!(search_matches("web", "hourly web"));
         assert!(!search_matches("a*b", "ab a"));
+        assert!(search_matches("ÉTÉ*", "été 2026"));
+        assert!(search_matches("*", "anything") && search_matches("", "anything"));
+        assert!(search_matches("a**b", "ab") && !search_matches("ab*ba", "aba"));
     }
 }

@@ -1,7 +1,10 @@
 //! ECS asynchronous tasks (DescribeTasks): image import/export and instance redeploys, per region.
 
+use std::sync::Arc;
+
 use super::lifecycle::{Lifecycle, Stage, Status};
-use super::{Owner, Page, Pins};
+use super::store::{page_matching, Direction, PartKey, Record, Store};
+use super::{Owner, Page, Pins, Text};
 use crate::instant::Millis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +45,16 @@ impl EcsStatus {
     pub fn filterable(self) -> bool {
         matches!(self, EcsStatus::Finished | EcsStatus::Processing | EcsStatus::Failed)
     }
+
+    /// Its status index in a region's partition: the filterable ones.
+    fn predicate(self) -> Option<usize> {
+        match self {
+            EcsStatus::Processing => Some(0),
+            EcsStatus::Finished => Some(1),
+            EcsStatus::Failed => Some(2),
+            _ => None,
+        }
+    }
 }
 
 /// TaskAction values the DescribeTasks doc lists.
@@ -49,16 +62,40 @@ pub const ACTIONS: &[&str] = &["ImportImage", "ExportImage", "RedeployInstance"]
 
 #[derive(Debug)]
 pub struct EcsTask {
-    pub id: String,
-    pub region: String,
+    pub id: Text,
+    pub region: Arc<str>,
     pub owner: Owner,
     pub action: &'static str,
-    pub resource_id: Option<String>,
+    pub resource_id: Option<Text>,
     pub created: Millis,
     pub lifecycle: Lifecycle<EcsStatus>,
     /// Pinned by the scenario; otherwise cancellable until the task ends.
     pub support_cancel: Option<bool>,
     pub pins: Pins,
+}
+
+impl Record for EcsTask {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn created(&self) -> Millis {
+        self.created
+    }
+    /// Listed per region and owner.
+    fn part(&self) -> Option<PartKey<'_>> {
+        Some([Some(&self.region), self.owner.key(), None])
+    }
+    const PREDICATES: usize = 3;
+    fn intervals(&self, f: &mut dyn FnMut(usize, Millis, Millis)) -> bool {
+        self.lifecycle.intervals(self.created, |status, from, to| {
+            if let Some(p) = status.predicate() {
+                f(p, from, to)
+            }
+        })
+    }
+    fn satisfies(&self, predicate: usize, now: Millis) -> bool {
+        self.lifecycle.status_at(self.created, now).predicate() == Some(predicate)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -89,19 +126,38 @@ pub struct EcsQuery {
     pub page_size: usize,
 }
 
-pub fn describe<'a>(tasks: &'a super::Store<EcsTask>, query: &EcsQuery, caller: &Owner, now: Millis) -> Page<EcsView<'a>> {
-    let candidates: Box<dyn Iterator<Item = &EcsTask>> = match &query.task_ids {
-        Some(ids) => Box::new(tasks.by_ids(ids)),
-        None => Box::new(tasks.iter()),
+/// One page of DescribeTasks. Ids go through the id index; otherwise the region's partitions
+/// (shared tasks and the caller's own) are merged in store order: a plain page is found by
+/// position, a status filter is counted by the status index and its page found by walking newest
+/// first where that status can be; TaskAction, or a status with StartTime/EndTime, filters the
+/// walk of the region's tasks created in the range.
+pub fn describe<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner, now: Millis) -> Page<EcsView<'a>> {
+    let view = |task: &'a EcsTask| task.view(task.lifecycle.read(task.created, now));
+    let matches = |task: &&EcsTask| {
+        query.action.as_deref().is_none_or(|a| a == task.action) && query.status.is_none_or(|s| s == task.lifecycle.status_at(task.created, now))
     };
-    let matching = candidates.filter(|task| {
-        task.region == query.region
-            && task.owner.visible_to(caller)
-            && task.created <= now
-            && query.action.as_deref().is_none_or(|a| a == task.action)
-            && query.created_from.is_none_or(|from| task.created >= from)
-            && query.created_to.is_none_or(|to| task.created <= to)
-    });
-    let matching = matching.filter(|task| query.status.is_none_or(|s| s == task.lifecycle.at(task.created, now).status));
-    Page::collect(matching, query.page_number, query.page_size, |task| task.view(task.lifecycle.read(task.created, now)))
+    if let Some(ids) = &query.task_ids {
+        let found = tasks.by_ids(ids).filter(|task| {
+            *task.region == *query.region
+                && task.owner.visible_to(caller)
+                && task.created <= now
+                && query.created_from.is_none_or(|from| task.created >= from)
+                && query.created_to.is_none_or(|to| task.created <= to)
+        });
+        return Page::collect(found.filter(matches), query.page_number, query.page_size, view);
+    }
+    let keys = [[Some(query.region.as_str()), None, None], [Some(query.region.as_str()), caller.key(), None]];
+    let runs = tasks.runs(&keys, now, query.created_from, query.created_to);
+    let skip = query.page_number.saturating_sub(1).saturating_mul(query.page_size);
+    match (query.action.as_deref(), query.status) {
+        (None, None) => Page { total: runs.total(), items: runs.walk(Direction::NewestFirst, skip).take(query.page_size).map(view).collect() },
+        (None, Some(status)) if runs.countable() && status.predicate().is_some() => {
+            let predicate = status.predicate().unwrap_or_default();
+            let total = runs.count(predicate, now);
+            let walk = runs.walk_window(Direction::NewestFirst, predicate, now);
+            let items = page_matching(walk, total, skip, query.page_size, |t| t.lifecycle.status_at(t.created, now) == status);
+            Page { total, items: items.into_iter().map(view).collect() }
+        }
+        _ => Page::collect(runs.walk(Direction::NewestFirst, 0).filter(matches), query.page_number, query.page_size, view),
+    }
 }

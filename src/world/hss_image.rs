@@ -1,8 +1,11 @@
 //! HSS container-image tasks (ListImageScanTask): image scans and registry synchronisations, per
 //! project. Counters, failed images and the progress number grow across the scanning phase.
 
+use std::sync::Arc;
+
 use super::lifecycle::{Lifecycle, Stage, Status};
-use super::{Page, Pins, Record};
+use super::store::{page_matching, Direction, PartKey, Store};
+use super::{Page, Pins, Record, Text};
 use crate::instant::{minutes_left, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,22 +55,22 @@ pub const ALL_ENTERPRISE_PROJECTS: &str = "all_granted_eps";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedImage {
     pub id: i64,
-    pub registry_id: String,
-    pub registry_name: String,
-    pub image_name: String,
-    pub image_version: String,
-    pub namespace: String,
-    pub registry_type: String,
-    pub failed_reason: String,
+    pub registry_id: Text,
+    pub registry_name: Text,
+    pub image_name: Text,
+    pub image_version: Text,
+    pub namespace: Text,
+    pub registry_type: &'static str,
+    pub failed_reason: Text,
 }
 
 #[derive(Debug)]
 pub struct HssImageTask {
-    pub task_id: String,
-    pub project_id: String,
-    pub enterprise_project_id: String,
-    pub policy_id: Option<String>,
-    pub task_name: String,
+    pub task_id: Text,
+    pub project_id: Arc<str>,
+    pub enterprise_project_id: Arc<str>,
+    pub policy_id: Option<Text>,
+    pub task_name: Text,
     pub task_type: &'static str,
     pub image_type: &'static str,
     pub scan_scope: i64,
@@ -76,13 +79,16 @@ pub struct HssImageTask {
     pub images: u32,
     pub failures: u32,
     pub risky: u32,
-    pub failed_images: Vec<FailedImage>,
-    pub sync_task_type: Option<String>,
-    pub failed_reason: Option<String>,
+    pub failed_images: Box<[FailedImage]>,
+    pub sync_task_type: Option<Text>,
+    pub failed_reason: Option<Text>,
     pub created: Millis,
     pub lifecycle: Lifecycle<ImageTaskStatus>,
     pub pins: Pins,
 }
+
+/// The one status index of a partition: ended (in a terminal status).
+const ENDED: usize = 0;
 
 impl Record for HssImageTask {
     fn id(&self) -> &str {
@@ -90,6 +96,21 @@ impl Record for HssImageTask {
     }
     fn created(&self) -> Millis {
         self.created
+    }
+    /// Listed per project, enterprise project and type (scans or synchronisations).
+    fn part(&self) -> Option<PartKey<'_>> {
+        Some([Some(&self.project_id), Some(&self.enterprise_project_id), Some(self.general_type())])
+    }
+    const PREDICATES: usize = 1;
+    fn intervals(&self, f: &mut dyn FnMut(usize, Millis, Millis)) -> bool {
+        self.lifecycle.intervals(self.created, |status, from, to| {
+            if status.terminal() {
+                f(ENDED, from, to)
+            }
+        })
+    }
+    fn satisfies(&self, _predicate: usize, now: Millis) -> bool {
+        self.lifecycle.status_at(self.created, now).terminal()
     }
 }
 
@@ -168,32 +189,50 @@ pub struct ImageTaskQuery {
     pub limit: usize,
 }
 
-pub fn list<'a>(tasks: &'a super::Store<HssImageTask>, q: &ImageTaskQuery, now: Millis) -> Page<ImageTaskView<'a>> {
+/// One page of ListImageScanTask. A task id goes through the id index. Without other filters,
+/// the partition of (project, enterprise project, type) pages by position, and a status filter is
+/// counted by the "ended" index and its page found by walking; other filters (and
+/// `all_granted_eps`) filter a walk of the partition (of the whole store for `all_granted_eps`).
+pub fn list<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis) -> Page<ImageTaskView<'a>> {
     let enterprise = q.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT);
-    let candidates: Box<dyn Iterator<Item = &HssImageTask>> = match &q.task_id {
-        Some(id) => Box::new(tasks.get(id).into_iter()),
-        None => Box::new(tasks.iter()),
+    let view = |t: &'a HssImageTask| t.view(t.lifecycle.read(t.created, now), now);
+    let filtered = |t: &&HssImageTask| {
+        t.project_id.as_ref() == q.project_id
+            && t.created <= now
+            && (enterprise == ALL_ENTERPRISE_PROJECTS || *t.enterprise_project_id == *enterprise)
+            && t.general_type() == q.general_type
+            && q.task_type.as_deref().is_none_or(|v| v == t.task_type)
+            && q.image_type.as_deref().is_none_or(|v| v == t.image_type)
+            && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
+            && q.created_from.is_none_or(|from| t.created >= from)
+            && q.scan_scope.is_none_or(|scope| if scope == 0 { t.scan_scope == 0 } else { t.scan_scope & scope != 0 })
     };
-    let matching = candidates
-        .filter(|t| {
-            t.project_id == q.project_id
-                && t.created <= now
-                && (enterprise == ALL_ENTERPRISE_PROJECTS || t.enterprise_project_id == enterprise)
-                && t.general_type() == q.general_type
-                && q.task_type.as_deref().is_none_or(|v| v == t.task_type)
-                && q.image_type.as_deref().is_none_or(|v| v == t.image_type)
-                && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
-                && q.created_from.is_none_or(|from| t.created >= from)
-                && q.scan_scope.is_none_or(|scope| if scope == 0 { t.scan_scope == 0 } else { t.scan_scope & scope != 0 })
-        })
-        .filter(|t| {
-            if q.status.is_none() && q.ended_by.is_none() {
-                return true;
-            }
-            let stage = t.lifecycle.at(t.created, now);
-            let ended = stage.status.terminal();
-            q.status.as_deref().is_none_or(|s| (s == "finished") == ended)
-                && q.ended_by.is_none_or(|by| stage.ended_at.is_some_and(|at| at <= by))
-        });
-    Page::collect_offset(matching, q.offset, q.limit, |t| t.view(t.lifecycle.read(t.created, now), now))
+    let status_ok = |t: &&HssImageTask| {
+        if q.status.is_none() && q.ended_by.is_none() {
+            return true;
+        }
+        let stage = t.lifecycle.at(t.created, now);
+        let ended = stage.status.terminal();
+        q.status.as_deref().is_none_or(|s| (s == "finished") == ended) && q.ended_by.is_none_or(|by| stage.ended_at.is_some_and(|at| at <= by))
+    };
+    if let Some(id) = &q.task_id {
+        return Page::collect_offset(tasks.get(id).into_iter().filter(filtered).filter(status_ok), q.offset, q.limit, view);
+    }
+    if enterprise == ALL_ENTERPRISE_PROJECTS {
+        return Page::collect_offset(tasks.iter().filter(filtered).filter(status_ok), q.offset, q.limit, view);
+    }
+    let runs = tasks.runs(&[[Some(q.project_id.as_str()), Some(enterprise), Some(q.general_type.as_str())]], now, None, None);
+    let plain = q.task_type.is_none() && q.image_type.is_none() && q.task_name.is_none() && q.created_from.is_none() && q.scan_scope.is_none() && q.ended_by.is_none();
+    match q.status.as_deref() {
+        _ if !plain => Page::collect_offset(runs.walk(Direction::NewestFirst, 0).filter(filtered).filter(status_ok), q.offset, q.limit, view),
+        None => Page { total: runs.total(), items: runs.walk(Direction::NewestFirst, q.offset).take(q.limit).map(view).collect() },
+        Some(status) => {
+            let finished = status == "finished";
+            let ended = runs.count(ENDED, now);
+            let total = if finished { ended } else { runs.total() - ended };
+            let walk = if finished { runs.walk_window(Direction::NewestFirst, ENDED, now) } else { runs.walk(Direction::NewestFirst, 0) };
+            let items = page_matching(walk, total, q.offset, q.limit, |t| t.lifecycle.status_at(t.created, now).terminal() == finished);
+            Page { total, items: items.into_iter().map(view).collect() }
+        }
+    }
 }

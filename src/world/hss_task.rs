@@ -1,8 +1,11 @@
 //! HSS common tasks (ListTasks): cluster scans and IaC file scans, per project. Cluster and file
 //! counters grow across the running phase; `estimated_time` counts down.
 
+use std::sync::Arc;
+
 use super::lifecycle::{Lifecycle, Stage, Status};
-use super::{Page, Pins, Record};
+use super::store::{page_matching, Direction, PartKey, Store};
+use super::{Page, Pins, Record, Text};
 use crate::instant::{minutes_left, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +42,9 @@ pub const SORT_DIRS: &[&str] = &["asc", "desc"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TaskKind {
-    ClusterScan { scan_types: Vec<String>, clusters: u32, failures: u32 },
-    IacScan { file_type: String, files: u32, failures: u32 },
+    /// The scan types are shared by the tasks of a generator.
+    ClusterScan { scan_types: Arc<[String]>, clusters: u32, failures: u32 },
+    IacScan { file_type: &'static str, files: u32, failures: u32 },
 }
 
 impl TaskKind {
@@ -54,15 +58,20 @@ impl TaskKind {
 
 #[derive(Debug)]
 pub struct HssTask {
-    pub task_id: String,
-    pub project_id: String,
-    pub enterprise_project_id: String,
-    pub task_name: String,
+    pub task_id: Text,
+    pub project_id: Arc<str>,
+    pub enterprise_project_id: Arc<str>,
+    pub task_name: Text,
     pub trigger_type: &'static str,
     pub kind: TaskKind,
     pub created: Millis,
     pub lifecycle: Lifecycle<HssTaskStatus>,
     pub pins: Pins,
+}
+
+/// Each status is indexed: ready, running, finished.
+fn predicate(status: HssTaskStatus) -> usize {
+    status as usize
 }
 
 impl Record for HssTask {
@@ -71,6 +80,17 @@ impl Record for HssTask {
     }
     fn created(&self) -> Millis {
         self.created
+    }
+    /// Listed per project and enterprise project.
+    fn part(&self) -> Option<PartKey<'_>> {
+        Some([Some(&self.project_id), Some(&self.enterprise_project_id), None])
+    }
+    const PREDICATES: usize = 3;
+    fn intervals(&self, f: &mut dyn FnMut(usize, Millis, Millis)) -> bool {
+        self.lifecycle.intervals(self.created, |status, from, to| f(predicate(status), from, to))
+    }
+    fn satisfies(&self, p: usize, now: Millis) -> bool {
+        predicate(self.lifecycle.status_at(self.created, now)) == p
     }
 }
 
@@ -129,13 +149,16 @@ pub struct TaskQuery {
     pub limit: usize,
 }
 
-pub fn list<'a>(tasks: &'a super::Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<HssTaskView<'a>> {
+/// One page of ListTasks. Without filters other than the status, the project's partition pages
+/// by position from either end, and a status is counted by its index and its page found by
+/// walking from that end; other filters (and `all_granted_eps`) filter a walk.
+pub fn list<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<HssTaskView<'a>> {
     use super::hss_image::{ALL_ENTERPRISE_PROJECTS, DEFAULT_ENTERPRISE_PROJECT};
     let enterprise = q.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT);
     let keep = |t: &&HssTask| {
-        t.project_id == q.project_id
+        *t.project_id == *q.project_id
             && t.created <= now
-            && (enterprise == ALL_ENTERPRISE_PROJECTS || t.enterprise_project_id == enterprise)
+            && (enterprise == ALL_ENTERPRISE_PROJECTS || *t.enterprise_project_id == *enterprise)
             && q.task_type.as_deref().is_none_or(|v| v == t.kind.name())
             && q.task_id.as_deref().is_none_or(|v| v == t.task_id)
             && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
@@ -144,15 +167,39 @@ pub fn list<'a>(tasks: &'a super::Store<HssTask>, q: &TaskQuery, now: Millis) ->
             && q.trigger_type.as_deref().is_none_or(|v| v == t.trigger_type)
             && match &t.kind {
                 TaskKind::ClusterScan { scan_types, .. } => q.file_type.is_none() && q.scan_types.iter().all(|s| scan_types.contains(s)),
-                TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.as_deref().is_none_or(|v| v == file_type),
+                TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.as_deref().is_none_or(|v| v == *file_type),
             }
-            && q.status.is_none_or(|s| t.lifecycle.at(t.created, now).status == s)
+            && q.status.is_none_or(|s| t.lifecycle.status_at(t.created, now) == s)
     };
     let view = |t: &'a HssTask| t.view(t.lifecycle.read(t.created, now), now);
     // The store is newest first, which is start_time descending.
-    if q.ascending {
-        Page::collect_offset(tasks.iter().rev().filter(keep), q.offset, q.limit, view)
-    } else {
-        Page::collect_offset(tasks.iter().filter(keep), q.offset, q.limit, view)
+    let direction = if q.ascending { Direction::OldestFirst } else { Direction::NewestFirst };
+    if let Some(id) = &q.task_id {
+        return Page::collect_offset(tasks.get(id).into_iter().filter(keep), q.offset, q.limit, view);
+    }
+    if enterprise == ALL_ENTERPRISE_PROJECTS {
+        return if q.ascending {
+            Page::collect_offset(tasks.iter().rev().filter(keep), q.offset, q.limit, view)
+        } else {
+            Page::collect_offset(tasks.iter().filter(keep), q.offset, q.limit, view)
+        };
+    }
+    let runs = tasks.runs(&[[Some(q.project_id.as_str()), Some(enterprise), None]], now, None, None);
+    let plain = q.task_type.is_none()
+        && q.task_name.is_none()
+        && q.created_from.is_none()
+        && q.created_to.is_none()
+        && q.trigger_type.is_none()
+        && q.scan_types.is_empty()
+        && q.file_type.is_none();
+    match q.status {
+        _ if !plain => Page::collect_offset(runs.walk(direction, 0).filter(keep), q.offset, q.limit, view),
+        None => Page { total: runs.total(), items: runs.walk(direction, q.offset).take(q.limit).map(view).collect() },
+        Some(status) => {
+            let total = runs.count(predicate(status), now);
+            let walk = runs.walk_window(direction, predicate(status), now);
+            let items = page_matching(walk, total, q.offset, q.limit, |t| t.lifecycle.status_at(t.created, now) == status);
+            Page { total, items: items.into_iter().map(view).collect() }
+        }
     }
 }

@@ -42,11 +42,20 @@ struct ReadLog {
     ended: Vec<(usize, Millis)>,
 }
 
+/// A task's phases. A million tasks each with a boxed slice of phases and an inline mutex would
+/// spend about 100 bytes apiece on them; most lifecycles have at most three phases, all but the
+/// last ending after a duration, and those are kept inline (24 bytes), the rest boxed.
+#[derive(Debug)]
+enum Phases<S> {
+    Short { len: u8, statuses: [S; 3], durations: [Millis; 2] },
+    Long(Box<[Phase<S>]>),
+}
+
 #[derive(Debug)]
 pub struct Lifecycle<S> {
-    phases: Box<[Phase<S>]>,
+    phases: Phases<S>,
     /// Present only when a phase ends after reads: tasks without one stay lock-free.
-    reads: Option<Mutex<ReadLog>>,
+    reads: Option<Box<Mutex<ReadLog>>>,
 }
 
 /// A task's lifecycle state at one instant.
@@ -73,35 +82,133 @@ impl<S: Status> Lifecycle<S> {
         if let Some(last) = phases.last_mut() {
             last.end = PhaseEnd::Never;
         }
-        let reads = phases.iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Mutex::new(ReadLog::default()));
-        Lifecycle { phases: phases.into_boxed_slice(), reads }
+        let reads = phases.iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Box::new(Mutex::new(ReadLog::default())));
+        let timed = phases[..phases.len() - 1].iter().all(|p| matches!(p.end, PhaseEnd::After(_)));
+        let phases = if phases.len() <= 3 && timed {
+            let last = phases[phases.len() - 1].status;
+            let mut statuses = [last; 3];
+            let mut durations = [0; 2];
+            for (i, phase) in phases.iter().enumerate() {
+                statuses[i] = phase.status;
+                if let PhaseEnd::After(d) = phase.end {
+                    durations[i] = d;
+                }
+            }
+            Phases::Short { len: phases.len() as u8, statuses, durations }
+        } else {
+            Phases::Long(phases.into_boxed_slice())
+        };
+        Lifecycle { phases, reads }
     }
 
-    pub fn phases(&self) -> &[Phase<S>] {
-        &self.phases
+    pub fn len(&self) -> usize {
+        match &self.phases {
+            Phases::Short { len, .. } => usize::from(*len),
+            Phases::Long(phases) => phases.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    pub fn phase(&self, index: usize) -> Phase<S> {
+        match &self.phases {
+            Phases::Short { len, statuses, durations } => {
+                let end = if index + 1 >= usize::from(*len) { PhaseEnd::Never } else { PhaseEnd::After(durations[index]) };
+                Phase { status: statuses[index], end }
+            }
+            Phases::Long(phases) => phases[index],
+        }
+    }
+
+    fn status_of(&self, index: usize) -> S {
+        match &self.phases {
+            Phases::Short { statuses, .. } => statuses[index],
+            Phases::Long(phases) => phases[index].status,
+        }
+    }
+
+    /// The phases, in order (a copy: they are stored packed).
+    pub fn phases(&self) -> Vec<Phase<S>> {
+        (0..self.len()).map(|i| self.phase(i)).collect()
     }
 
     pub fn final_status(&self) -> S {
-        self.phases[self.phases.len() - 1].status
+        self.status_of(self.len() - 1)
+    }
+
+    /// Whether some phase ends after reads (the task's state then depends on more than the clock).
+    pub fn read_bounded(&self) -> bool {
+        self.reads.is_some()
+    }
+
+    /// For a lifecycle of durations only, started at `start`: each phase's status and the interval
+    /// `[from, to)` it covers (`to` is `Millis::MAX` for the last phase, which never ends), what
+    /// the status indexes count with. None when a phase ends after reads or a duration is negative.
+    pub fn intervals(&self, start: Millis, mut f: impl FnMut(S, Millis, Millis)) -> bool {
+        if self.read_bounded() {
+            return false;
+        }
+        let len = self.len();
+        if (0..len).any(|i| matches!(self.phase(i).end, PhaseEnd::After(d) if d < 0)) {
+            return false;
+        }
+        let mut cursor = start;
+        for i in 0..len {
+            let phase = self.phase(i);
+            let end = match phase.end {
+                PhaseEnd::After(d) => cursor.saturating_add(d),
+                _ => Millis::MAX,
+            };
+            f(phase.status, cursor, end);
+            cursor = end;
+        }
+        true
     }
 
     fn log<T>(&self, f: impl FnOnce(&mut ReadLog) -> T) -> Option<T> {
         self.reads.as_ref().map(|m| f(&mut m.lock().unwrap_or_else(|p| p.into_inner())))
     }
 
+    /// Just the status at `now`, as [`at`](Self::at) would give it: what filters and status walks
+    /// ask, without the progress and remaining-time arithmetic.
+    pub fn status_at(&self, start: Millis, now: Millis) -> S {
+        if self.reads.is_some() {
+            return self.at(start, now).status;
+        }
+        let last = self.len() - 1;
+        let mut cursor = start;
+        for i in 0..last {
+            match self.phase(i).end {
+                PhaseEnd::After(duration) => {
+                    let end = cursor.saturating_add(duration);
+                    if now < end {
+                        return self.status_of(i);
+                    }
+                    cursor = end;
+                }
+                _ => return self.status_of(i),
+            }
+        }
+        self.status_of(last)
+    }
+
     /// State at `now` for a task that started at `start` (callers hide tasks not yet started).
     pub fn at(&self, start: Millis, now: Millis) -> Stage<S> {
         let (ended, reads_in_phase) = self.log(|log| (log.ended.clone(), log.reads_in_phase)).unwrap_or_default();
+        let len = self.len();
         let mut cursor = start;
         let mut ended_at = None;
+        let mut terminal_before = false;
         let mut index = 0;
         let (phase_ends, fraction) = loop {
-            let phase = &self.phases[index];
+            let phase = self.phase(index);
             if phase.status.terminal() && ended_at.is_none() {
                 ended_at = Some(cursor);
             }
             let ends = match phase.end {
-                PhaseEnd::After(duration) => {
+                PhaseEnd::After(duration) if index + 1 < len => {
                     let end = cursor.saturating_add(duration);
                     if now < end {
                         let fraction = if duration == 0 { 1.0 } else { (now - cursor) as f64 / duration as f64 };
@@ -109,48 +216,57 @@ impl<S: Status> Lifecycle<S> {
                     }
                     end
                 }
-                PhaseEnd::Reads(limit) => match ended.iter().find(|(i, _)| *i == index) {
+                PhaseEnd::Reads(limit) if index + 1 < len => match ended.iter().find(|(i, _)| *i == index) {
                     Some(&(_, at)) if now >= at => at.max(cursor),
                     Some(_) => break (None, 1.0),
                     None => break (None, f64::from(reads_in_phase.min(limit)) / f64::from(limit.max(1))),
                 },
-                PhaseEnd::Never => break (None, 0.0),
+                _ => break (None, 0.0),
             };
+            terminal_before |= phase.status.terminal();
             cursor = ends;
             index += 1;
         };
-        let status = self.phases[index].status;
+        let status = self.status_of(index);
         Stage {
             status,
             phase: index,
             phase_started: cursor,
             phase_ends,
             progress: self.progress(index, fraction),
-            ended_at: if status.terminal() || self.phases[..index].iter().any(|p| p.status.terminal()) { ended_at } else { None },
+            ended_at: if status.terminal() || terminal_before { ended_at } else { None },
             remaining: self.remaining(index, now, phase_ends),
         }
     }
 
     fn progress(&self, current: usize, fraction: f64) -> f64 {
-        let total = self.phases.iter().filter(|p| p.status.progressing()).count();
-        if total == 0 {
-            return if self.phases[current].status.terminal() { 1.0 } else { 0.0 };
+        let mut total = 0usize;
+        let mut done = 0usize;
+        for i in 0..self.len() {
+            if self.status_of(i).progressing() {
+                total += 1;
+                if i < current {
+                    done += 1;
+                }
+            }
         }
-        let done = self.phases[..current].iter().filter(|p| p.status.progressing()).count() as f64;
-        let partial = if self.phases[current].status.progressing() { fraction.clamp(0.0, 1.0) } else { 0.0 };
-        ((done + partial) / total as f64).clamp(0.0, 1.0)
+        if total == 0 {
+            return if self.status_of(current).terminal() { 1.0 } else { 0.0 };
+        }
+        let partial = if self.status_of(current).progressing() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+        ((done as f64 + partial) / total as f64).clamp(0.0, 1.0)
     }
 
     fn remaining(&self, current: usize, now: Millis, phase_ends: Option<Millis>) -> Option<Millis> {
-        let Some(last_progressing) = self.phases.iter().rposition(|p| p.status.progressing()) else {
+        let Some(last_progressing) = (0..self.len()).rev().find(|&i| self.status_of(i).progressing()) else {
             return Some(0);
         };
         if current > last_progressing {
             return Some(0);
         }
         let mut left = phase_ends? - now;
-        for phase in &self.phases[current + 1..=last_progressing] {
-            match phase.end {
+        for i in current + 1..=last_progressing {
+            match self.phase(i).end {
                 PhaseEnd::After(duration) => left = left.saturating_add(duration),
                 _ => return None,
             }
@@ -162,7 +278,7 @@ impl<S: Status> Lifecycle<S> {
     /// phase still sees it, the next one sees what follows.
     pub fn read(&self, start: Millis, now: Millis) -> Stage<S> {
         let stage = self.at(start, now);
-        if let PhaseEnd::Reads(limit) = self.phases[stage.phase].end {
+        if let PhaseEnd::Reads(limit) = self.phase(stage.phase).end {
             self.log(|log| {
                 if log.ended.iter().all(|(i, _)| *i != stage.phase) {
                     log.reads_in_phase += 1;
@@ -227,6 +343,9 @@ pub(crate) mod tests {
         assert!((s.progress - 0.5).abs() < 1e-9);
         let s = life.at(1000, 5000);
         assert_eq!((s.status, s.progress, s.ended_at, s.remaining), (Demo::Done, 1.0, Some(1110), Some(0)));
+        for now in [0, 999, 1000, 1009, 1010, 1109, 1110, 5000] {
+            assert_eq!(life.status_at(1000, now), life.at(1000, now).status, "{now}");
+        }
         // Pure: asking again, or going back in time, gives the earlier answer.
         assert_eq!(life.at(1000, 1060).status, Demo::Running);
     }

@@ -8,103 +8,82 @@ pub mod hss_image;
 pub mod hss_task;
 pub mod lifecycle;
 pub mod sas;
+pub mod store;
+pub mod text;
 
-use std::collections::{BTreeSet, HashMap};
+#[cfg(test)]
+mod equivalence;
+
+use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use crate::instant::Millis;
+pub use store::{Direction, Record, Store};
+pub use text::Text;
 
 /// Whose world a task belongs to: `None` is shared by every caller; `Some(key)` is seen only by the
-/// caller with that access key (Alibaba AccessKeyId) or project (Huawei).
+/// caller with that access key (Alibaba AccessKeyId) or project (Huawei). Tasks share the key's
+/// text (see [`Interner`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct Owner(pub Option<String>);
+pub struct Owner(pub Option<Arc<str>>);
 
 impl Owner {
     pub fn shared() -> Owner {
         Owner(None)
     }
 
+    pub fn new(key: Option<&str>) -> Owner {
+        Owner(key.map(Arc::from))
+    }
+
+    pub fn key(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
     pub fn visible_to(&self, caller: &Owner) -> bool {
         match &self.0 {
             None => true,
-            Some(key) => caller.0.as_deref() == Some(key),
+            Some(key) => caller.0.as_deref() == Some(&**key),
         }
     }
 }
 
 /// Response fields a scenario pins to fixed values (`set`) or leaves out (`unset`, a `None`), by
 /// their wire name; applied by the edges when they render a task, so that every documented field
-/// can be set whatever the lifecycle derives.
-pub type Pins = Option<Box<[(String, Option<serde_json::Value>)]>>;
+/// can be set whatever the lifecycle derives. Shared by the tasks a generator makes.
+pub type Pins = Option<Arc<[(String, Option<serde_json::Value>)]>>;
 
-/// What a task must tell its store.
-pub trait Record {
-    fn id(&self) -> &str;
-    fn created(&self) -> Millis;
-}
-
-/// One product's tasks, newest first (ties by id), with an index by id.
-#[derive(Debug)]
-pub struct Store<T> {
-    items: Vec<Arc<T>>,
-    by_id: HashMap<String, usize>,
-}
-
-impl<T> Default for Store<T> {
-    fn default() -> Self {
-        Store { items: Vec::new(), by_id: HashMap::new() }
-    }
-}
-
-impl<T> Clone for Store<T> {
-    fn clone(&self) -> Self {
-        Store { items: self.items.clone(), by_id: self.by_id.clone() }
-    }
-}
-
-impl<T: Record> Store<T> {
-    pub fn from_tasks(tasks: impl IntoIterator<Item = Arc<T>>) -> Store<T> {
-        let mut items: Vec<Arc<T>> = tasks.into_iter().collect();
-        items.sort_by(|a, b| b.created().cmp(&a.created()).then_with(|| a.id().cmp(b.id())));
-        let by_id = items.iter().enumerate().map(|(i, t)| (t.id().to_string(), i)).collect();
-        Store { items, by_id }
-    }
-
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Drops the task with this id; says whether there was one.
-    pub fn remove(&mut self, id: &str) -> bool {
-        if !self.by_id.contains_key(id) {
-            return false;
+/// Hands the memory a load freed (the parsed specs, the builders' vectors) back to the system:
+/// glibc keeps freed memory in its heap, and after building a big world that was a fifth of the
+/// process's size, idle.
+pub fn release_unused_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
         }
-        *self = Store::from_tasks(self.items.drain(..).filter(|t| t.id() != id));
-        true
+        // SAFETY: malloc_trim only walks glibc's own free lists; it takes no pointer of ours.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}
+
+/// One copy of each region, project, enterprise project and owner key, shared by the tasks.
+#[derive(Debug, Default)]
+pub struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(known) = self.0.get(text) {
+            return known.clone();
+        }
+        let new: Arc<str> = Arc::from(text);
+        self.0.insert(new.clone());
+        new
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
-        self.items.iter().map(|t| t.as_ref())
-    }
-
-    pub fn arcs(&self) -> impl Iterator<Item = &Arc<T>> {
-        self.items.iter()
-    }
-
-    pub fn get(&self, id: &str) -> Option<&T> {
-        self.by_id.get(id).map(|&i| self.items[i].as_ref())
-    }
-
-    /// The tasks with these ids, once each, in store order; unknown ids are skipped.
-    pub fn by_ids<'a>(&'a self, ids: &[String]) -> impl Iterator<Item = &'a T> + 'a {
-        let mut found: Vec<usize> = ids.iter().filter_map(|id| self.by_id.get(id).copied()).collect();
-        found.sort_unstable();
-        found.dedup();
-        found.into_iter().map(|i| self.items[i].as_ref())
+    pub fn owner(&mut self, key: Option<&str>) -> Owner {
+        Owner(key.map(|k| self.get(k)))
     }
 }
 
@@ -135,7 +114,7 @@ impl<V> Page<V> {
     }
 }
 
-/// Everything the scenarios describe, ready to query. Cloned (cheaply, tasks are shared) when the
+/// Everything the scenarios describe, ready to query. Cloned (cheaply: stores are shared) when the
 /// control plane changes it, so readers never wait on a writer.
 #[derive(Debug, Clone, Default)]
 pub struct World {
@@ -166,20 +145,23 @@ impl World {
     /// The world less the task (of whichever product) with this id; None when there is none.
     pub fn without(&self, id: &str) -> Option<World> {
         let mut world = self.clone();
-        let removed = world.ecs.remove(id) || world.sas.remove(id) || world.avds.remove(id) || world.hss_images.remove(id) || world.hss_tasks.remove(id);
-        removed.then_some(world)
+        if let Some(ecs) = self.ecs.without(id) {
+            world.ecs = ecs;
+        } else if let Some(sas) = self.sas.without(id) {
+            world.sas = sas;
+        } else if let Some(avds) = self.avds.without(id) {
+            world.avds = avds;
+        } else if let Some(images) = self.hss_images.without(id) {
+            world.hss_images = images;
+        } else if let Some(tasks) = self.hss_tasks.without(id) {
+            world.hss_tasks = tasks;
+        } else {
+            return None;
+        }
+        Some(world)
     }
 
     pub fn has_region(&self, region: &str) -> bool {
         ALIBABA_REGIONS.contains(&region) || self.regions.contains(region)
-    }
-}
-
-impl Record for ecs::EcsTask {
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn created(&self) -> Millis {
-        self.created
     }
 }

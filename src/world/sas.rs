@@ -2,7 +2,7 @@
 //! assets it scans.
 
 use super::lifecycle::{Lifecycle, Stage, Status};
-use super::{Owner, Pins, Record};
+use super::{Owner, Pins, Record, Text};
 use crate::instant::Millis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +36,9 @@ impl Status for SasStatus {
 /// One asset a scan covers; `kind` is the doc's `type`: `uuid` (a server) or `groupId` (a group).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanTarget {
-    pub kind: String,
-    pub name: String,
-    pub target: String,
+    pub kind: &'static str,
+    pub name: Text,
+    pub target: Text,
 }
 
 pub const TARGET_KINDS: &[&str] = &["uuid", "groupId"];
@@ -46,17 +46,17 @@ pub const TARGET_KINDS: &[&str] = &["uuid", "groupId"];
 #[derive(Debug)]
 pub struct SasTask {
     pub id: i64,
-    id_text: String,
+    id_text: Text,
     pub owner: Owner,
     pub created: Millis,
-    pub targets: Vec<ScanTarget>,
+    pub targets: Box<[ScanTarget]>,
     pub lifecycle: Lifecycle<SasStatus>,
     pub pins: Pins,
 }
 
 impl SasTask {
     pub fn new(id: i64, owner: Owner, created: Millis, targets: Vec<ScanTarget>, lifecycle: Lifecycle<SasStatus>, pins: Pins) -> SasTask {
-        SasTask { id, id_text: id.to_string(), owner, created, targets, lifecycle, pins }
+        SasTask { id, id_text: Text::from(id.to_string()), owner, created, targets: targets.into_boxed_slice(), lifecycle, pins }
     }
 }
 
@@ -72,6 +72,37 @@ impl Record for SasTask {
 /// The task with this id as the caller sees it now, counting the read; None when it does not exist
 /// for this caller (or not yet, on the virtual timeline).
 pub fn progress<'a>(tasks: &'a super::Store<SasTask>, id: i64, caller: &Owner, now: Millis) -> Option<(&'a SasTask, Stage<SasStatus>)> {
-    let task = tasks.get(&id.to_string())?;
+    let mut digits = [0u8; 20];
+    let task = tasks.get(decimal(id, &mut digits))?;
     (task.owner.visible_to(caller) && task.created <= now).then(|| (task, task.lifecycle.read(task.created, now)))
+}
+
+/// `n` in decimal, written into `buffer` (an id lookup without an allocation).
+fn decimal(n: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn decimal_matches_to_string() {
+        let mut buffer = [0u8; 20];
+        for n in [0, 7, -7, 282832, i64::MAX, i64::MIN] {
+            assert_eq!(super::decimal(n, &mut buffer), n.to_string());
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! array of one object and `SupportCancel` a boolean (sdk-notes §2.5: Tea gets `body = None` on it).
 
 use super::{AliyunError, Answer, Call};
-use crate::instant::{format_ecs_minute, parse_iso8601_utc};
+use crate::instant::{ecs_minute_text, parse_iso8601_utc};
 use crate::render::Node;
 use crate::state::Dialect;
 use crate::world::ecs::{self, EcsQuery, EcsStatus, EcsView};
@@ -68,8 +68,8 @@ fn task(view: &EcsView, dialect: Dialect) -> Node {
         Dialect::Docs => Node::Bool(view.support_cancel),
     };
     Node::object()
-        .with("CreationTime", format_ecs_minute(task.created))
-        .with_some("FinishedTime", view.stage.ended_at.map(format_ecs_minute))
+        .with("CreationTime", ecs_minute_text(task.created))
+        .with_some("FinishedTime", view.stage.ended_at.map(ecs_minute_text))
         .with("SupportCancel", support_cancel)
         .with("TaskAction", task.action)
         .with("TaskStatus", view.stage.status.name())

@@ -13,6 +13,7 @@ pub use error::AliyunError;
 use crate::auth::form_decode;
 use crate::auth::gate::Refusal;
 use crate::control::faults::Failure;
+use crate::control::journal::Parameters;
 use crate::instant::Millis;
 use crate::render::{Format, Node};
 use crate::state::{Dialect, Snapshot, State};
@@ -69,11 +70,14 @@ pub struct Params(pub Vec<(String, String)>);
 impl Params {
     pub fn from_request(req: &WireRequest) -> Params {
         let mut pairs = form_decode(&req.query);
-        let form = req.content_type().is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-        if form {
+        if Self::is_form(req) {
             pairs.extend(form_decode(&String::from_utf8_lossy(&req.body)));
         }
         Params(pairs)
+    }
+
+    fn is_form(req: &WireRequest) -> bool {
+        req.content_type().is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
     }
 
     /// The first value given (a repeated parameter keeps its first), empty counting as given.
@@ -149,7 +153,7 @@ pub fn route(req: &WireRequest, params: &Params) -> Routed {
     let version = params.get("Version").or_else(|| req.header("x-acs-version").filter(|v| !v.is_empty()));
     let action = params.get("Action").or_else(|| req.header("x-acs-action").filter(|v| !v.is_empty()));
     let caller = params.get("AccessKeyId").map(str::to_string).or_else(|| acs3_access_key(req));
-    Routed { product: version.and_then(Product::by_version), action: action.map(str::to_string), format, caller: Owner(caller) }
+    Routed { product: version.and_then(Product::by_version), action: action.map(str::to_string), format, caller: Owner(caller.map(std::sync::Arc::from)) }
 }
 
 /// The AccessKeyId in an `ACS3-HMAC-SHA256 Credential=...` Authorization header.
@@ -163,14 +167,17 @@ pub struct Prepared {
     pub params: Params,
     pub routed: Routed,
     pub request_id: String,
+    /// The world as the request found it: one snapshot serves the gate and the operation.
+    pub snapshot: std::sync::Arc<Snapshot>,
 }
 
 impl Prepared {
     pub fn new(state: &State, req: &WireRequest) -> Prepared {
         let params = Params::from_request(req);
         let routed = route(req, &params);
-        let pinned = routed.action.as_deref().and_then(|a| state.snapshot().settings.request_ids.get(a).cloned());
-        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id) }
+        let snapshot = state.snapshot();
+        let pinned = routed.action.as_deref().and_then(|a| snapshot.settings.request_ids.get(a).cloned());
+        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id), snapshot }
     }
 
     pub fn product(&self) -> Product {
@@ -182,10 +189,11 @@ impl Prepared {
         format!("{}:{}", self.product().code().to_ascii_lowercase(), self.routed.action.as_deref().unwrap_or(""))
     }
 
-    /// The parameters for the journal (the signature left out).
-    pub fn journal_parameters(&self) -> serde_json::Value {
-        let map = self.params.0.iter().filter(|(k, _)| k != "Signature").map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-        serde_json::Value::Object(map)
+    /// The parameters for the journal, raw (the query taken: the request is answered), decoded
+    /// as [`Params::from_request`] does, the signature left out, when the journal is read.
+    pub fn journal_parameters(req: &mut WireRequest) -> Parameters {
+        let form = Params::is_form(req).then(|| bytes::Bytes::copy_from_slice(&req.body));
+        Parameters { query: std::mem::take(&mut req.query), form, body: None, hide_signature: true }
     }
 
     pub fn error(&self, error: &AliyunError) -> WireResponse {
@@ -233,14 +241,14 @@ impl Prepared {
     }
 
     pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
-        match answer(state, req, &self.params, &self.routed, &self.request_id) {
+        match answer(state, &self.snapshot, req, &self.params, &self.routed, &self.request_id) {
             Ok(Answer { root, doc }) => WireResponse::new(200, content_type(self.routed.format), doc.write(self.routed.format, root)),
             Err(error) => self.error(&error),
         }
     }
 }
 
-fn answer(state: &State, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Answer, AliyunError> {
+fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Answer, AliyunError> {
     if !matches!(req.method.as_str(), "GET" | "POST") {
         return Err(AliyunError::action_not_found());
     }
@@ -251,8 +259,7 @@ fn answer(state: &State, req: &WireRequest, params: &Params, routed: &Routed, re
     }
     let product = routed.product.ok_or_else(AliyunError::invalid_version)?;
     let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
-    let snapshot = state.snapshot();
-    let call = Call { params, dialect, caller: routed.caller.clone(), now: state.clock.now(), snapshot: &snapshot, request_id };
+    let call = Call { params, dialect, caller: routed.caller.clone(), now: state.clock.now(), snapshot, request_id };
     match (product, action) {
         (Product::Ecs, "DescribeTasks") => ecs_describe_tasks::call(&call),
         (Product::Sas, "DescribeScanTaskProgress") => sas_describe_scan_task_progress::call(&call),

@@ -15,7 +15,7 @@ pub fn call(call: &Call) -> Result<Answer, AliyunError> {
     let targets: Vec<Node> = task
         .targets
         .iter()
-        .map(|t| Node::object().with("type", t.kind.clone()).with("name", t.name.clone()).with("target", t.target.clone()))
+        .map(|t| Node::object().with("type", t.kind).with("name", t.name.clone()).with("target", t.target.clone()))
         .collect();
     // The doc's key order (type, name, target), which a JSON map would sort away.
     let target_info = String::from_utf8_lossy(&crate::render::json::write(&Node::List(targets))).into_owned();

@@ -50,7 +50,7 @@ fn task(v: &ImageTaskView) -> Node {
                 .with("image_name", f.image_name.clone())
                 .with("image_version", f.image_version.clone())
                 .with("namespace", f.namespace.clone())
-                .with("registry_type", f.registry_type.clone())
+                .with("registry_type", f.registry_type)
                 .with("failed_reason", f.failed_reason.clone())
         })
         .collect();

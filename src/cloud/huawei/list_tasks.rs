@@ -117,7 +117,7 @@ fn task(v: &HssTaskView) -> Node {
         TaskKind::IacScan { file_type, .. } => doc.with(
             "iac_scan_info",
             Node::object()
-                .with("file_type", file_type.clone())
+                .with("file_type", *file_type)
                 .with("scan_file_num", c.total)
                 .with("success_file_num", c.succeeded)
                 .with("failed_file_num", c.failed),

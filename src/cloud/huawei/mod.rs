@@ -12,6 +12,7 @@ pub use error::HuaweiError;
 use crate::auth::form_decode;
 use crate::auth::gate::Refusal;
 use crate::control::faults::Failure;
+use crate::control::journal::Parameters;
 use crate::instant::Millis;
 use crate::render::{Format, Node};
 use crate::state::{Snapshot, State};
@@ -130,6 +131,8 @@ pub struct Prepared {
     pub format: Format,
     pub route: Option<(Operation, String)>,
     pub request_id: String,
+    /// The world as the request found it: one snapshot serves the gate and the operation.
+    pub snapshot: std::sync::Arc<Snapshot>,
 }
 
 impl Prepared {
@@ -137,8 +140,9 @@ impl Prepared {
         let query = Query(form_decode(&req.query));
         let format = format(req, &query);
         let route = route(&req.path);
-        let pinned = route.as_ref().and_then(|(op, _)| state.snapshot().settings.request_ids.get(op.name()).cloned());
-        Prepared { query, format, route, request_id: pinned.unwrap_or_else(super::huawei_request_id) }
+        let snapshot = state.snapshot();
+        let pinned = route.as_ref().and_then(|(op, _)| snapshot.settings.request_ids.get(op.name()).cloned());
+        Prepared { query, format, route, request_id: pinned.unwrap_or_else(super::huawei_request_id), snapshot }
     }
 
     pub fn operation(&self) -> Option<Operation> {
@@ -149,14 +153,13 @@ impl Prepared {
         self.route.as_ref().map(|(_, project)| project.as_str())
     }
 
-    /// Query parameters, and the JSON body when there is one, for the journal.
-    pub fn journal_parameters(&self, req: &WireRequest) -> serde_json::Value {
-        let mut map: serde_json::Map<String, serde_json::Value> = self.query.0.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-        if !req.body.is_empty() {
-            let body = serde_json::from_slice(&req.body).unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&req.body).into_owned()));
-            map.insert("body".into(), body);
-        }
-        serde_json::Value::Object(map)
+    /// Query parameters, and the body when there is one, for the journal: raw (the query taken:
+    /// the request is answered), decoded when the journal is read.
+    pub fn journal_parameters(req: &mut WireRequest) -> Parameters {
+        // A copy: the request's own bytes may be a slice of the connection's read buffer, which a
+        // journal of thousands of entries would keep alive whole.
+        let body = (!req.body.is_empty()).then(|| bytes::Bytes::copy_from_slice(&req.body));
+        Parameters { query: std::mem::take(&mut req.query), form: None, body, hide_signature: false }
     }
 
     pub fn error(&self, error: &HuaweiError) -> WireResponse {
@@ -213,8 +216,7 @@ fn answer(state: &State, req: &WireRequest, prepared: &Prepared) -> Result<Vec<u
     if !(1..=256).contains(&project_id.chars().count()) {
         return Err(HuaweiError::invalid("project_id"));
     }
-    let snapshot = state.snapshot();
-    let call = Call { project_id, query: &prepared.query, body: &req.body, now: state.clock.now(), snapshot: &snapshot };
+    let call = Call { project_id, query: &prepared.query, body: &req.body, now: state.clock.now(), snapshot: &prepared.snapshot };
     let (root, doc): (&str, Node) = match operation {
         Operation::ListImageScanTask => ("ListImageScanTaskResponse", list_image_scan_task::call(&call)?),
         Operation::ListTasks => ("ListTasksResponse", list_tasks::call(&call)?),

@@ -1,0 +1,361 @@
+//! The indexed queries against the full scans they replaced (kept here as the reference), on
+//! random worlds: random partitions, creation instants, lifecycles (zero durations, read-bounded
+//! phases, several phases of one status), queries and instants. Each side runs on its own copy
+//! of the world, built the same way, so read counters move alike when the answers agree.
+
+use std::sync::Arc;
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+use super::ecs::{self, EcsQuery, EcsStatus, EcsTask};
+use super::hss_image::{self, HssImageTask, ImageTaskQuery, ImageTaskStatus};
+use super::hss_task::{self, HssTask, HssTaskStatus, TaskKind, TaskQuery};
+use super::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
+use super::{Owner, Page, Store, Text};
+use crate::instant::Millis;
+
+fn lifecycle<S: Status>(rng: &mut StdRng) -> Lifecycle<S> {
+    let n = rng.random_range(1..=4);
+    let phases = (0..n)
+        .map(|_| {
+            let status = S::all()[rng.random_range(0..S::all().len())];
+            let end = match rng.random_range(0..10) {
+                0 => PhaseEnd::Reads(rng.random_range(1..3)),
+                1 => PhaseEnd::After(0),
+                _ => PhaseEnd::After(rng.random_range(1..60)),
+            };
+            Phase { status, end }
+        })
+        .collect();
+    Lifecycle::new(phases)
+}
+
+fn ecs_world(seed: u64) -> Store<EcsTask> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let regions: Vec<Arc<str>> = vec!["r1".into(), "r2".into()];
+    let owners = [Owner(None), Owner(Some("k1".into())), Owner(Some("k2".into()))];
+    let n = rng.random_range(0..120);
+    let tasks = (0..n)
+        .map(|i| EcsTask {
+            id: Text::from(format!("t-{:03}", rng.random_range(0..1000) * 1000 + i)),
+            region: regions[rng.random_range(0..2)].clone(),
+            owner: owners[rng.random_range(0..3)].clone(),
+            action: ecs::ACTIONS[rng.random_range(0..3)],
+            resource_id: None,
+            created: rng.random_range(0..100),
+            lifecycle: lifecycle(&mut rng),
+            support_cancel: None,
+            pins: None,
+        })
+        .collect();
+    Store::from_tasks(tasks)
+}
+
+/// DescribeTasks as it was: a filter over every task.
+fn ecs_reference<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner, now: Millis) -> Page<ecs::EcsView<'a>> {
+    let candidates: Box<dyn Iterator<Item = &EcsTask>> = match &query.task_ids {
+        Some(ids) => Box::new(tasks.by_ids(ids)),
+        None => Box::new(tasks.iter()),
+    };
+    let matching = candidates.filter(|task| {
+        *task.region == *query.region
+            && task.owner.visible_to(caller)
+            && task.created <= now
+            && query.action.as_deref().is_none_or(|a| a == task.action)
+            && query.created_from.is_none_or(|from| task.created >= from)
+            && query.created_to.is_none_or(|to| task.created <= to)
+    });
+    let matching = matching.filter(|task| query.status.is_none_or(|s| s == task.lifecycle.at(task.created, now).status));
+    Page::collect(matching, query.page_number, query.page_size, |task| task.view(task.lifecycle.read(task.created, now)))
+}
+
+fn option<T>(rng: &mut StdRng, one_in: u32, value: impl FnOnce(&mut StdRng) -> T) -> Option<T> {
+    (rng.random_range(0..one_in) == 0).then(|| value(rng))
+}
+
+#[test]
+fn ecs_describe_agrees_with_the_full_scan() {
+    for seed in 0..300 {
+        let (indexed, scanned) = (ecs_world(seed), ecs_world(seed));
+        let mut rng = StdRng::seed_from_u64(seed ^ 0xabcdef);
+        for _ in 0..40 {
+            let query = EcsQuery {
+                region: ["r1", "r2", "r3"][rng.random_range(0..3)].to_string(),
+                task_ids: option(&mut rng, 8, |r| (0..r.random_range(0..5)).map(|_| format!("t-{:03}", r.random_range(0..120))).collect()),
+                action: option(&mut rng, 4, |r| ecs::ACTIONS[r.random_range(0..3)].to_string()),
+                status: option(&mut rng, 2, |r| EcsStatus::all()[r.random_range(0..6)]),
+                created_from: option(&mut rng, 5, |r| r.random_range(0..100)),
+                created_to: option(&mut rng, 5, |r| r.random_range(0..160)),
+                page_number: rng.random_range(1..6),
+                page_size: rng.random_range(1..12),
+            };
+            let caller = [Owner(None), Owner(Some("k1".into())), Owner(Some("k3".into()))][rng.random_range(0..3)].clone();
+            let now = rng.random_range(0..200);
+            let got = ecs::describe(&indexed, &query, &caller, now);
+            let want = ecs_reference(&scanned, &query, &caller, now);
+            let ids = |p: &Page<ecs::EcsView>| p.items.iter().map(|v| (v.task.id.to_string(), v.stage.status)).collect::<Vec<_>>();
+            assert_eq!((got.total, ids(&got)), (want.total, ids(&want)), "seed {seed}, {query:?}, caller {caller:?}, now {now}");
+        }
+    }
+}
+
+fn hss_world(seed: u64) -> Store<HssTask> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let projects: Vec<Arc<str>> = vec!["p1".into(), "p2".into()];
+    let enterprises: Vec<Arc<str>> = vec!["0".into(), "e1".into()];
+    let n = rng.random_range(0..120);
+    let tasks = (0..n)
+        .map(|i| HssTask {
+            task_id: Text::from(format!("h-{:03}", rng.random_range(0..1000) * 1000 + i)),
+            project_id: projects[rng.random_range(0..2)].clone(),
+            enterprise_project_id: enterprises[usize::from(rng.random_range(0..5) == 0)].clone(),
+            task_name: Text::from(format!("name {}", rng.random_range(0..3))),
+            trigger_type: ["manual", "schedule"][rng.random_range(0..2)],
+            kind: if rng.random_range(0..2) == 0 {
+                TaskKind::ClusterScan { scan_types: vec!["cluster_vul".to_string()].into(), clusters: 3, failures: 1 }
+            } else {
+                TaskKind::IacScan { file_type: "dockerfile", files: 4, failures: 0 }
+            },
+            created: rng.random_range(0..100),
+            lifecycle: lifecycle(&mut rng),
+            pins: None,
+        })
+        .collect();
+    Store::from_tasks(tasks)
+}
+
+/// ListTasks as it was.
+fn hss_reference<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<hss_task::HssTaskView<'a>> {
+    let enterprise = q.enterprise_project_id.as_deref().unwrap_or("0");
+    let keep = |t: &&HssTask| {
+        *t.project_id == *q.project_id
+            && t.created <= now
+            && (enterprise == "all_granted_eps" || *t.enterprise_project_id == *enterprise)
+            && q.task_type.as_deref().is_none_or(|v| v == t.kind.name())
+            && q.task_id.as_deref().is_none_or(|v| v == t.task_id)
+            && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
+            && q.created_from.is_none_or(|from| t.created >= from)
+            && q.created_to.is_none_or(|to| t.created <= to)
+            && q.trigger_type.as_deref().is_none_or(|v| v == t.trigger_type)
+            && q.status.is_none_or(|s| t.lifecycle.at(t.created, now).status == s)
+    };
+    let view = |t: &'a HssTask| t.view(t.lifecycle.read(t.created, now), now);
+    if q.ascending {
+        Page::collect_offset(tasks.iter().rev().filter(keep), q.offset, q.limit, view)
+    } else {
+        Page::collect_offset(tasks.iter().filter(keep), q.offset, q.limit, view)
+    }
+}
+
+#[test]
+fn hss_list_tasks_agrees_with_the_full_scan() {
+    for seed in 0..300 {
+        let (indexed, scanned) = (hss_world(seed), hss_world(seed));
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x123456);
+        for _ in 0..40 {
+            let q = TaskQuery {
+                project_id: ["p1", "p2", "p3"][rng.random_range(0..3)].to_string(),
+                enterprise_project_id: option(&mut rng, 4, |r| ["0", "e1", "all_granted_eps"][r.random_range(0..3)].to_string()),
+                task_type: option(&mut rng, 6, |r| ["cluster_scan", "iac_scan"][r.random_range(0..2)].to_string()),
+                task_id: option(&mut rng, 10, |r| format!("h-{:03}", r.random_range(0..120))),
+                task_name: option(&mut rng, 8, |r| format!("NAME {}", r.random_range(0..3))),
+                created_from: option(&mut rng, 6, |r| r.random_range(0..100)),
+                created_to: option(&mut rng, 6, |r| r.random_range(0..160)),
+                trigger_type: option(&mut rng, 8, |r| ["manual", "schedule"][r.random_range(0..2)].to_string()),
+                status: option(&mut rng, 2, |r| HssTaskStatus::all()[r.random_range(0..3)]),
+                ascending: rng.random_range(0..2) == 0,
+                scan_types: Vec::new(),
+                file_type: None,
+                offset: rng.random_range(0..40),
+                limit: rng.random_range(1..15),
+            };
+            let now = rng.random_range(0..200);
+            let got = hss_task::list(&indexed, &q, now);
+            let want = hss_reference(&scanned, &q, now);
+            let ids = |p: &Page<hss_task::HssTaskView>| p.items.iter().map(|v| (v.task.task_id.to_string(), v.stage.status)).collect::<Vec<_>>();
+            assert_eq!((got.total, ids(&got)), (want.total, ids(&want)), "seed {seed}, {q:?}, now {now}");
+        }
+    }
+}
+
+fn image_world(seed: u64) -> Store<HssImageTask> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let projects: Vec<Arc<str>> = vec!["p1".into(), "p2".into()];
+    let enterprises: Vec<Arc<str>> = vec!["0".into(), "e1".into()];
+    let n = rng.random_range(0..120);
+    let tasks = (0..n)
+        .map(|i| HssImageTask {
+            task_id: Text::from(format!("i-{:03}", rng.random_range(0..1000) * 1000 + i)),
+            project_id: projects[rng.random_range(0..2)].clone(),
+            enterprise_project_id: enterprises[usize::from(rng.random_range(0..5) == 0)].clone(),
+            policy_id: None,
+            task_name: Text::from(format!("scan {}", rng.random_range(0..3))),
+            task_type: hss_image::TASK_TYPES[rng.random_range(0..4)],
+            image_type: "registry",
+            scan_scope: rng.random_range(0..4),
+            rate_limit: None,
+            is_all: true,
+            images: 10,
+            failures: 1,
+            risky: 2,
+            failed_images: Box::new([]),
+            sync_task_type: None,
+            failed_reason: None,
+            created: rng.random_range(0..100),
+            lifecycle: lifecycle::<ImageTaskStatus>(&mut rng),
+            pins: None,
+        })
+        .collect();
+    Store::from_tasks(tasks)
+}
+
+/// ListImageScanTask as it was.
+fn image_reference<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis) -> Page<hss_image::ImageTaskView<'a>> {
+    let enterprise = q.enterprise_project_id.as_deref().unwrap_or("0");
+    let candidates: Box<dyn Iterator<Item = &HssImageTask>> = match &q.task_id {
+        Some(id) => Box::new(tasks.get(id).into_iter()),
+        None => Box::new(tasks.iter()),
+    };
+    let matching = candidates
+        .filter(|t| {
+            *t.project_id == *q.project_id
+                && t.created <= now
+                && (enterprise == "all_granted_eps" || *t.enterprise_project_id == *enterprise)
+                && t.general_type() == q.general_type
+                && q.task_type.as_deref().is_none_or(|v| v == t.task_type)
+                && q.created_from.is_none_or(|from| t.created >= from)
+                && q.scan_scope.is_none_or(|scope| if scope == 0 { t.scan_scope == 0 } else { t.scan_scope & scope != 0 })
+        })
+        .filter(|t| {
+            if q.status.is_none() && q.ended_by.is_none() {
+                return true;
+            }
+            let stage = t.lifecycle.at(t.created, now);
+            let ended = stage.status.terminal();
+            q.status.as_deref().is_none_or(|s| (s == "finished") == ended) && q.ended_by.is_none_or(|by| stage.ended_at.is_some_and(|at| at <= by))
+        });
+    Page::collect_offset(matching, q.offset, q.limit, |t| t.view(t.lifecycle.read(t.created, now), now))
+}
+
+#[test]
+fn hss_list_image_tasks_agrees_with_the_full_scan() {
+    for seed in 0..300 {
+        let (indexed, scanned) = (image_world(seed), image_world(seed));
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x654321);
+        for _ in 0..40 {
+            let q = ImageTaskQuery {
+                project_id: ["p1", "p2", "p3"][rng.random_range(0..3)].to_string(),
+                enterprise_project_id: option(&mut rng, 4, |r| ["0", "e1", "all_granted_eps"][r.random_range(0..3)].to_string()),
+                general_type: ["image_scan", "image_sync"][rng.random_range(0..2)].to_string(),
+                task_type: option(&mut rng, 6, |r| hss_image::TASK_TYPES[r.random_range(0..4)].to_string()),
+                image_type: None,
+                task_name: None,
+                task_id: option(&mut rng, 10, |r| format!("i-{:03}", r.random_range(0..120))),
+                created_from: option(&mut rng, 6, |r| r.random_range(0..100)),
+                ended_by: option(&mut rng, 8, |r| r.random_range(0..200)),
+                status: option(&mut rng, 2, |r| ["scanning", "finished"][r.random_range(0..2)].to_string()),
+                scan_scope: option(&mut rng, 8, |r| r.random_range(0..4)),
+                offset: rng.random_range(0..40),
+                limit: rng.random_range(1..15),
+            };
+            let now = rng.random_range(0..200);
+            let got = hss_image::list(&indexed, &q, now);
+            let want = image_reference(&scanned, &q, now);
+            let ids = |p: &Page<hss_image::ImageTaskView>| p.items.iter().map(|v| (v.task.task_id.to_string(), v.stage.status)).collect::<Vec<_>>();
+            assert_eq!((got.total, ids(&got)), (want.total, ids(&want)), "seed {seed}, {q:?}, now {now}");
+        }
+    }
+}
+
+fn avds_world(seed: u64) -> Store<super::avds::AvdsScan> {
+    use super::avds::{AvdsScan, AvdsStatus, Period, ReportPlan, Trigger};
+    let mut rng = StdRng::seed_from_u64(seed);
+    let owners = [Owner(None), Owner(Some("k1".into()))];
+    let names = ["web perimeter", "DB scan", "Été nightly", "api *gateway*"];
+    let targets = ["1.2.3.4", "www.example.com", "10.0.0.1", "İstanbul.example.org"];
+    let n = rng.random_range(0..40);
+    let scans = (0..n)
+        .map(|i| AvdsScan {
+            scan_id: Text::from(format!("s-{:02}", rng.random_range(0..100) * 100 + i)),
+            name: Text::new(names[rng.random_range(0..names.len())]),
+            targets: (0..rng.random_range(0..3)).map(|_| Text::new(targets[rng.random_range(0..targets.len())])).collect(),
+            owner: owners[rng.random_range(0..2)].clone(),
+            // Few distinct first TaskIds and starts: sessions that tie on both.
+            first_task_id: rng.random_range(0..4),
+            created: rng.random_range(0..6) * 30,
+            trigger: match rng.random_range(0..3) {
+                0 => Trigger::Once,
+                _ => Trigger::Every { period: Period::Minute, interval: rng.random_range(1..3), limit: option(&mut rng, 2, |r| r.random_range(1..5)) },
+            },
+            lifecycle: Lifecycle::new(vec![
+                Phase { status: AvdsStatus::Running, end: PhaseEnd::After(rng.random_range(1..90_000)) },
+                Phase { status: [AvdsStatus::Finished, AvdsStatus::Aborted][rng.random_range(0..2)], end: PhaseEnd::Never },
+            ]),
+            report: ReportPlan { delay: 1000, fails: false, url: "https://r/{ScanId}/{TaskId}".into() },
+            pins: None,
+        })
+        .collect();
+    Store::from_tasks(scans)
+}
+
+/// DescribeScanSessions as it was: sessions in store order, a stable sort, the page of it.
+fn avds_reference(scans: &Store<super::avds::AvdsScan>, q: &super::avds::AvdsQuery, caller: &Owner, now: Millis) -> Vec<(i64, String, Millis)> {
+    let mut sessions = Vec::new();
+    for scan in scans.iter() {
+        if !scan.owner.visible_to(caller)
+            || q.scan_id.as_deref().is_some_and(|id| id != scan.scan_id)
+            || q.search.as_deref().is_some_and(|s| !super::avds::search_matches(s, &scan.name) && !scan.targets.iter().any(|t| super::avds::search_matches(s, t)))
+        {
+            continue;
+        }
+        for k in 0..scan.sessions_started(now) {
+            let started = scans_start(scan, k);
+            if !q.statuses.is_empty() && !q.statuses.contains(&scan.lifecycle.at(started, now).status) {
+                continue;
+            }
+            sessions.push((started, scan.first_task_id + i64::from(k), scan.scan_id.to_string()));
+        }
+    }
+    sessions.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    let total = sessions.len() as i64;
+    let skip = (q.page - 1) * q.page_size;
+    let mut page: Vec<(i64, String, Millis)> = sessions.into_iter().skip(skip).take(q.page_size).map(|(s, t, id)| (t, id, s)).collect();
+    page.push((total, String::new(), 0));
+    page
+}
+
+fn scans_start(scan: &super::avds::AvdsScan, k: u32) -> Millis {
+    use super::avds::{Period, Trigger};
+    match scan.trigger {
+        Trigger::Once => scan.created,
+        Trigger::Every { period, interval, .. } => {
+            assert_eq!(period, Period::Minute);
+            scan.created + i64::from(k) * i64::from(interval) * 60_000
+        }
+    }
+}
+
+#[test]
+fn avds_sessions_agree_with_the_stable_sort_of_every_session() {
+    use super::avds::{self, AvdsQuery, AvdsStatus};
+    for seed in 0..300 {
+        let scans = avds_world(seed);
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x777);
+        for _ in 0..30 {
+            let q = AvdsQuery {
+                scan_id: option(&mut rng, 8, |r| format!("s-{:02}", r.random_range(0..40))),
+                search: option(&mut rng, 3, |r| ["web", "*.com", "1.*.*.4", "été", "i̇stanbul*", "*GATEWAY*", "*"][r.random_range(0..7)].to_string()),
+                statuses: (0..rng.random_range(0..2)).map(|_| AvdsStatus::all()[rng.random_range(0..4)]).collect(),
+                page: rng.random_range(1..5),
+                page_size: rng.random_range(1..8),
+            };
+            let caller = [Owner(None), Owner(Some("k1".into()))][rng.random_range(0..2)].clone();
+            let now = rng.random_range(0..400_000);
+            let got = avds::describe_sessions(&scans, &q, &caller, now);
+            let mut ids: Vec<(i64, String, Millis)> = got.items.iter().map(|s| (s.task_id, s.scan.scan_id.to_string(), s.started)).collect();
+            ids.push((got.total as i64, String::new(), 0));
+            assert_eq!(ids, avds_reference(&scans, &q, &caller, now), "seed {seed}, {q:?}, now {now}");
+        }
+    }
+}

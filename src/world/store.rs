@@ -1,0 +1,784 @@
+//! One product's tasks and their indexes. State is derived from the instant asked about, so the
+//! indexes are over what does not change with time (ids, partitions, creation order) plus, per
+//! status, the instants a task enters and leaves it: `count(status S at t)` is then
+//! `#entries ≤ t − #exits ≤ t`, two binary searches, whatever the clock says.
+//!
+//! * Tasks live in chunks shared between world versions (a run-time load adds a chunk, a delete
+//!   rebuilds only the indexes); a task is known by its slot, a `u32`.
+//! * `order`: every live slot, newest first (ties by id): the product's listing order.
+//! * `ids`: an open-addressing table of slots by id hash (4 bytes a slot, no copy of the id).
+//! * partitions (ECS: region and owner; HSS: project, enterprise project, type): each its slots
+//!   newest first with their creation instants (a binary search finds "created by now" or a
+//!   StartTime/EndTime range), and per indexed status the sorted entry and exit instants, plus the
+//!   smallest and largest offsets from creation, which bound where a task in that status can sit
+//!   in creation order. Tasks whose lifecycle has a read-bounded phase cannot be indexed by time:
+//!   they are on a side list that counts evaluate one by one.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::instant::Millis;
+
+/// A partition's key: up to three words (region and owner; project, enterprise project, type).
+pub type PartKey<'a> = [Option<&'a str>; 3];
+
+/// What a task must tell its store.
+pub trait Record: Send + Sync + 'static {
+    fn id(&self) -> &str;
+    fn created(&self) -> Millis;
+    /// The partition the task lists in; None for a product whose queries are not partitioned.
+    fn part(&self) -> Option<PartKey<'_>> {
+        None
+    }
+    /// How many status predicates a partition indexes.
+    const PREDICATES: usize = 0;
+    /// Calls `f(predicate, from, to)` for every interval in which the task satisfies a predicate
+    /// (`to` = `Millis::MAX`: never ends); false when its state depends on reads.
+    fn intervals(&self, _f: &mut dyn FnMut(usize, Millis, Millis)) -> bool {
+        true
+    }
+    /// Whether the task satisfies the predicate at `now` (not counting a read).
+    fn satisfies(&self, _predicate: usize, _now: Millis) -> bool {
+        false
+    }
+    /// Whether a free-text search looks through the tasks: the store then keeps their texts,
+    /// lower-cased, side by side in one buffer.
+    const SEARCHABLE: bool = false;
+    /// Calls `f` with each text a search looks through (an AVDS scan's name and targets).
+    fn search_texts(&self, _f: &mut dyn FnMut(&str)) {}
+}
+
+/// The lower-cased texts of every task, one after another in memory order, for a search that
+/// reads them all (a few bytes a task, not a cache miss a task).
+#[derive(Debug, Default)]
+struct TextIndex {
+    text: String,
+    /// Per task: its slot and the range of its texts in `spans`.
+    tasks: Vec<(u32, u32, u32)>,
+    /// Each text's range in `text`.
+    spans: Vec<(u32, u32)>,
+}
+
+/// A fast string hash for the id table and partition keys (FxHash's step, murmur's finish).
+pub fn hash_str(text: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let bytes = text.as_bytes();
+    let mut h = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+fn hash_key(key: &PartKey) -> u64 {
+    let mut h = 0x9e37_79b9_7f4a_7c15u64;
+    for word in key {
+        h = h.rotate_left(17) ^ word.map_or(0x5bd1_e995, hash_str);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    h
+}
+
+/// Slots by id: open addressing with linear probing over `u32`s (slot + 1; 0 is empty), sized
+/// at 1.5× the entries. Ids are compared through the caller's `id_of`, so none is copied.
+#[derive(Debug, Default, Clone)]
+pub struct IdIndex {
+    table: Vec<u32>,
+    len: usize,
+}
+
+impl IdIndex {
+    pub fn with_capacity(n: usize) -> IdIndex {
+        IdIndex { table: vec![0; n + n / 2 + 1], len: 0 }
+    }
+
+    fn home(&self, hash: u64) -> usize {
+        ((u128::from(hash) * self.table.len() as u128) >> 64) as usize
+    }
+
+    pub fn find<'a>(&self, id: &str, id_of: impl Fn(u32) -> &'a str) -> Option<u32> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let mut at = self.home(hash_str(id));
+        loop {
+            match self.table[at] {
+                0 => return None,
+                s if id_of(s - 1) == id => return Some(s - 1),
+                _ => at = if at + 1 == self.table.len() { 0 } else { at + 1 },
+            }
+        }
+    }
+
+    /// Room for `n` entries in all without growing.
+    pub fn reserve<'a>(&mut self, n: usize, id_of: impl Fn(u32) -> &'a str) {
+        if n * 3 > self.table.len() * 2 {
+            let old = std::mem::take(&mut self.table);
+            let len = self.len;
+            *self = IdIndex::with_capacity(n.max(len));
+            self.table.iter_mut().for_each(|e| *e = 0);
+            self.len = 0;
+            for s in old.into_iter().filter(|&s| s != 0) {
+                self.place(s - 1, &id_of);
+            }
+        }
+    }
+
+    fn place<'a>(&mut self, slot: u32, id_of: &impl Fn(u32) -> &'a str) {
+        let mut at = self.home(hash_str(id_of(slot)));
+        while self.table[at] != 0 {
+            at = if at + 1 == self.table.len() { 0 } else { at + 1 };
+        }
+        self.table[at] = slot + 1;
+        self.len += 1;
+    }
+
+    /// Adds a slot unless one with the same id is there; returns that one.
+    pub fn insert<'a>(&mut self, slot: u32, id_of: impl Fn(u32) -> &'a str) -> Option<u32> {
+        if (self.len + 1) * 3 > self.table.len() * 2 {
+            self.grow(&id_of);
+        }
+        let id = id_of(slot);
+        let mut at = self.home(hash_str(id));
+        loop {
+            match self.table[at] {
+                0 => {
+                    self.table[at] = slot + 1;
+                    self.len += 1;
+                    return None;
+                }
+                s if id_of(s - 1) == id => return Some(s - 1),
+                _ => at = if at + 1 == self.table.len() { 0 } else { at + 1 },
+            }
+        }
+    }
+
+    fn grow<'a>(&mut self, id_of: &impl Fn(u32) -> &'a str) {
+        let old = std::mem::take(&mut self.table);
+        *self = IdIndex::with_capacity((self.len * 2).max(16));
+        // The ids are distinct already: each goes to the first free place from its home.
+        for s in old.into_iter().filter(|&s| s != 0) {
+            self.place(s - 1, id_of);
+        }
+    }
+}
+
+/// Entry and exit instants of one indexed status within a partition.
+#[derive(Debug, Default)]
+struct PredicateIndex {
+    entries: Box<[Millis]>,
+    /// Only the finite ones.
+    exits: Box<[Millis]>,
+    /// Over every interval: the least entry offset from creation, and the greatest exit offset
+    /// (`Millis::MAX` when some interval never ends).
+    min_entry: Millis,
+    max_exit: Millis,
+}
+
+impl PredicateIndex {
+    fn count(&self, now: Millis) -> usize {
+        let entered = self.entries.partition_point(|&e| e <= now);
+        let left = self.exits.partition_point(|&e| e <= now);
+        entered - left
+    }
+}
+
+#[derive(Debug)]
+struct Partition {
+    /// Slots, newest first (ties by id), and their creation instants.
+    order: Box<[u32]>,
+    created: Box<[Millis]>,
+    predicates: Box<[PredicateIndex]>,
+    /// Tasks whose state depends on reads: counted by evaluating them.
+    side: Box<[u32]>,
+}
+
+impl Partition {
+    /// Positions `[lo, hi)` created in `[from, upper]`.
+    fn range(&self, upper: Millis, from: Option<Millis>) -> (usize, usize) {
+        let lo = self.created.partition_point(|&c| c > upper);
+        let hi = match from {
+            Some(from) => self.created.partition_point(|&c| c >= from),
+            None => self.created.len(),
+        };
+        (lo, hi.max(lo))
+    }
+}
+
+#[derive(Debug)]
+struct Inner<T> {
+    chunks: Vec<Arc<Vec<T>>>,
+    /// The first slot of each chunk.
+    bases: Vec<u32>,
+    order: Vec<u32>,
+    ids: IdIndex,
+    partitions: Vec<Partition>,
+    /// (key hash, partition), sorted by hash.
+    lookup: Vec<(u64, u32)>,
+    texts: TextIndex,
+}
+
+/// One product's tasks, newest first (ties by id), indexed. Cloning shares everything.
+#[derive(Debug)]
+pub struct Store<T> {
+    inner: Arc<Inner<T>>,
+}
+
+impl<T> Clone for Store<T> {
+    fn clone(&self) -> Self {
+        Store { inner: self.inner.clone() }
+    }
+}
+
+impl<T> Default for Store<T> {
+    fn default() -> Self {
+        Store { inner: Arc::new(Inner { chunks: Vec::new(), bases: Vec::new(), order: Vec::new(), ids: IdIndex::default(), partitions: Vec::new(), lookup: Vec::new(), texts: TextIndex::default() }) }
+    }
+}
+
+fn slot_in<'a, T>(chunks: &'a [Arc<Vec<T>>], bases: &[u32], slot: u32) -> &'a T {
+    if chunks.len() == 1 {
+        return &chunks[0][slot as usize];
+    }
+    let chunk = bases.partition_point(|&b| b <= slot) - 1;
+    &chunks[chunk][(slot - bases[chunk]) as usize]
+}
+
+/// Newest first, ties by id: the listing order.
+fn newer<T: Record>(a: &T, b: &T) -> std::cmp::Ordering {
+    b.created().cmp(&a.created()).then_with(|| a.id().cmp(b.id()))
+}
+
+impl<T: Record> Store<T> {
+    pub fn from_tasks(tasks: Vec<T>) -> Store<T> {
+        Store::default().extend(tasks)
+    }
+
+    /// This store plus `tasks` (whose ids must be new): the existing tasks are shared, read
+    /// counters and all.
+    pub fn extend(&self, tasks: Vec<T>) -> Store<T> {
+        if tasks.is_empty() {
+            return self.clone();
+        }
+        let mut chunks = self.inner.chunks.clone();
+        let mut bases = self.inner.bases.clone();
+        let first = bases.last().zip(chunks.last()).map_or(0, |(b, c)| b + c.len() as u32);
+        let added = tasks.len() as u32;
+        bases.push(first);
+        chunks.push(Arc::new(tasks));
+        let mut fresh: Vec<u32> = (first..first + added).collect();
+        fresh.sort_unstable_by(|&a, &b| newer(slot_in(&chunks, &bases, a), slot_in(&chunks, &bases, b)));
+        let order = if self.inner.order.is_empty() {
+            fresh
+        } else {
+            let (old, mut merged) = (&self.inner.order, Vec::with_capacity(self.inner.order.len() + fresh.len()));
+            let (mut i, mut j) = (0, 0);
+            while i < old.len() && j < fresh.len() {
+                if newer(slot_in(&chunks, &bases, old[i]), slot_in(&chunks, &bases, fresh[j])).is_le() {
+                    merged.push(old[i]);
+                    i += 1;
+                } else {
+                    merged.push(fresh[j]);
+                    j += 1;
+                }
+            }
+            merged.extend_from_slice(&old[i..]);
+            merged.extend_from_slice(&fresh[j..]);
+            merged
+        };
+        Store { inner: Arc::new(Inner::assemble(chunks, bases, order)) }
+    }
+
+    /// The store less the task with this id; None when there is none.
+    pub fn without(&self, id: &str) -> Option<Store<T>> {
+        let gone = self.slot_of(id)?;
+        let order: Vec<u32> = self.inner.order.iter().copied().filter(|&s| s != gone).collect();
+        Some(Store { inner: Arc::new(Inner::assemble(self.inner.chunks.clone(), self.inner.bases.clone(), order)) })
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.inner.order.is_empty()
+    }
+
+    fn slot(&self, slot: u32) -> &T {
+        slot_in(&self.inner.chunks, &self.inner.bases, slot)
+    }
+
+    fn slot_of(&self, id: &str) -> Option<u32> {
+        self.inner.ids.find(id, |s| self.slot(s).id())
+    }
+
+    /// Every task, newest first.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + ExactSizeIterator {
+        self.inner.order.iter().map(move |&s| self.slot(s))
+    }
+
+    /// Every task in no particular order: in memory order, the fastest way through all of them
+    /// (a listing order costs a cache miss a task on a big store).
+    pub fn scan(&self) -> impl Iterator<Item = &T> {
+        let slots: usize = self.inner.chunks.iter().map(|c| c.len()).sum();
+        // Tasks deleted at run time stay in their chunk: then only the listing knows who is live.
+        let whole = slots == self.inner.order.len();
+        let in_memory = whole.then(|| self.inner.chunks.iter().flat_map(|c| c.iter()));
+        let listed = (!whole).then(|| self.iter());
+        in_memory.into_iter().flatten().chain(listed.into_iter().flatten())
+    }
+
+    /// The tasks one of whose search texts (lower-cased) `matches` holds for, in memory order.
+    pub fn search<'a>(&'a self, matches: impl Fn(&str) -> bool + 'a) -> impl Iterator<Item = &'a T> + 'a {
+        let index = &self.inner.texts;
+        index.tasks.iter().filter_map(move |&(slot, from, to)| {
+            let found = index.spans[from as usize..to as usize].iter().any(|&(a, b)| matches(&index.text[a as usize..b as usize]));
+            found.then(|| self.slot(slot))
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&T> {
+        self.slot_of(id).map(|s| self.slot(s))
+    }
+
+    /// The tasks with these ids, once each, in store order; unknown ids are skipped.
+    pub fn by_ids<'a>(&'a self, ids: &[String]) -> impl Iterator<Item = &'a T> + 'a {
+        let mut found: Vec<u32> = ids.iter().filter_map(|id| self.slot_of(id)).collect();
+        found.sort_unstable();
+        found.dedup();
+        let mut tasks: Vec<&T> = found.into_iter().map(|s| self.slot(s)).collect();
+        tasks.sort_by(|a, b| newer(*a, *b));
+        tasks.into_iter()
+    }
+
+    fn partition(&self, key: &PartKey) -> Option<&Partition> {
+        let hash = hash_key(key);
+        let lookup = &self.inner.lookup;
+        let from = lookup.partition_point(|&(h, _)| h < hash);
+        lookup[from..].iter().take_while(|&&(h, _)| h == hash).map(|&(_, p)| &self.inner.partitions[p as usize]).find(|p| self.slot(p.order[0]).part().as_ref() == Some(key))
+    }
+
+    /// The tasks of these partitions (each at most once; missing ones are empty) created in
+    /// `[from, to]` and by `now`, for paging and counting.
+    pub fn runs<'a>(&'a self, keys: &[PartKey], now: Millis, from: Option<Millis>, to: Option<Millis>) -> Runs<'a, T> {
+        let upper = to.map_or(now, |to| to.min(now));
+        let mut runs = Vec::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            if keys[..i].contains(key) {
+                continue;
+            }
+            if let Some(part) = self.partition(key) {
+                let (lo, hi) = part.range(upper, from);
+                if lo < hi {
+                    runs.push(Run { part, lo, hi });
+                }
+            }
+        }
+        Runs { store: self, runs, countable: from.is_none() && to.is_none_or(|to| to >= now) }
+    }
+}
+
+impl<T: Record> Inner<T> {
+    fn assemble(chunks: Vec<Arc<Vec<T>>>, bases: Vec<u32>, order: Vec<u32>) -> Inner<T> {
+        let get = |s: u32| slot_in(&chunks, &bases, s);
+        let mut ids = IdIndex::with_capacity(order.len());
+        for &s in &order {
+            ids.insert(s, |x| get(x).id());
+        }
+        let mut partitions: Vec<Partition> = Vec::new();
+        let mut lookup: Vec<(u64, u32)> = Vec::new();
+        if order.first().is_some_and(|&s| get(s).part().is_some()) {
+            struct Building {
+                order: Vec<u32>,
+                created: Vec<Millis>,
+                entries: Vec<Vec<Millis>>,
+                exits: Vec<Vec<Millis>>,
+                min_entry: Vec<Millis>,
+                max_exit: Vec<Millis>,
+                side: Vec<u32>,
+            }
+            let mut building: Vec<Building> = Vec::new();
+            let mut by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
+            let mut last: Option<(u32, usize)> = None;
+            for &s in &order {
+                let task = get(s);
+                let key = task.part().unwrap_or_default();
+                // Consecutive tasks are often in the same partition: skip the hashing then.
+                let index = match last {
+                    Some((rep, index)) if get(rep).part() == Some(key) => index,
+                    _ => {
+                        let hash = hash_key(&key);
+                        let candidates = by_hash.entry(hash).or_default();
+                        match candidates.iter().map(|&p| p as usize).find(|&p| get(building[p].order[0]).part() == Some(key)) {
+                            Some(p) => p,
+                            None => {
+                                candidates.push(building.len() as u32);
+                                lookup.push((hash, building.len() as u32));
+                                building.push(Building {
+                                    order: Vec::new(),
+                                    created: Vec::new(),
+                                    entries: vec![Vec::new(); T::PREDICATES],
+                                    exits: vec![Vec::new(); T::PREDICATES],
+                                    min_entry: vec![Millis::MAX; T::PREDICATES],
+                                    max_exit: vec![Millis::MIN; T::PREDICATES],
+                                    side: Vec::new(),
+                                });
+                                building.len() - 1
+                            }
+                        }
+                    }
+                };
+                last = Some((s, index));
+                let b = &mut building[index];
+                b.order.push(s);
+                let created = task.created();
+                b.created.push(created);
+                let indexed = task.intervals(&mut |p, from, to| {
+                    b.entries[p].push(from);
+                    b.min_entry[p] = b.min_entry[p].min(from.saturating_sub(created));
+                    if to == Millis::MAX {
+                        b.max_exit[p] = Millis::MAX;
+                    } else {
+                        b.exits[p].push(to);
+                        b.max_exit[p] = b.max_exit[p].max(to.saturating_sub(created));
+                    }
+                });
+                if !indexed {
+                    b.side.push(s);
+                }
+            }
+            partitions = building
+                .into_iter()
+                .map(|b| {
+                    let predicates = b
+                        .entries
+                        .into_iter()
+                        .zip(b.exits)
+                        .zip(b.min_entry.into_iter().zip(b.max_exit))
+                        .map(|((mut entries, mut exits), (min_entry, max_exit))| {
+                            entries.sort_unstable();
+                            exits.sort_unstable();
+                            PredicateIndex { entries: entries.into_boxed_slice(), exits: exits.into_boxed_slice(), min_entry, max_exit }
+                        })
+                        .collect();
+                    Partition { order: b.order.into_boxed_slice(), created: b.created.into_boxed_slice(), predicates, side: b.side.into_boxed_slice() }
+                })
+                .collect();
+            lookup.sort_unstable();
+        }
+        let mut texts = TextIndex::default();
+        if T::SEARCHABLE {
+            let mut live = order.clone();
+            live.sort_unstable();
+            for s in live {
+                let from = texts.spans.len() as u32;
+                get(s).search_texts(&mut |t| {
+                    let start = texts.text.len() as u32;
+                    texts.text.push_str(&t.to_lowercase());
+                    texts.spans.push((start, texts.text.len() as u32));
+                });
+                texts.tasks.push((s, from, texts.spans.len() as u32));
+            }
+            texts.text.shrink_to_fit();
+        }
+        Inner { chunks, bases, order, ids, partitions, lookup, texts }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Run<'a> {
+    part: &'a Partition,
+    lo: usize,
+    hi: usize,
+}
+
+/// Which way a listing goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    NewestFirst,
+    OldestFirst,
+}
+
+/// The tasks of a few partitions within a creation range: one listing, merged in store order.
+pub struct Runs<'a, T> {
+    store: &'a Store<T>,
+    runs: Vec<Run<'a>>,
+    /// Whether the range is exactly "created by now", so that the status indexes count it.
+    countable: bool,
+}
+
+impl<'a, T: Record> Runs<'a, T> {
+    pub fn total(&self) -> usize {
+        self.runs.iter().map(|r| r.hi - r.lo).sum()
+    }
+
+    /// Whether [`count`](Self::count) applies (no StartTime/EndTime narrowing the range).
+    pub fn countable(&self) -> bool {
+        self.countable
+    }
+
+    /// How many tasks satisfy the predicate at `now` (the instant the runs were made for).
+    pub fn count(&self, predicate: usize, now: Millis) -> usize {
+        debug_assert!(self.countable);
+        self.runs
+            .iter()
+            .map(|r| {
+                let side = r.part.side.iter().filter(|&&s| {
+                    let task = self.store.slot(s);
+                    task.created() <= now && task.satisfies(predicate, now)
+                });
+                r.part.predicates[predicate].count(now) + side.count()
+            })
+            .sum()
+    }
+
+    /// The listing, from `skip` on.
+    pub fn walk(&self, direction: Direction, skip: usize) -> Walk<'a, T> {
+        let mut walk = Walk::new(self.store, self.runs.iter().map(|r| (r.part, r.lo, r.hi)).collect(), direction);
+        walk.skip_to(skip);
+        walk
+    }
+
+    /// The listing narrowed to where a task satisfying `predicate` at `now` can be: created at
+    /// least its least entry offset before `now`, and less than its greatest exit offset before.
+    /// (Unnarrowed when the partition has tasks on the side list.)
+    pub fn walk_window(&self, direction: Direction, predicate: usize, now: Millis) -> Walk<'a, T> {
+        let runs = self
+            .runs
+            .iter()
+            .map(|r| {
+                if !r.part.side.is_empty() {
+                    return (r.part, r.lo, r.hi);
+                }
+                let index = &r.part.predicates[predicate];
+                if index.entries.is_empty() {
+                    return (r.part, r.lo, r.lo);
+                }
+                let (lo, _) = r.part.range(now.saturating_sub(index.min_entry), None);
+                let hi = if index.max_exit == Millis::MAX { r.hi } else { r.part.created.partition_point(|&c| c > now.saturating_sub(index.max_exit)) };
+                let lo = lo.max(r.lo);
+                (r.part, lo, hi.min(r.hi).max(lo))
+            })
+            .collect();
+        Walk::new(self.store, runs, direction)
+    }
+}
+
+/// The tasks of some runs in listing order (a merge when there are several).
+pub struct Walk<'a, T> {
+    store: &'a Store<T>,
+    /// Per run: its partition, the next position and the end, in the walk's direction.
+    heads: Vec<(&'a Partition, usize, usize)>,
+    direction: Direction,
+}
+
+impl<'a, T: Record> Walk<'a, T> {
+    fn new(store: &'a Store<T>, runs: Vec<(&'a Partition, usize, usize)>, direction: Direction) -> Walk<'a, T> {
+        // Each head is a run's remaining [lo, hi): newest first takes from lo, oldest first from hi.
+        Walk { store, heads: runs.into_iter().filter(|(_, lo, hi)| lo < hi).collect(), direction }
+    }
+
+    /// The position of the k-th task of a run along the walk.
+    fn nth_position(&self, run: usize, k: usize) -> usize {
+        let (_, lo, hi) = self.heads[run];
+        match self.direction {
+            Direction::NewestFirst => lo + k,
+            Direction::OldestFirst => hi - 1 - k,
+        }
+    }
+
+    fn length(&self, run: usize) -> usize {
+        let (_, lo, hi) = self.heads[run];
+        hi - lo
+    }
+
+    /// Whether the k-th of run `a` comes before the l-th of run `b` along the walk.
+    fn before(&self, a: usize, k: usize, b: usize, l: usize) -> bool {
+        let (pa, pb) = (self.heads[a].0, self.heads[b].0);
+        let (ia, ib) = (self.nth_position(a, k), self.nth_position(b, l));
+        let ordering = pb.created[ib].cmp(&pa.created[ia]).then_with(|| self.store.slot(pa.order[ia]).id().cmp(self.store.slot(pb.order[ib]).id()));
+        match self.direction {
+            Direction::NewestFirst => ordering.is_lt(),
+            Direction::OldestFirst => ordering.is_gt(),
+        }
+    }
+
+    /// Moves past the first `n` tasks: a step for one run, a binary search for two, a merge
+    /// otherwise.
+    fn skip_to(&mut self, n: usize) {
+        match self.heads.len() {
+            0 => {}
+            1 => self.advance(0, n.min(self.length(0))),
+            2 => {
+                let (la, lb) = (self.length(0), self.length(1));
+                let n = n.min(la + lb);
+                // Find i (from run 0) + j (from run 1) = n with the merge order respected.
+                let (mut low, mut high) = (n.saturating_sub(lb), n.min(la));
+                while low < high {
+                    let i = (low + high) / 2;
+                    let j = n - i;
+                    // Too few from run 0 if its i-th comes before run 1's (j-1)-th.
+                    if j > 0 && i < la && self.before(0, i, 1, j - 1) {
+                        low = i + 1;
+                    } else {
+                        high = i;
+                    }
+                }
+                let i = low;
+                self.advance(0, i);
+                self.advance(1, n - i);
+            }
+            _ => {
+                for _ in 0..n {
+                    if self.next().is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn advance(&mut self, run: usize, n: usize) {
+        let (_, lo, hi) = &mut self.heads[run];
+        match self.direction {
+            Direction::NewestFirst => *lo += n,
+            Direction::OldestFirst => *hi -= n,
+        }
+    }
+}
+
+impl<'a, T: Record> Iterator for Walk<'a, T> {
+    type Item = &'a T;
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = (0..self.heads.len()).map(|run| self.length(run)).sum();
+        (left, Some(left))
+    }
+
+    fn next(&mut self) -> Option<&'a T> {
+        let mut best: Option<usize> = None;
+        for run in 0..self.heads.len() {
+            if self.length(run) == 0 {
+                continue;
+            }
+            best = match best {
+                Some(b) if !self.before(run, 0, b, 0) => Some(b),
+                _ => Some(run),
+            };
+        }
+        let run = best?;
+        let (part, _, _) = self.heads[run];
+        let position = self.nth_position(run, 0);
+        self.advance(run, 1);
+        Some(self.store.slot(part.order[position]))
+    }
+}
+
+/// The page of a walk's tasks that `keep` holds for (`skip` of them skipped, at most `size`),
+/// stopping as soon as the page is full or the `total` known to match have all been seen.
+pub fn page_matching<'a, T: Record>(walk: Walk<'a, T>, total: usize, skip: usize, size: usize, mut keep: impl FnMut(&T) -> bool) -> Vec<&'a T> {
+    let mut items = Vec::new();
+    let mut found = 0usize;
+    if skip >= total || size == 0 {
+        return items;
+    }
+    for task in walk {
+        if keep(task) {
+            if found >= skip {
+                items.push(task);
+                if items.len() == size {
+                    break;
+                }
+            }
+            found += 1;
+            if found == total {
+                break;
+            }
+        }
+    }
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct T {
+        id: String,
+        created: Millis,
+        part: &'static str,
+    }
+
+    impl Record for T {
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn created(&self) -> Millis {
+            self.created
+        }
+        fn part(&self) -> Option<PartKey<'_>> {
+            Some([Some(self.part), None, None])
+        }
+    }
+
+    fn task(id: &str, created: Millis, part: &'static str) -> T {
+        T { id: id.into(), created, part }
+    }
+
+    #[test]
+    fn the_id_index_finds_every_id_and_no_other() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("t-{i}")).collect();
+        let mut index = IdIndex::with_capacity(1);
+        for i in 0..ids.len() as u32 {
+            assert_eq!(index.insert(i, |s| &ids[s as usize]), None);
+        }
+        assert_eq!(index.insert(7, |s| &ids[s as usize]), Some(7));
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(index.find(id, |s| &ids[s as usize]), Some(i as u32));
+        }
+        assert_eq!(index.find("t-1000", |s| &ids[s as usize]), None);
+    }
+
+    #[test]
+    fn two_runs_merge_in_store_order_from_any_skip() {
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            tasks.push(task(&format!("a{i:02}"), (i * 7 % 23) as Millis, "a"));
+            tasks.push(task(&format!("b{i:02}"), (i * 5 % 19) as Millis, if i % 3 == 0 { "c" } else { "b" }));
+        }
+        let store = Store::from_tasks(tasks);
+        let keys = [[Some("a"), None, None], [Some("b"), None, None]];
+        let expected: Vec<&str> = store.iter().filter(|t| t.part != "c" && t.created <= 15).map(|t| t.id.as_str()).collect();
+        let runs = store.runs(&keys, 15, None, None);
+        assert_eq!(runs.total(), expected.len());
+        for skip in 0..=expected.len() + 1 {
+            let got: Vec<&str> = runs.walk(Direction::NewestFirst, skip).map(|t| t.id.as_str()).collect();
+            assert_eq!(got, expected[skip.min(expected.len())..].to_vec(), "newest first from {skip}");
+            let got: Vec<&str> = runs.walk(Direction::OldestFirst, skip).map(|t| t.id.as_str()).collect();
+            let mut reversed = expected.clone();
+            reversed.reverse();
+            assert_eq!(got, reversed[skip.min(expected.len())..].to_vec(), "oldest first from {skip}");
+        }
+        let more = store.extend(vec![task("a99", 3, "a"), task("z", 100, "b")]);
+        assert_eq!(more.len(), store.len() + 2);
+        assert_eq!(more.iter().next().unwrap().id, "z");
+        assert!(more.get("a99").is_some() && store.get("a99").is_none());
+        let fewer = more.without("a99").unwrap();
+        assert!(fewer.get("a99").is_none() && fewer.get("z").is_some());
+        assert_eq!(fewer.len(), store.len() + 1);
+    }
+}
