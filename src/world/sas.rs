@@ -72,37 +72,6 @@ impl Record for SasTask {
 /// The task with this id as the caller sees it now, counting the read; None when it does not exist
 /// for this caller (or not yet, on the virtual timeline).
 pub fn progress<'a>(tasks: &'a super::Store<SasTask>, id: i64, caller: &Owner, now: Millis) -> Option<(&'a SasTask, Stage<SasStatus>)> {
-    let mut digits = [0u8; 20];
-    let task = tasks.get(decimal(id, &mut digits))?;
+    let task = tasks.get(&id.to_string())?;
     (task.owner.visible_to(caller) && task.created <= now).then(|| (task, task.lifecycle.read(task.created, now)))
-}
-
-/// `n` in decimal, written into `buffer` (an id lookup without an allocation).
-fn decimal(n: i64, buffer: &mut [u8; 20]) -> &str {
-    let mut at = buffer.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        buffer[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        at -= 1;
-        buffer[at] = b'-';
-    }
-    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn decimal_matches_to_string() {
-        let mut buffer = [0u8; 20];
-        for n in [0, 7, -7, 282832, i64::MAX, i64::MIN] {
-            assert_eq!(super::decimal(n, &mut buffer), n.to_string());
-        }
-    }
 }
