@@ -185,6 +185,18 @@ async fn task_ids_take_up_to_100() {
 }
 
 #[tokio::test]
+async fn resource_ids_filter_by_the_resource_a_task_works_on() {
+    let emu = emu().await;
+    assert_eq!(ids_for(&emu, &[("ResourceIds.1", "m-a"), ("ResourceIds.2", "i-d")]).await, strings(&["t-d", "t-a"]));
+    assert_eq!(ids_for(&emu, &[("ResourceIds.1", "m-c"), ("TaskAction", "ImportImage")]).await, strings(&["t-c"]));
+    assert_eq!(ids_for(&emu, &[("ResourceIds.1", "m-nothing")]).await, Vec::<String>::new());
+    let many: Vec<(String, String)> = (1..=101).map(|i| (format!("ResourceIds.{i}"), format!("m-{i}"))).collect();
+    let mut params: Vec<(&str, &str)> = vec![("RegionId", "cn-hangzhou")];
+    params.extend(many.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    ecs_error(&rpc(&emu, ECS, &params).await, 400, "InvalidParameter", &invalid_parameter("ResourceIds"));
+}
+
+#[tokio::test]
 async fn task_action_filters_and_rejects_unknown_actions() {
     let emu = emu().await;
     assert_eq!(ids_for(&emu, &[("TaskAction", "ImportImage")]).await, strings(&["t-c", "t-a", "t-f"]));

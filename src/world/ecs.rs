@@ -118,6 +118,8 @@ pub struct EcsQuery {
     pub region: String,
     pub task_ids: Option<Vec<String>>,
     pub action: Option<String>,
+    /// `ResourceIds.N`: tasks on any of these resources (images, instances).
+    pub resource_ids: Option<Vec<String>>,
     /// Already reduced to a filterable status (the edge drops the others, as the doc says).
     pub status: Option<EcsStatus>,
     pub created_from: Option<Millis>,
@@ -129,12 +131,14 @@ pub struct EcsQuery {
 /// One page of DescribeTasks. Ids go through the id index; otherwise the region's partitions
 /// (shared tasks and the caller's own) are merged in store order: a plain page is found by
 /// position, a status filter is counted by the status index and its page found by walking newest
-/// first where that status can be; TaskAction, or a status with StartTime/EndTime, filters the
-/// walk of the region's tasks created in the range.
+/// first where that status can be; TaskAction, ResourceIds, or a status with StartTime/EndTime,
+/// filter the walk of the region's tasks created in the range.
 pub fn describe<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner, now: Millis) -> Page<EcsView<'a>> {
     let view = |task: &'a EcsTask| task.view(task.lifecycle.read(task.created, now));
     let matches = |task: &&EcsTask| {
-        query.action.as_deref().is_none_or(|a| a == task.action) && query.status.is_none_or(|s| s == task.lifecycle.status_at(task.created, now))
+        query.action.as_deref().is_none_or(|a| a == task.action)
+            && query.resource_ids.as_ref().is_none_or(|ids| task.resource_id.as_deref().is_some_and(|r| ids.iter().any(|id| id == r)))
+            && query.status.is_none_or(|s| s == task.lifecycle.status_at(task.created, now))
     };
     if let Some(ids) = &query.task_ids {
         let found = tasks.by_ids(ids).filter(|task| {
@@ -149,9 +153,10 @@ pub fn describe<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner,
     let keys = [[Some(query.region.as_str()), None, None], [Some(query.region.as_str()), caller.key(), None]];
     let runs = tasks.runs(&keys, now, query.created_from, query.created_to);
     let skip = query.page_number.saturating_sub(1).saturating_mul(query.page_size);
-    match (query.action.as_deref(), query.status) {
-        (None, None) => Page { total: runs.total(), items: runs.walk(Direction::NewestFirst, skip).take(query.page_size).map(view).collect() },
-        (None, Some(status)) if runs.countable() && status.predicate().is_some() => {
+    let walk_filtered = query.action.is_some() || query.resource_ids.is_some();
+    match (walk_filtered, query.status) {
+        (false, None) => Page { total: runs.total(), items: runs.walk(Direction::NewestFirst, skip).take(query.page_size).map(view).collect() },
+        (false, Some(status)) if runs.countable() && status.predicate().is_some() => {
             let predicate = status.predicate().unwrap_or_default();
             let total = runs.count(predicate, now);
             let walk = runs.walk_window(Direction::NewestFirst, predicate, now);

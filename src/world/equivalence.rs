@@ -42,7 +42,7 @@ fn ecs_world(seed: u64) -> Store<EcsTask> {
             region: regions[rng.random_range(0..2)].clone(),
             owner: owners[rng.random_range(0..3)].clone(),
             action: ecs::ACTIONS[rng.random_range(0..3)],
-            resource_id: None,
+            resource_id: (rng.random_range(0..3) > 0).then(|| Text::from(format!("m-{}", rng.random_range(0..6)))),
             created: rng.random_range(0..100),
             lifecycle: lifecycle(&mut rng),
             support_cancel: None,
@@ -63,6 +63,7 @@ fn ecs_reference<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner
             && task.owner.visible_to(caller)
             && task.created <= now
             && query.action.as_deref().is_none_or(|a| a == task.action)
+            && query.resource_ids.as_ref().is_none_or(|ids| task.resource_id.as_deref().is_some_and(|r| ids.iter().any(|id| id == r)))
             && query.created_from.is_none_or(|from| task.created >= from)
             && query.created_to.is_none_or(|to| task.created <= to)
     });
@@ -84,6 +85,7 @@ fn ecs_describe_agrees_with_the_full_scan() {
                 region: ["r1", "r2", "r3"][rng.random_range(0..3)].to_string(),
                 task_ids: option(&mut rng, 8, |r| (0..r.random_range(0..5)).map(|_| format!("t-{:03}", r.random_range(0..120))).collect()),
                 action: option(&mut rng, 4, |r| ecs::ACTIONS[r.random_range(0..3)].to_string()),
+                resource_ids: option(&mut rng, 4, |r| (0..r.random_range(0..3)).map(|_| format!("m-{}", r.random_range(0..6))).collect()),
                 status: option(&mut rng, 2, |r| EcsStatus::all()[r.random_range(0..6)]),
                 created_from: option(&mut rng, 5, |r| r.random_range(0..100)),
                 created_to: option(&mut rng, 5, |r| r.random_range(0..160)),

@@ -12,6 +12,7 @@ use crate::world::ecs::{self, EcsQuery, EcsStatus, EcsView};
 use crate::world::lifecycle::Status;
 
 const MAX_TASK_IDS: usize = 100;
+const MAX_RESOURCE_IDS: usize = 100;
 const MAX_PAGE_SIZE: i64 = 100;
 
 fn query(call: &Call) -> Result<EcsQuery, AliyunError> {
@@ -25,6 +26,10 @@ fn query(call: &Call) -> Result<EcsQuery, AliyunError> {
         None => None,
         Some(text) => Some(task_ids(text).ok_or_else(|| AliyunError::invalid_parameter("TaskIds"))?).filter(|ids| !ids.is_empty()),
     };
+    let resource_ids = p.list("ResourceIds");
+    if resource_ids.len() > MAX_RESOURCE_IDS {
+        return Err(AliyunError::invalid_parameter("ResourceIds"));
+    }
     let action = match p.get("TaskAction") {
         Some(a) if !ecs::ACTIONS.contains(&a) => return Err(AliyunError::invalid_parameter("TaskAction")),
         other => other.map(str::to_string),
@@ -42,6 +47,7 @@ fn query(call: &Call) -> Result<EcsQuery, AliyunError> {
         region: region.to_string(),
         task_ids,
         action,
+        resource_ids: (!resource_ids.is_empty()).then(|| resource_ids.into_iter().map(str::to_string).collect()),
         // The doc: only Finished, Processing and Failed take effect; any other value is ignored.
         status: p.get("TaskStatus").and_then(EcsStatus::from_name).filter(|s| s.filterable()),
         created_from,
