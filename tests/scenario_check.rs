@@ -226,3 +226,11 @@ fn serve_refuses_a_broken_scenario() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains(&format!("{}: bad duration \"10x\"", at("fixtures/broken/bad_duration.toml", "\"10x\"", 0))), "{stderr}");
 }
+
+#[test]
+fn response_pins_name_a_known_operation() {
+    let errors = taskemu::scenario::load(&[Source::new("pins.toml", "[responses.DescribeTask]\nset = { TotalCount = 1 }\n")], 0, None).unwrap_err();
+    assert_eq!(errors.0.len(), 1);
+    let shown = errors.0[0].to_string();
+    assert!(shown.starts_with("pins.toml:1:12: unknown operation \"DescribeTask\" in [responses]"), "{shown}");
+}

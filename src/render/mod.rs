@@ -92,19 +92,28 @@ impl Node {
         }
     }
 
-    /// Applies a task's pinned fields: set ones replace or add, unset ones go.
+    /// Applies pinned fields: set ones replace or add, unset ones go. A dotted name
+    /// (`data.TotalCount`) reaches into an object the answer has.
     pub fn pinned(mut self, pins: &crate::world::Pins) -> Node {
         for (key, value) in pins.iter().flat_map(|p| p.iter()) {
-            match value {
-                Some(value) => self.set(key, Node::from(value)),
-                None => {
-                    if let Node::Object(fields) = &mut self {
-                        fields.retain(|(k, _)| k != key);
-                    }
-                }
-            }
+            self.pin(key, value.as_ref());
         }
         self
+    }
+
+    fn pin(&mut self, path: &str, value: Option<&serde_json::Value>) {
+        let Node::Object(fields) = self else { return };
+        match path.split_once('.') {
+            Some((head, rest)) => {
+                if let Some((_, child)) = fields.iter_mut().find(|(k, _)| k == head) {
+                    child.pin(rest, value);
+                }
+            }
+            None => match value {
+                Some(value) => self.set(path, Node::from(value)),
+                None => fields.retain(|(k, _)| k != path),
+            },
+        }
     }
 
     pub fn write(&self, format: Format, root: &str) -> Vec<u8> {

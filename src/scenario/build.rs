@@ -339,7 +339,7 @@ impl<'a> Builder<'a> {
         Some(Lifecycle::new(phases))
     }
 
-    fn pins(set: &Option<toml::Table>, unset: &[String]) -> Pins {
+    pub(crate) fn pins(set: &Option<toml::Table>, unset: &[String]) -> Pins {
         if set.is_none() && unset.is_empty() {
             return None;
         }

@@ -133,6 +133,8 @@ pub struct Settings {
     pub request_ids: BTreeMap<String, String>,
     pub credentials: Vec<Credential>,
     pub faults: Vec<FaultSpec>,
+    /// Pins for whole answers, by operation name.
+    pub responses: BTreeMap<String, crate::world::Pins>,
 }
 
 /// What a set of scenarios makes: the world and the settings.
@@ -176,6 +178,7 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
         request_ids: BTreeMap::new(),
         credentials: Vec::new(),
         faults: Vec::new(),
+        responses: BTreeMap::new(),
     };
     let mut world = World { regions: base.regions.clone(), ..World::default() };
     let mut places = Places::new();
@@ -188,6 +191,14 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
             }
         }
         settings.request_ids.extend(file.request_ids.clone());
+        for (operation, pins) in &file.responses {
+            if crate::control::faults::OPERATIONS.contains(&operation.get_ref().as_str()) {
+                settings.responses.insert(operation.get_ref().clone(), build::Builder::pins(&pins.set, &pins.unset));
+            } else {
+                let known = crate::control::faults::OPERATIONS.join(", ");
+                errors.push(located.error_at(operation.span().start, format!("unknown operation {:?} in [responses]: expected one of {known}", operation.get_ref())));
+            }
+        }
         for spec in &file.credentials {
             match credential(spec.get_ref()) {
                 Ok(c) => settings.credentials.push(c),

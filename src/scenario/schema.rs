@@ -34,12 +34,24 @@ pub struct ScenarioFile {
     pub avds: AvdsSection,
     #[serde(default)]
     pub hss: HssSection,
+    /// Fields pinned in every answer of an operation (`[responses.DescribeScanSessions]`), by
+    /// wire name; a dotted name reaches into an object (`data.TotalCount`).
+    #[serde(default)]
+    pub responses: BTreeMap<Spanned<String>, ResponsePins>,
     /// Who may call; none means anyone (auth off unless `--auth on`).
     #[serde(default)]
     pub credentials: Vec<Spanned<CredentialSpec>>,
     /// Fault rules active from the start, as `POST /_emu/faults` would add them.
     #[serde(default)]
     pub faults: Vec<Spanned<toml::Table>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponsePins {
+    pub set: Option<toml::Table>,
+    #[serde(default)]
+    pub unset: Vec<String>,
 }
 
 /// One credential: an Alibaba access key pair, a Huawei AK/SK pair, or a Huawei static token, with

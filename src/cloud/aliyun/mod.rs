@@ -260,12 +260,16 @@ fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params
     let product = routed.product.ok_or_else(AliyunError::invalid_version)?;
     let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
     let call = Call { params, dialect, caller: routed.caller.clone(), now: state.clock.now(), snapshot, request_id };
-    match (product, action) {
+    let answer = match (product, action) {
         (Product::Ecs, "DescribeTasks") => ecs_describe_tasks::call(&call),
         (Product::Sas, "DescribeScanTaskProgress") => sas_describe_scan_task_progress::call(&call),
         (Product::Avds, "DescribeScanSessions") => avds_describe_scan_sessions::call(&call),
         _ => Err(AliyunError::action_not_found()),
-    }
+    }?;
+    Ok(match snapshot.settings.responses.get(action) {
+        Some(pins) => Answer { root: answer.root, doc: answer.doc.pinned(pins) },
+        None => answer,
+    })
 }
 
 #[cfg(test)]

@@ -221,6 +221,10 @@ fn answer(state: &State, req: &WireRequest, prepared: &Prepared) -> Result<Vec<u
         Operation::ListImageScanTask => ("ListImageScanTaskResponse", list_image_scan_task::call(&call)?),
         Operation::ListTasks => ("ListTasksResponse", list_tasks::call(&call)?),
     };
+    let doc = match prepared.snapshot.settings.responses.get(operation.name()) {
+        Some(pins) => doc.pinned(pins),
+        None => doc,
+    };
     Ok(doc.write(prepared.format, root))
 }
 
