@@ -196,15 +196,20 @@ class Chromium:
         return page
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Terminates a child we started, killing it if it does not end within 10 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 def chromium_binary() -> str:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from cdp import Chromium, Page, chromium_binary
+from cdp import Chromium, Page, chromium_binary, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "tests" / "output" / "ui"
@@ -79,13 +79,7 @@ class Taskemu:
         return answer
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         if self.process.stdout:
             self.process.stdout.close()
         self.log.close()
