@@ -1,15 +1,7 @@
-//! Compact JSON output of a [`Node`] tree (what the clouds send: no spaces, keys in order).
+//! JSON's pieces, written into a byte buffer: strings (escaped only when they must be), whole
+//! numbers without `fmt`, floats and pinned values as serde_json writes them.
 
-use super::Node;
-
-pub fn write(node: &Node) -> Vec<u8> {
-    // One allocation for a typical page of tasks.
-    let mut out = Vec::with_capacity(4096);
-    write_node(node, &mut out);
-    out
-}
-
-fn write_str(text: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_str(text: &str, out: &mut Vec<u8>) {
     // Ids, names and instants seldom need escaping: copy those as they are.
     if !needs_escape(text.as_bytes()) {
         out.reserve(text.len() + 2);
@@ -60,54 +52,28 @@ pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
     out.extend_from_slice(&buffer[at..]);
 }
 
-fn write_node(node: &Node, out: &mut Vec<u8>) {
-    match node {
-        Node::Null => out.extend_from_slice(b"null"),
-        Node::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Node::Int(i) => write_int(*i, out),
-        Node::Float(f) if f.is_finite() => {
-            let _ = serde_json::to_writer(&mut *out, f);
-        }
-        Node::Float(_) => out.extend_from_slice(b"null"),
-        Node::Str(s) => write_str(s, out),
-        Node::Text(s) => write_str(s, out),
-        Node::List(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_node(item, out);
-            }
-            out.push(b']');
-        }
-        Node::Object(fields) => {
-            out.push(b'{');
-            for (i, (key, value)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(key, out);
-                out.push(b':');
-                write_node(value, out);
-            }
-            out.push(b'}');
-        }
+pub(crate) fn write_float(f: f64, out: &mut Vec<u8>) {
+    if f.is_finite() {
+        // Writing a number into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, &f);
+    } else {
+        out.extend_from_slice(b"null");
     }
+}
+
+/// A pinned value, as the scenario gave it.
+pub(crate) fn write_value(value: &serde_json::Value, out: &mut Vec<u8>) {
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn writes_compact_ordered_json() {
-        let doc = Node::object()
-            .with("B", 1i64)
-            .with("A", "x\"y")
-            .with("L", vec![Node::Bool(true), Node::Float(10.21), Node::Null])
-            .with("O", Node::object());
-        assert_eq!(String::from_utf8(write(&doc)).unwrap(), r#"{"B":1,"A":"x\"y","L":[true,10.21,null],"O":{}}"#);
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut out = Vec::new();
+        write(&mut out);
+        out
     }
 
     #[test]
@@ -130,10 +96,14 @@ mod tests {
     #[test]
     fn strings_and_numbers_match_serde_json() {
         for text in ["", "plain", "0123456789abcdef\"", "0123456\u{7f}\u{80}é\u{1f}", "a long string of plain text, no escapes at all", "quo\"te", "back\\slash", "tab\there", "\u{1}\u{1f}", "ünïcode ✓", "</script>"] {
-            assert_eq!(String::from_utf8(write(&Node::str(text.to_string()))).unwrap(), serde_json::to_string(text).unwrap());
+            assert_eq!(String::from_utf8(written(|out| write_str(text, out))).unwrap(), serde_json::to_string(text).unwrap());
         }
         for n in [0, 7, -7, 1_745_311_451_000, i64::MAX, i64::MIN] {
-            assert_eq!(String::from_utf8(write(&Node::Int(n))).unwrap(), n.to_string());
+            assert_eq!(String::from_utf8(written(|out| write_int(n, out))).unwrap(), n.to_string());
         }
+        for f in [10.21, 100.0, -0.5, 1e300] {
+            assert_eq!(String::from_utf8(written(|out| write_float(f, out))).unwrap(), serde_json::to_string(&f).unwrap());
+        }
+        assert_eq!(written(|out| write_float(f64::NAN, out)), b"null");
     }
 }

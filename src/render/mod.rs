@@ -1,41 +1,21 @@
-//! Response documents as a small ordered tree, written out as JSON or XML. Operations build a
-//! [`Node`] once; the edge picks the format. Keys keep their insertion order, as the clouds' do.
+//! Response documents, written straight to bytes while an operation walks its answer: no tree in
+//! between (issue 6: building one and walking it again was a fifth of a request's cost). An
+//! operation writes fields into an [`Object`], in the cloud's key order; the [`Format`] decides
+//! the bytes. JSON is compact, keys in the order written. XML is the clouds' RPC style: an object
+//! is a run of child elements, a list under key `K` is `K` repeated
+//! (`<TaskSet><Task>…</Task><Task>…</Task></TaskSet>`), a null field is left out.
+//!
+//! Scenario pins ride along. An object written with pins swaps a pinned field's value for the
+//! pinned one (in place), leaves out an unset one, and adds the set fields it never wrote at its
+//! end, in pin order; a dotted pin (`data.TotalCount`) reaches into the object written under its
+//! first part (not into lists). Objects without pins pay one emptiness check per field.
 
-use std::borrow::Cow;
+use serde_json::Value;
 
-use crate::world::Text;
+use crate::world::Pins;
 
 pub mod json;
 pub mod xml;
-
-#[derive(Debug, Clone)]
-pub enum Node {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(Cow<'static, str>),
-    /// A task's text, copied without an allocation when short (see [`Text`]).
-    Text(Text),
-    List(Vec<Node>),
-    Object(Vec<(Cow<'static, str>, Node)>),
-}
-
-/// Text is text, however it is held.
-impl PartialEq for Node {
-    fn eq(&self, other: &Node) -> bool {
-        match (self, other) {
-            (Node::Null, Node::Null) => true,
-            (Node::Bool(a), Node::Bool(b)) => a == b,
-            (Node::Int(a), Node::Int(b)) => a == b,
-            (Node::Float(a), Node::Float(b)) => a == b,
-            (Node::Str(_) | Node::Text(_), Node::Str(_) | Node::Text(_)) => self.as_str() == other.as_str(),
-            (Node::List(a), Node::List(b)) => a == b,
-            (Node::Object(a), Node::Object(b)) => a == b,
-            _ => false,
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -43,148 +23,493 @@ pub enum Format {
     Xml,
 }
 
-impl Node {
-    /// The text of a string node.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
-            Node::Str(s) => Some(s),
-            Node::Text(s) => Some(s),
-            _ => None,
+/// For documents and objects that have no pins.
+pub const NO_PINS: &Pins = &None;
+
+/// Writes a whole document: its root object (the `root` element in XML), with `pins` applied in
+/// turn (a later set's pin wins over an earlier one's).
+pub fn document(format: Format, root: &str, pins: &[&Pins], fill: impl FnOnce(&mut Object)) -> Vec<u8> {
+    // One allocation for a typical page of tasks.
+    let mut out = Vec::with_capacity(4096);
+    if format == Format::Xml {
+        out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
+    }
+    let mut list = List { format, out: &mut out, key: root, first: true };
+    list.item(Scope::of(pins), fill);
+    out
+}
+
+/// A JSON array as text, for a field whose value is a string holding JSON (SAS `TargetInfo`).
+pub fn json_text(fill: impl FnOnce(&mut List)) -> String {
+    let mut out = Vec::with_capacity(256);
+    out.push(b'[');
+    fill(&mut List { format: Format::Json, out: &mut out, key: "", first: true });
+    out.push(b']');
+    // Only whole UTF-8 strings and ASCII punctuation were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A value written as one field or list item: text, a number or a boolean.
+pub trait Scalar {
+    fn json(&self, out: &mut Vec<u8>);
+    fn xml(&self, out: &mut Vec<u8>);
+}
+
+impl Scalar for str {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_str(self, out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        xml::write_text(self, out);
+    }
+}
+
+impl Scalar for String {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_str(self, out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        xml::write_text(self, out);
+    }
+}
+
+impl Scalar for crate::world::Text {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_str(self, out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        xml::write_text(self, out);
+    }
+}
+
+impl Scalar for i64 {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_int(*self, out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        json::write_int(*self, out);
+    }
+}
+
+impl Scalar for u32 {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_int(i64::from(*self), out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        json::write_int(i64::from(*self), out);
+    }
+}
+
+impl Scalar for usize {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_int(i64::try_from(*self).unwrap_or(i64::MAX), out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        self.json(out);
+    }
+}
+
+impl Scalar for f64 {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_float(*self, out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        xml::write_float(*self, out);
+    }
+}
+
+impl Scalar for bool {
+    fn json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(if *self { b"true" } else { b"false" });
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        self.json(out);
+    }
+}
+
+impl<T: Scalar + ?Sized> Scalar for &T {
+    fn json(&self, out: &mut Vec<u8>) {
+        (**self).json(out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        (**self).xml(out);
+    }
+}
+
+/// An object being written: its fields go straight to the output.
+pub struct Object<'o, 'p> {
+    format: Format,
+    out: &'o mut Vec<u8>,
+    first: bool,
+    pins: Scope<'p>,
+}
+
+/// A list being written, under its key (which XML repeats for every item).
+pub struct List<'o, 'k> {
+    format: Format,
+    out: &'o mut Vec<u8>,
+    key: &'k str,
+    first: bool,
+}
+
+/// What becomes of a field an operation writes.
+enum Slot<'p> {
+    Derived,
+    /// Pinned to this value, or unset (`None`).
+    Pinned(Option<&'p Value>),
+}
+
+impl<'o, 'p> Object<'o, 'p> {
+    pub fn field(&mut self, key: &str, value: impl Scalar) -> &mut Self {
+        match self.pins.slot(key) {
+            Slot::Derived => self.scalar(key, &value),
+            Slot::Pinned(pinned) => self.pinned(key, pinned),
         }
-    }
-
-    pub fn object() -> Node {
-        // Room for a task's fields: no regrowth while they are added.
-        Node::Object(Vec::with_capacity(8))
-    }
-
-    pub fn str(text: impl Into<Cow<'static, str>>) -> Node {
-        Node::Str(text.into())
-    }
-
-    /// Adds a field (builder style).
-    pub fn with(mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Node>) -> Node {
-        self.push(key, value);
         self
     }
 
-    /// Adds a field when there is a value.
-    pub fn with_some<V: Into<Node>>(self, key: impl Into<Cow<'static, str>>, value: Option<V>) -> Node {
+    /// A field that only some answers have: left out when `None`.
+    pub fn field_some(&mut self, key: &str, value: Option<impl Scalar>) -> &mut Self {
         match value {
-            Some(v) => self.with(key, v),
+            Some(value) => self.field(key, value),
             None => self,
         }
     }
 
-    pub fn push(&mut self, key: impl Into<Cow<'static, str>>, value: impl Into<Node>) {
-        if let Node::Object(fields) = self {
-            fields.push((key.into(), value.into()));
-        }
-    }
-
-    /// Sets a field, replacing one of the same name: how scenario pins override derived values.
-    pub fn set(&mut self, key: &str, value: Node) {
-        if let Node::Object(fields) = self {
-            match fields.iter_mut().find(|(k, _)| k == key) {
-                Some(field) => field.1 = value,
-                None => fields.push((Cow::Owned(key.to_string()), value)),
+    /// A null field (`null` in JSON, left out in XML).
+    pub fn null(&mut self, key: &str) -> &mut Self {
+        match self.pins.slot(key) {
+            Slot::Derived => {
+                if self.format == Format::Json {
+                    self.key(key);
+                    self.out.extend_from_slice(b"null");
+                }
             }
-        }
-    }
-
-    /// Applies pinned fields: set ones replace or add, unset ones go. A dotted name
-    /// (`data.TotalCount`) reaches into an object the answer has.
-    pub fn pinned(mut self, pins: &crate::world::Pins) -> Node {
-        for (key, value) in pins.iter().flat_map(|p| p.iter()) {
-            self.pin(key, value.as_ref());
+            Slot::Pinned(pinned) => self.pinned(key, pinned),
         }
         self
     }
 
-    fn pin(&mut self, path: &str, value: Option<&serde_json::Value>) {
-        let Node::Object(fields) = self else { return };
-        match path.split_once('.') {
-            Some((head, rest)) => {
-                if let Some((_, child)) = fields.iter_mut().find(|(k, _)| k == head) {
-                    child.pin(rest, value);
+    pub fn object(&mut self, key: &str, fill: impl FnOnce(&mut Object)) -> &mut Self {
+        match self.pins.slot(key) {
+            Slot::Derived => {
+                let pins = self.pins.under(key);
+                self.open(key, b'{');
+                let mut child = Object { format: self.format, out: &mut *self.out, first: true, pins };
+                fill(&mut child);
+                child.finish();
+                self.close(key, b'}');
+            }
+            Slot::Pinned(pinned) => self.pinned(key, pinned),
+        }
+        self
+    }
+
+    pub fn list(&mut self, key: &str, fill: impl FnOnce(&mut List)) -> &mut Self {
+        match self.pins.slot(key) {
+            Slot::Derived => match self.format {
+                Format::Json => {
+                    self.key(key);
+                    self.out.push(b'[');
+                    fill(&mut List { format: Format::Json, out: &mut *self.out, key, first: true });
+                    self.out.push(b']');
+                }
+                Format::Xml => fill(&mut List { format: Format::Xml, out: &mut *self.out, key, first: true }),
+            },
+            Slot::Pinned(pinned) => self.pinned(key, pinned),
+        }
+        self
+    }
+
+    /// A list of scalars.
+    pub fn values<T: Scalar>(&mut self, key: &str, items: impl IntoIterator<Item = T>) -> &mut Self {
+        self.list(key, |list| {
+            for item in items {
+                list.value(item);
+            }
+        })
+    }
+
+    fn scalar<S: Scalar + ?Sized>(&mut self, key: &str, value: &S) {
+        match self.format {
+            Format::Json => {
+                self.key(key);
+                value.json(self.out);
+            }
+            Format::Xml => {
+                xml::open(key, self.out);
+                value.xml(self.out);
+                xml::close(key, self.out);
+            }
+        }
+    }
+
+    /// A field whose value a pin gives (or takes away), with any deeper pins applied to it.
+    fn pinned(&mut self, key: &str, pinned: Option<&Value>) {
+        let Some(value) = pinned else { return };
+        let deeper = self.pins.under(key);
+        let owned;
+        let value = if deeper.pins.is_empty() {
+            value
+        } else {
+            let mut copy = value.clone();
+            for (path, pin) in &deeper.pins {
+                pin_value(&mut copy, path, *pin);
+            }
+            owned = copy;
+            &owned
+        };
+        match self.format {
+            Format::Json => {
+                self.key(key);
+                json::write_value(value, self.out);
+            }
+            Format::Xml => xml::write_value(key, value, self.out),
+        }
+    }
+
+    /// JSON: the comma before every field but the first, and the key.
+    fn key(&mut self, key: &str) {
+        if !std::mem::replace(&mut self.first, false) {
+            self.out.push(b',');
+        }
+        json::write_str(key, self.out);
+        self.out.push(b':');
+    }
+
+    fn open(&mut self, key: &str, bracket: u8) {
+        match self.format {
+            Format::Json => {
+                self.key(key);
+                self.out.push(bracket);
+            }
+            Format::Xml => xml::open(key, self.out),
+        }
+    }
+
+    fn close(&mut self, key: &str, bracket: u8) {
+        match self.format {
+            Format::Json => self.out.push(bracket),
+            Format::Xml => xml::close(key, self.out),
+        }
+    }
+
+    /// Adds the set pins no written field took, in pin order.
+    fn finish(&mut self) {
+        if self.pins.pins.is_empty() {
+            return;
+        }
+        let pins = &self.pins.pins;
+        let added: Vec<&'p str> = pins
+            .iter()
+            .enumerate()
+            .filter(|&(i, (key, value))| !self.pins.used[i] && !key.contains('.') && value.is_some() && !pins[..i].iter().any(|(k, _)| k == key))
+            .map(|(_, (key, _))| *key)
+            .collect();
+        for key in added {
+            let value = self.pins.last(key);
+            self.pinned(key, value);
+        }
+    }
+}
+
+impl<'o, 'k> List<'o, 'k> {
+    /// An item that is an object, with its own pins (a task's).
+    pub fn object(&mut self, pins: &Pins, fill: impl FnOnce(&mut Object)) -> &mut Self {
+        self.item(Scope::of(&[pins]), fill)
+    }
+
+    fn item(&mut self, pins: Scope, fill: impl FnOnce(&mut Object)) -> &mut Self {
+        self.item_start(b'{');
+        let mut child = Object { format: self.format, out: &mut *self.out, first: true, pins };
+        fill(&mut child);
+        child.finish();
+        self.item_end(b'}');
+        self
+    }
+
+    pub fn value(&mut self, value: impl Scalar) -> &mut Self {
+        self.item_start(0);
+        match self.format {
+            Format::Json => value.json(self.out),
+            Format::Xml => value.xml(self.out),
+        }
+        self.item_end(0);
+        self
+    }
+
+    fn item_start(&mut self, bracket: u8) {
+        match self.format {
+            Format::Json => {
+                if !std::mem::replace(&mut self.first, false) {
+                    self.out.push(b',');
+                }
+                if bracket != 0 {
+                    self.out.push(bracket);
                 }
             }
-            None => match value {
-                Some(value) => self.set(path, Node::from(value)),
-                None => fields.retain(|(k, _)| k != path),
-            },
+            Format::Xml => xml::open(self.key, self.out),
         }
     }
 
-    pub fn write(&self, format: Format, root: &str) -> Vec<u8> {
-        match format {
-            Format::Json => json::write(self),
-            Format::Xml => xml::write(self, root),
+    fn item_end(&mut self, bracket: u8) {
+        match self.format {
+            Format::Json if bracket != 0 => self.out.push(bracket),
+            Format::Json => {}
+            Format::Xml => xml::close(self.key, self.out),
         }
     }
 }
 
-impl From<&str> for Node {
-    /// Kept inline, without an allocation, when short (a status, an action, a type ...).
-    fn from(v: &str) -> Node {
-        Node::Text(Text::new(v))
-    }
+/// The pins that apply to one object, by their path from it; empty (no allocation) for almost
+/// every object.
+#[derive(Default)]
+struct Scope<'p> {
+    pins: Vec<(&'p str, Option<&'p Value>)>,
+    /// Which pins a written field took (the rest of the set ones are added at the end).
+    used: Vec<bool>,
 }
-impl From<String> for Node {
-    fn from(v: String) -> Node {
-        Node::Str(Cow::Owned(v))
+
+impl<'p> Scope<'p> {
+    fn of(sets: &[&'p Pins]) -> Scope<'p> {
+        if sets.iter().all(|pins| pins.is_none()) {
+            return Scope::default();
+        }
+        Scope::new(sets.iter().filter_map(|pins| pins.as_deref()).flatten().map(|(k, v)| (k.as_str(), v.as_ref())).collect())
     }
-}
-impl From<Text> for Node {
-    fn from(v: Text) -> Node {
-        Node::Text(v)
+
+    fn new(pins: Vec<(&'p str, Option<&'p Value>)>) -> Scope<'p> {
+        let used = vec![false; pins.len()];
+        Scope { pins, used }
     }
-}
-impl From<&Text> for Node {
-    fn from(v: &Text) -> Node {
-        Node::Text(v.clone())
+
+    /// The field's fate: the last pin naming it wins (an unset after a set removes it).
+    fn slot(&mut self, key: &str) -> Slot<'p> {
+        if self.pins.is_empty() {
+            return Slot::Derived;
+        }
+        let mut slot = Slot::Derived;
+        for (i, (k, v)) in self.pins.iter().enumerate() {
+            if *k == key {
+                self.used[i] = true;
+                slot = Slot::Pinned(*v);
+            }
+        }
+        slot
     }
-}
-impl From<i64> for Node {
-    fn from(v: i64) -> Node {
-        Node::Int(v)
+
+    fn last(&self, key: &str) -> Option<&'p Value> {
+        self.pins.iter().rev().find(|(k, _)| *k == key).and_then(|(_, v)| *v)
     }
-}
-impl From<u32> for Node {
-    fn from(v: u32) -> Node {
-        Node::Int(i64::from(v))
-    }
-}
-impl From<usize> for Node {
-    fn from(v: usize) -> Node {
-        Node::Int(i64::try_from(v).unwrap_or(i64::MAX))
-    }
-}
-impl From<f64> for Node {
-    fn from(v: f64) -> Node {
-        Node::Float(v)
-    }
-}
-impl From<bool> for Node {
-    fn from(v: bool) -> Node {
-        Node::Bool(v)
-    }
-}
-impl From<Vec<Node>> for Node {
-    fn from(v: Vec<Node>) -> Node {
-        Node::List(v)
+
+    /// The pins under `key.`, for the object written there.
+    fn under(&self, key: &str) -> Scope<'p> {
+        if self.pins.is_empty() {
+            return Scope::default();
+        }
+        Scope::new(self.pins.iter().filter_map(|(path, v)| Some((path.strip_prefix(key)?.strip_prefix('.')?, *v))).collect())
     }
 }
 
-impl From<&serde_json::Value> for Node {
-    fn from(v: &serde_json::Value) -> Node {
-        match v {
-            serde_json::Value::Null => Node::Null,
-            serde_json::Value::Bool(b) => Node::Bool(*b),
-            serde_json::Value::Number(n) => n.as_i64().map_or_else(|| Node::Float(n.as_f64().unwrap_or(0.0)), Node::Int),
-            serde_json::Value::String(s) => Node::Str(Cow::Owned(s.clone())),
-            serde_json::Value::Array(items) => Node::List(items.iter().map(Node::from).collect()),
-            serde_json::Value::Object(map) => Node::Object(map.iter().map(|(k, v)| (Cow::Owned(k.clone()), Node::from(v))).collect()),
+/// Applies one pin to a pinned value itself (a field pinned whole, and deeper pins under it).
+fn pin_value(value: &mut Value, path: &str, pin: Option<&Value>) {
+    let Value::Object(fields) = value else { return };
+    match path.split_once('.') {
+        Some((head, rest)) => {
+            if let Some(child) = fields.get_mut(head) {
+                pin_value(child, rest, pin);
+            }
         }
+        None => match pin {
+            Some(pin) => {
+                fields.insert(path.to_string(), pin.clone());
+            }
+            None => {
+                fields.remove(path);
+            }
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn pins(list: &[(&str, Option<Value>)]) -> Pins {
+        Some(Arc::from(list.iter().map(|(k, v)| (k.to_string(), v.clone())).collect::<Vec<_>>()))
+    }
+
+    fn task_page(format: Format, root_pins: &Pins, task_pins: &Pins) -> String {
+        let bytes = document(format, "R", &[root_pins], |o| {
+            o.field("Total", 2i64).field("Id", "a<b").null("Gone").object("Set", |o| {
+                o.list("Task", |l| {
+                    l.object(task_pins, |o| {
+                        o.field("TaskId", "t-1").field("Progress", 10.5f64).field_some("End", None::<i64>).values("Tags", ["x", "y"]);
+                    });
+                    l.object(&None, |o| {
+                        o.field("TaskId", "t-2").field("Done", true);
+                    });
+                });
+            });
+        });
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn json_is_compact_in_written_order_with_lists_and_nulls() {
+        assert_eq!(
+            task_page(Format::Json, &None, &None),
+            r#"{"Total":2,"Id":"a<b","Gone":null,"Set":{"Task":[{"TaskId":"t-1","Progress":10.5,"Tags":["x","y"]},{"TaskId":"t-2","Done":true}]}}"#
+        );
+    }
+
+    #[test]
+    fn xml_repeats_list_elements_escapes_text_and_leaves_nulls_out() {
+        assert_eq!(
+            task_page(Format::Xml, &None, &None),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><R><Total>2</Total><Id>a&lt;b</Id><Set><Task><TaskId>t-1</TaskId><Progress>10.5</Progress><Tags>x</Tags><Tags>y</Tags></Task><Task><TaskId>t-2</TaskId><Done>true</Done></Task></Set></R>"
+        );
+    }
+
+    #[test]
+    fn pins_replace_in_place_remove_add_at_the_end_and_reach_into_objects() {
+        let task = pins(&[("End", Some(serde_json::json!(99))), ("Progress", Some(serde_json::json!("half"))), ("Tags", None)]);
+        let root = pins(&[("Set.Extra", Some(serde_json::json!({"a": [1, null]}))), ("Total", Some(serde_json::json!(7))), ("Id", None)]);
+        assert_eq!(
+            task_page(Format::Json, &root, &task),
+            r#"{"Total":7,"Gone":null,"Set":{"Task":[{"TaskId":"t-1","Progress":"half","End":99},{"TaskId":"t-2","Done":true}],"Extra":{"a":[1,null]}}}"#
+        );
+        assert_eq!(
+            task_page(Format::Xml, &root, &task),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><R><Total>7</Total><Set><Task><TaskId>t-1</TaskId><Progress>half</Progress><End>99</End></Task><Task><TaskId>t-2</TaskId><Done>true</Done></Task><Extra><a>1</a></Extra></Set></R>"
+        );
+    }
+
+    #[test]
+    fn a_field_pinned_whole_takes_deeper_pins_and_the_last_pin_wins() {
+        let root = pins(&[("Set", Some(serde_json::json!({"Keep": 1, "Drop": 2}))), ("Set.Drop", None), ("Set.New", Some(serde_json::json!("n"))), ("Id", Some(serde_json::json!("x"))), ("Id", None)]);
+        assert_eq!(task_page(Format::Json, &root, &None), r#"{"Total":2,"Gone":null,"Set":{"Keep":1,"New":"n"}}"#);
+    }
+
+    #[test]
+    fn a_later_set_of_pins_wins() {
+        let item = pins(&[("A", Some(serde_json::json!(1))), ("B", Some(serde_json::json!(2)))]);
+        let answer = pins(&[("A", Some(serde_json::json!(3))), ("B", None)]);
+        let bytes = document(Format::Json, "R", &[&item, &answer], |o| {
+            o.field("A", 0i64).field("C", 0i64);
+        });
+        assert_eq!(String::from_utf8(bytes).unwrap(), r#"{"A":3,"C":0}"#);
+    }
+
+    #[test]
+    fn json_text_is_an_array_in_a_string() {
+        let text = json_text(|l| {
+            l.object(&None, |o| {
+                o.field("type", "ecs").field("name", "web \"1\"");
+            });
+        });
+        assert_eq!(text, r#"[{"type":"ecs","name":"web \"1\""}]"#);
     }
 }

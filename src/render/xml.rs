@@ -1,54 +1,56 @@
-//! XML output of a [`Node`] tree in the clouds' RPC style: an object is a run of child elements, a
-//! list under key `K` is `K` repeated (`<TaskSet><Task>…</Task><Task>…</Task></TaskSet>`), null
-//! fields are left out.
+//! XML's pieces, in the clouds' RPC style: elements without attributes, text escaped, a pinned
+//! value laid out as the writer lays out derived ones (a list repeats its element, null is left
+//! out).
 
-use quick_xml::escape::escape;
+use serde_json::Value;
 
-use super::Node;
-
-pub fn write(node: &Node, root: &str) -> Vec<u8> {
-    let mut out = String::with_capacity(4096);
-    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
-    element(root, node, &mut out);
-    out.into_bytes()
+pub(crate) fn open(name: &str, out: &mut Vec<u8>) {
+    out.push(b'<');
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'>');
 }
 
-fn element(name: &str, node: &Node, out: &mut String) {
-    match node {
-        Node::Null => {}
-        Node::List(items) => {
+pub(crate) fn close(name: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"</");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b'>');
+}
+
+pub(crate) fn write_text(text: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(quick_xml::escape::escape(text).as_bytes());
+}
+
+/// `10.5`, and `100` for a whole one (what the XML answers have always shown).
+pub(crate) fn write_float(f: f64, out: &mut Vec<u8>) {
+    out.extend_from_slice(f.to_string().as_bytes());
+}
+
+/// A pinned value under element `name`.
+pub(crate) fn write_value(name: &str, value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => {}
+        Value::Array(items) => {
             for item in items {
-                element(name, item, out);
+                write_value(name, item, out);
             }
         }
         _ => {
-            out.push('<');
-            out.push_str(name);
-            out.push('>');
-            content(node, out);
-            out.push_str("</");
-            out.push_str(name);
-            out.push('>');
-        }
-    }
-}
-
-fn content(node: &Node, out: &mut String) {
-    match node {
-        Node::Null | Node::List(_) => {}
-        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Node::Int(i) => {
-            let mut digits = Vec::with_capacity(20);
-            super::json::write_int(*i, &mut digits);
-            out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
-        }
-        Node::Float(f) => out.push_str(&f.to_string()),
-        Node::Str(s) => out.push_str(&escape(s.as_ref())),
-        Node::Text(s) => out.push_str(&escape(s.as_str())),
-        Node::Object(fields) => {
-            for (key, value) in fields {
-                element(key, value, out);
+            open(name, out);
+            match value {
+                Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => super::json::write_int(i, out),
+                    None => write_float(n.as_f64().unwrap_or(0.0), out),
+                },
+                Value::String(s) => write_text(s, out),
+                Value::Object(fields) => {
+                    for (key, field) in fields {
+                        write_value(key, field, out);
+                    }
+                }
+                Value::Null | Value::Array(_) => {}
             }
+            close(name, out);
         }
     }
 }
@@ -58,11 +60,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lists_repeat_their_element_and_text_is_escaped() {
-        let doc = Node::object()
-            .with("TaskSet", Node::object().with("Task", vec![Node::object().with("TaskId", "a<b"), Node::object().with("TaskId", "c")]))
-            .with("Gone", Node::Null);
-        let xml = String::from_utf8(write(&doc, "R")).unwrap();
-        assert_eq!(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><R><TaskSet><Task><TaskId>a&lt;b</TaskId></Task><Task><TaskId>c</TaskId></Task></TaskSet></R>");
+    fn pinned_values_nest_repeat_and_escape() {
+        let mut out = Vec::new();
+        write_value("P", &serde_json::json!({"a": [1, 2.5, null], "b": {"c": "x&y", "d": null}, "e": true}), &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "<P><a>1</a><a>2.5</a><b><c>x&amp;y</c></b><e>true</e></P>");
     }
 }

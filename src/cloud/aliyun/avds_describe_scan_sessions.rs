@@ -4,8 +4,8 @@
 //! `docs` dialect: the documented example, a `requestId`/`data`/`code`/`success` wrapper with
 //! mixed-case item keys and `PageNumber` (sdk-notes §2.1: the Tea SDK reads every field as empty).
 
-use super::{AliyunError, Answer, Call};
-use crate::render::Node;
+use super::{AliyunError, Call};
+use crate::render::List;
 use crate::state::Dialect;
 use crate::world::avds::{self, AvdsQuery, AvdsSession, AvdsStatus, Trigger};
 use crate::world::lifecycle::Status;
@@ -35,26 +35,26 @@ fn run_percent(progress: f64) -> f64 {
     (progress * 10_000.0).round() / 100.0
 }
 
-fn session_sdk(s: &AvdsSession) -> Node {
+fn session_sdk(list: &mut List, s: &AvdsSession) {
     let (period, interval) = match s.scan.trigger {
         Trigger::Once => (None, None),
-        Trigger::Every { period, interval, .. } => (Some(period.name()), Some(i64::from(interval))),
+        Trigger::Every { period, interval, .. } => (Some(period.name()), Some(interval)),
     };
-    Node::object()
-        .with("TaskId", s.task_id)
-        .with("ScanId", s.scan.scan_id.clone())
-        .with("JobStatus", s.stage.status.name())
-        .with("CreatedAt", s.started)
-        .with_some("FinishedAt", s.stage.ended_at)
-        .with("Name", s.scan.name.clone())
-        .with("TriggerType", trigger_type(s))
-        .with_some("Period", period)
-        .with_some("Interval", interval)
-        .with("ReportStatus", s.report.name())
-        .with_some("ReportUrl", s.report_url.clone())
-        .with("RunPercent", run_percent(s.stage.progress))
-        .with("Targets", s.scan.targets.iter().map(|t| Node::from(t.as_str())).collect::<Vec<_>>())
-        .pinned(&s.scan.pins)
+    list.object(&s.scan.pins, |o| {
+        o.field("TaskId", s.task_id)
+            .field("ScanId", &s.scan.scan_id)
+            .field("JobStatus", s.stage.status.name())
+            .field("CreatedAt", s.started)
+            .field_some("FinishedAt", s.stage.ended_at)
+            .field("Name", &s.scan.name)
+            .field("TriggerType", trigger_type(s))
+            .field_some("Period", period)
+            .field_some("Interval", interval)
+            .field("ReportStatus", s.report.name())
+            .field_some("ReportUrl", s.report_url.as_ref())
+            .field("RunPercent", run_percent(s.stage.progress))
+            .values("Targets", s.scan.targets.iter());
+    });
 }
 
 fn trigger_type(s: &AvdsSession) -> &'static str {
@@ -65,58 +65,55 @@ fn trigger_type(s: &AvdsSession) -> &'static str {
 }
 
 /// The documented example's item: its key casing, and numbers where it shows numbers.
-fn session_docs(s: &AvdsSession) -> Node {
+fn session_docs(list: &mut List, s: &AvdsSession) {
     let (period, interval) = match s.scan.trigger {
         Trigger::Once => ("", 0),
-        Trigger::Every { period, interval, .. } => (period.name(), i64::from(interval)),
+        Trigger::Every { period, interval, .. } => (period.name(), interval),
     };
-    let scan_id = s.scan.scan_id.parse::<i64>().map_or_else(|_| Node::from(s.scan.scan_id.as_str()), Node::Int);
-    Node::object()
-        .with("reportUrl", s.report_url.clone().unwrap_or_default())
-        .with("interval", interval)
-        .with("name", s.scan.name.clone())
-        .with("reportStatus", s.report.name())
-        .with("JobStatus", s.stage.status.name())
-        .with("TaskId", s.task_id)
-        .with("period", period)
-        .with("triggerType", trigger_type(s))
-        .with("targets", s.scan.targets.iter().map(|t| Node::from(t.as_str())).collect::<Vec<_>>())
-        .with("FinishedAt", s.stage.ended_at.unwrap_or(0))
-        .with("CreatedAt", s.started)
-        .with("ScanId", scan_id)
-        .pinned(&s.scan.pins)
+    list.object(&s.scan.pins, |o| {
+        o.field("reportUrl", s.report_url.as_deref().unwrap_or_default())
+            .field("interval", interval)
+            .field("name", &s.scan.name)
+            .field("reportStatus", s.report.name())
+            .field("JobStatus", s.stage.status.name())
+            .field("TaskId", s.task_id)
+            .field("period", period)
+            .field("triggerType", trigger_type(s))
+            .values("targets", s.scan.targets.iter())
+            .field("FinishedAt", s.stage.ended_at.unwrap_or(0))
+            .field("CreatedAt", s.started);
+        match s.scan.scan_id.parse::<i64>() {
+            Ok(number) => o.field("ScanId", number),
+            Err(_) => o.field("ScanId", &s.scan.scan_id),
+        };
+    });
 }
 
-pub fn call(call: &Call) -> Result<Answer, AliyunError> {
+pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
     let q = query(call)?;
     let page = avds::describe_sessions(&call.snapshot.world.avds, &q, &call.caller, call.now);
-    let doc = match call.dialect {
-        Dialect::Sdk => Node::object()
-            .with("RequestId", call.request_id)
-            .with("TotalCount", page.total)
-            .with("PageSize", q.page_size)
-            .with("PageCount", page.total.div_ceil(q.page_size))
-            .with("CurrentPage", q.page)
-            .with("Count", page.items.len())
-            .with("List", page.items.iter().map(session_sdk).collect::<Vec<_>>()),
-        Dialect::Docs => Node::object()
-            .with("requestId", call.request_id)
-            .with(
-                "data",
-                Node::object()
-                    .with("PageNumber", q.page)
-                    .with("TotalCount", page.total)
-                    .with("PageSize", q.page_size)
-                    .with("List", page.items.iter().map(session_docs).collect::<Vec<_>>()),
-            )
-            .with("code", "200")
-            .with("success", true),
-    };
-    let root = match call.dialect {
-        Dialect::Sdk => "DescribeScanSessionsResponse",
-        Dialect::Docs => "DescribeScanSessions",
-    };
-    Ok(Answer { root, doc })
+    Ok(match call.dialect {
+        Dialect::Sdk => call.document("DescribeScanSessionsResponse", |o| {
+            o.field("RequestId", call.request_id)
+                .field("TotalCount", page.total)
+                .field("PageSize", q.page_size)
+                .field("PageCount", page.total.div_ceil(q.page_size))
+                .field("CurrentPage", q.page)
+                .field("Count", page.items.len())
+                .list("List", |list| page.items.iter().for_each(|s| session_sdk(list, s)));
+        }),
+        Dialect::Docs => call.document("DescribeScanSessions", |o| {
+            o.field("requestId", call.request_id)
+                .object("data", |o| {
+                    o.field("PageNumber", q.page)
+                        .field("TotalCount", page.total)
+                        .field("PageSize", q.page_size)
+                        .list("List", |list| page.items.iter().for_each(|s| session_docs(list, s)));
+                })
+                .field("code", "200")
+                .field("success", true);
+        }),
+    })
 }
 
 #[cfg(test)]

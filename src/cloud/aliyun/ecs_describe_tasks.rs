@@ -4,9 +4,9 @@
 //! (what every SDK model parses). `docs` dialect: the documented JSON example's shape, `TaskSet` an
 //! array of one object and `SupportCancel` a boolean (sdk-notes §2.5: Tea gets `body = None` on it).
 
-use super::{AliyunError, Answer, Call};
+use super::{AliyunError, Call};
 use crate::instant::{ecs_minute_text, parse_iso8601_utc};
-use crate::render::Node;
+use crate::render::{List, Object};
 use crate::state::Dialect;
 use crate::world::ecs::{self, EcsQuery, EcsStatus, EcsView};
 use crate::world::lifecycle::Status;
@@ -67,45 +67,52 @@ fn task_ids(text: &str) -> Option<Vec<String>> {
     (ids.len() <= MAX_TASK_IDS).then_some(ids)
 }
 
-fn task(view: &EcsView, dialect: Dialect) -> Node {
+fn task(list: &mut List, view: &EcsView, dialect: Dialect) {
     let task = view.task;
-    let support_cancel = match dialect {
-        Dialect::Sdk => Node::str(if view.support_cancel { "true" } else { "false" }),
-        Dialect::Docs => Node::Bool(view.support_cancel),
-    };
-    Node::object()
-        .with("CreationTime", ecs_minute_text(task.created))
-        .with_some("FinishedTime", view.stage.ended_at.map(ecs_minute_text))
-        .with("SupportCancel", support_cancel)
-        .with("TaskAction", task.action)
-        .with("TaskStatus", view.stage.status.name())
-        .with("TaskId", task.id.clone())
-        // The SDK model reads ResourceId; the documented example has no such key.
-        .with_some("ResourceId", task.resource_id.clone().filter(|_| dialect == Dialect::Sdk))
-        .pinned(&task.pins)
+    list.object(&task.pins, |o| {
+        o.field("CreationTime", ecs_minute_text(task.created)).field_some("FinishedTime", view.stage.ended_at.map(ecs_minute_text));
+        match dialect {
+            Dialect::Sdk => o.field("SupportCancel", if view.support_cancel { "true" } else { "false" }),
+            Dialect::Docs => o.field("SupportCancel", view.support_cancel),
+        };
+        o.field("TaskAction", task.action)
+            .field("TaskStatus", view.stage.status.name())
+            .field("TaskId", &task.id)
+            // The SDK model reads ResourceId; the documented example has no such key.
+            .field_some("ResourceId", task.resource_id.as_ref().filter(|_| dialect == Dialect::Sdk));
+    });
 }
 
-pub fn call(call: &Call) -> Result<Answer, AliyunError> {
+pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
     let q = query(call)?;
     let page = ecs::describe(&call.snapshot.world.ecs, &q, &call.caller, call.now);
-    let tasks: Vec<Node> = page.items.iter().map(|v| task(v, call.dialect)).collect();
-    let doc = match call.dialect {
-        Dialect::Sdk => Node::object()
-            .with("PageNumber", q.page_number)
-            .with("TotalCount", page.total)
-            .with("PageSize", q.page_size)
-            .with("RegionId", q.region.clone())
-            .with("RequestId", call.request_id)
-            .with("TaskSet", Node::object().with("Task", tasks)),
-        Dialect::Docs => Node::object()
-            .with("PageNumber", q.page_number)
-            .with("TotalCount", page.total)
-            .with("TaskSet", vec![Node::object().with("Task", tasks)])
-            .with("PageSize", q.page_size)
-            .with("RequestId", call.request_id)
-            .with("RegionId", q.region.clone()),
+    let tasks = |o: &mut Object| {
+        o.list("Task", |list| {
+            for view in &page.items {
+                task(list, view, call.dialect);
+            }
+        });
     };
-    Ok(Answer { root: "DescribeTasksResponse", doc })
+    Ok(call.document("DescribeTasksResponse", |o| match call.dialect {
+        Dialect::Sdk => {
+            o.field("PageNumber", q.page_number)
+                .field("TotalCount", page.total)
+                .field("PageSize", q.page_size)
+                .field("RegionId", &q.region)
+                .field("RequestId", call.request_id)
+                .object("TaskSet", tasks);
+        }
+        Dialect::Docs => {
+            o.field("PageNumber", q.page_number)
+                .field("TotalCount", page.total)
+                .list("TaskSet", |list| {
+                    list.object(crate::render::NO_PINS, tasks);
+                })
+                .field("PageSize", q.page_size)
+                .field("RequestId", call.request_id)
+                .field("RegionId", &q.region);
+        }
+    }))
 }
 
 #[cfg(test)]

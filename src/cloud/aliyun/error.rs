@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::render::{Format, Node};
+use crate::render::{self, Format};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AliyunError {
@@ -55,13 +55,14 @@ impl AliyunError {
 
     /// The envelope, in JSON or XML.
     pub fn render(&self, format: Format, request_id: &str, host_id: &str, product: &str) -> (String, Vec<u8>) {
-        let doc = Node::object()
-            .with("RequestId", request_id.to_string())
-            .with("HostId", host_id.to_string())
-            .with("Code", self.code.to_string())
-            .with("Message", self.message.clone())
-            .with("Recommend", format!("https://api.aliyun.com/troubleshoot?q={}&product={product}", self.code));
-        (super::content_type(format).to_string(), doc.write(format, "Error"))
+        let body = render::document(format, "Error", &[], |o| {
+            o.field("RequestId", request_id)
+                .field("HostId", host_id)
+                .field("Code", &*self.code)
+                .field("Message", &self.message)
+                .field("Recommend", format!("https://api.aliyun.com/troubleshoot?q={}&product={product}", self.code));
+        });
+        (super::content_type(format).to_string(), body)
     }
 }
 

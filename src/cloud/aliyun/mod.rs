@@ -15,7 +15,7 @@ use crate::auth::gate::Refusal;
 use crate::control::faults::Failure;
 use crate::control::journal::Parameters;
 use crate::instant::Millis;
-use crate::render::{Format, Node};
+use crate::render::{self, Format, Object};
 use crate::state::{Dialect, Snapshot, State};
 use crate::world::Owner;
 
@@ -126,12 +126,21 @@ pub struct Call<'a> {
     pub now: Millis,
     pub snapshot: &'a Snapshot,
     pub request_id: &'a str,
+    pub format: Format,
+    /// The scenario's pins for this operation's whole answers.
+    pub pins: &'a crate::world::Pins,
 }
 
-/// What an operation answers: the document and its XML root element.
-pub struct Answer {
-    pub root: &'static str,
-    pub doc: Node,
+impl Call<'_> {
+    /// The answer, written in the format asked for under its XML root element, pins applied.
+    pub fn document(&self, root: &str, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
+        render::document(self.format, root, &[self.pins], fill)
+    }
+
+    /// An answer about one task: its pins apply to the whole answer, under the operation's.
+    pub fn document_of(&self, root: &str, task_pins: &crate::world::Pins, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
+        render::document(self.format, root, &[task_pins, self.pins], fill)
+    }
 }
 
 /// What the edge learnt about a request before it ran: also what the journal records.
@@ -242,13 +251,13 @@ impl Prepared {
 
     pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
         match answer(state, &self.snapshot, req, &self.params, &self.routed, &self.request_id) {
-            Ok(Answer { root, doc }) => WireResponse::new(200, content_type(self.routed.format), doc.write(self.routed.format, root)),
+            Ok(body) => WireResponse::new(200, content_type(self.routed.format), body),
             Err(error) => self.error(&error),
         }
     }
 }
 
-fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Answer, AliyunError> {
+fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Vec<u8>, AliyunError> {
     if !matches!(req.method.as_str(), "GET" | "POST") {
         return Err(AliyunError::action_not_found());
     }
@@ -259,17 +268,14 @@ fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params
     }
     let product = routed.product.ok_or_else(AliyunError::invalid_version)?;
     let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
-    let call = Call { params, dialect, caller: routed.caller.clone(), now: state.clock.now(), snapshot, request_id };
-    let answer = match (product, action) {
+    let pins = snapshot.settings.responses.get(action).unwrap_or(render::NO_PINS);
+    let call = Call { params, dialect, caller: routed.caller.clone(), now: state.clock.now(), snapshot, request_id, format: routed.format, pins };
+    match (product, action) {
         (Product::Ecs, "DescribeTasks") => ecs_describe_tasks::call(&call),
         (Product::Sas, "DescribeScanTaskProgress") => sas_describe_scan_task_progress::call(&call),
         (Product::Avds, "DescribeScanSessions") => avds_describe_scan_sessions::call(&call),
         _ => Err(AliyunError::action_not_found()),
-    }?;
-    Ok(match snapshot.settings.responses.get(action) {
-        Some(pins) => Answer { root: answer.root, doc: answer.doc.pinned(pins) },
-        None => answer,
-    })
+    }
 }
 
 #[cfg(test)]

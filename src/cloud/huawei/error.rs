@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::render::{Format, Node};
+use crate::render::{self, Format};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HuaweiError {
@@ -58,9 +58,9 @@ impl HuaweiError {
 
     /// The body, in JSON or XML.
     pub fn render(&self, format: Format, request_id: &str) -> Vec<u8> {
-        let doc = Node::object().with("error_code", self.code.to_string()).with("error_msg", self.message.clone());
-        let doc = if self.from_gateway { doc.with("request_id", request_id.to_string()) } else { doc };
-        doc.write(format, "error")
+        render::document(format, "error", &[], |o| {
+            o.field("error_code", &*self.code).field("error_msg", &self.message).field_some("request_id", self.from_gateway.then_some(request_id));
+        })
     }
 }
 

@@ -2,7 +2,7 @@
 //! with the values the SDK model docstrings give where the doc leaves them blank (sdk-notes §6).
 
 use super::{paging, Call, HuaweiError};
-use crate::render::Node;
+use crate::render::{List, NO_PINS};
 use crate::world::hss_image::{self, ImageTaskQuery, ImageTaskView};
 
 /// The doc's bound on `create_time` and `end_time` (milliseconds).
@@ -37,48 +37,48 @@ fn query(call: &Call) -> Result<ImageTaskQuery, HuaweiError> {
     })
 }
 
-fn task(v: &ImageTaskView) -> Node {
+fn task(list: &mut List, v: &ImageTaskView) {
     let t = v.task;
-    let failed_images: Vec<Node> = v
-        .failed_images
-        .iter()
-        .map(|f| {
-            Node::object()
-                .with("id", f.id)
-                .with("registry_id", f.registry_id.clone())
-                .with("registry_name", f.registry_name.clone())
-                .with("image_name", f.image_name.clone())
-                .with("image_version", f.image_version.clone())
-                .with("namespace", f.namespace.clone())
-                .with("registry_type", f.registry_type)
-                .with("failed_reason", f.failed_reason.clone())
-        })
-        .collect();
-    Node::object()
-        .with("task_id", t.task_id.clone())
-        .with_some("policy_id", t.policy_id.clone())
-        .with("task_name", t.task_name.clone())
-        .with("begin_time", t.created)
-        .with_some("end_time", v.stage.ended_at)
-        .with("remain_min", v.remain_min)
-        .with("task_type", t.task_type)
-        .with("image_type", t.image_type)
-        .with("task_status", v.status_code)
-        .with("scan_scope", t.scan_scope)
-        .with_some("rate_limit", t.rate_limit)
-        .with("is_all", t.is_all)
-        .with("failed_num", v.failed)
-        .with("success_num", v.success)
-        .with("total_num", t.images)
-        .with("risky_num", v.risky)
-        .with_some("sync_task_type", t.sync_task_type.clone())
-        .with_some("failed_reason", t.failed_reason.clone().filter(|_| v.failed > 0 || v.status_code < 0))
-        .with("failed_images", failed_images)
-        .pinned(&t.pins)
+    list.object(&t.pins, |o| {
+        o.field("task_id", &t.task_id)
+            .field_some("policy_id", t.policy_id.as_ref())
+            .field("task_name", &t.task_name)
+            .field("begin_time", t.created)
+            .field_some("end_time", v.stage.ended_at)
+            .field("remain_min", v.remain_min)
+            .field("task_type", t.task_type)
+            .field("image_type", t.image_type)
+            .field("task_status", v.status_code)
+            .field("scan_scope", t.scan_scope)
+            .field_some("rate_limit", t.rate_limit)
+            .field("is_all", t.is_all)
+            .field("failed_num", v.failed)
+            .field("success_num", v.success)
+            .field("total_num", t.images)
+            .field("risky_num", v.risky)
+            .field_some("sync_task_type", t.sync_task_type.as_ref())
+            .field_some("failed_reason", t.failed_reason.as_ref().filter(|_| v.failed > 0 || v.status_code < 0))
+            .list("failed_images", |list| {
+                for f in v.failed_images {
+                    list.object(NO_PINS, |o| {
+                        o.field("id", f.id)
+                            .field("registry_id", &f.registry_id)
+                            .field("registry_name", &f.registry_name)
+                            .field("image_name", &f.image_name)
+                            .field("image_version", &f.image_version)
+                            .field("namespace", &f.namespace)
+                            .field("registry_type", f.registry_type)
+                            .field("failed_reason", &f.failed_reason);
+                    });
+                }
+            });
+    });
 }
 
-pub fn call(call: &Call) -> Result<Node, HuaweiError> {
+pub fn call(call: &Call) -> Result<Vec<u8>, HuaweiError> {
     let q = query(call)?;
     let page = hss_image::list(&call.snapshot.world.hss_images, &q, call.now);
-    Ok(Node::object().with("data_list", page.items.iter().map(task).collect::<Vec<_>>()).with("total_num", page.total))
+    Ok(call.document(|o| {
+        o.list("data_list", |list| page.items.iter().for_each(|v| task(list, v))).field("total_num", page.total);
+    }))
 }

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::{paging, Call, HuaweiError};
-use crate::render::Node;
+use crate::render::List;
 use crate::world::hss_task::{self, HssTaskStatus, HssTaskView, TaskKind, TaskQuery};
 use crate::world::lifecycle::Status;
 
@@ -93,41 +93,36 @@ fn query(call: &Call) -> Result<TaskQuery, HuaweiError> {
     })
 }
 
-fn task(v: &HssTaskView) -> Node {
+fn task(list: &mut List, v: &HssTaskView) {
     let t = v.task;
     let c = v.counts;
-    let doc = Node::object()
-        .with("task_id", t.task_id.clone())
-        .with("task_type", t.kind.name())
-        .with("task_name", t.task_name.clone())
-        .with("trigger_type", t.trigger_type)
-        .with("task_status", v.stage.status.name())
-        .with("start_time", t.created)
-        .with_some("end_time", v.stage.ended_at)
-        .with("estimated_time", v.estimated_minutes);
-    let doc = match &t.kind {
-        TaskKind::ClusterScan { scan_types, .. } => doc.with(
-            "cluster_scan_info",
-            Node::object()
-                .with("scan_type_list", scan_types.iter().map(|s| Node::from(s.as_str())).collect::<Vec<_>>())
-                .with("scanning_cluster_num", c.in_progress)
-                .with("success_cluster_num", c.succeeded)
-                .with("failed_cluster_num", c.failed),
-        ),
-        TaskKind::IacScan { file_type, .. } => doc.with(
-            "iac_scan_info",
-            Node::object()
-                .with("file_type", *file_type)
-                .with("scan_file_num", c.total)
-                .with("success_file_num", c.succeeded)
-                .with("failed_file_num", c.failed),
-        ),
-    };
-    doc.pinned(&t.pins)
+    list.object(&t.pins, |o| {
+        o.field("task_id", &t.task_id)
+            .field("task_type", t.kind.name())
+            .field("task_name", &t.task_name)
+            .field("trigger_type", t.trigger_type)
+            .field("task_status", v.stage.status.name())
+            .field("start_time", t.created)
+            .field_some("end_time", v.stage.ended_at)
+            .field("estimated_time", v.estimated_minutes);
+        match &t.kind {
+            TaskKind::ClusterScan { scan_types, .. } => o.object("cluster_scan_info", |o| {
+                o.values("scan_type_list", scan_types.iter())
+                    .field("scanning_cluster_num", c.in_progress)
+                    .field("success_cluster_num", c.succeeded)
+                    .field("failed_cluster_num", c.failed);
+            }),
+            TaskKind::IacScan { file_type, .. } => o.object("iac_scan_info", |o| {
+                o.field("file_type", *file_type).field("scan_file_num", c.total).field("success_file_num", c.succeeded).field("failed_file_num", c.failed);
+            }),
+        };
+    });
 }
 
-pub fn call(call: &Call) -> Result<Node, HuaweiError> {
+pub fn call(call: &Call) -> Result<Vec<u8>, HuaweiError> {
     let q = query(call)?;
     let page = hss_task::list(&call.snapshot.world.hss_tasks, &q, call.now);
-    Ok(Node::object().with("total_num", page.total).with("data_list", page.items.iter().map(task).collect::<Vec<_>>()))
+    Ok(call.document(|o| {
+        o.field("total_num", page.total).list("data_list", |list| page.items.iter().for_each(|v| task(list, v)));
+    }))
 }

@@ -14,7 +14,7 @@ use crate::auth::gate::Refusal;
 use crate::control::faults::Failure;
 use crate::control::journal::Parameters;
 use crate::instant::Millis;
-use crate::render::{Format, Node};
+use crate::render::{self, Format, Object};
 use crate::state::{Snapshot, State};
 
 use super::{WireRequest, WireResponse};
@@ -99,6 +99,18 @@ pub struct Call<'a> {
     pub body: &'a [u8],
     pub now: Millis,
     pub snapshot: &'a Snapshot,
+    pub format: Format,
+    /// The scenario's pins for this operation's whole answers.
+    pub pins: &'a crate::world::Pins,
+    /// The answer's XML root element.
+    pub root: &'static str,
+}
+
+impl Call<'_> {
+    /// The answer, written in the format asked for, pins applied.
+    pub fn document(&self, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
+        render::document(self.format, self.root, &[self.pins], fill)
+    }
 }
 
 /// Paging every HSS list shares: offset 0–2,000,000 (default 0), limit 10–200 (default 10).
@@ -216,16 +228,23 @@ fn answer(state: &State, req: &WireRequest, prepared: &Prepared) -> Result<Vec<u
     if !(1..=256).contains(&project_id.chars().count()) {
         return Err(HuaweiError::invalid("project_id"));
     }
-    let call = Call { project_id, query: &prepared.query, body: &req.body, now: state.clock.now(), snapshot: &prepared.snapshot };
-    let (root, doc): (&str, Node) = match operation {
-        Operation::ListImageScanTask => ("ListImageScanTaskResponse", list_image_scan_task::call(&call)?),
-        Operation::ListTasks => ("ListTasksResponse", list_tasks::call(&call)?),
+    let call = Call {
+        project_id,
+        query: &prepared.query,
+        body: &req.body,
+        now: state.clock.now(),
+        snapshot: &prepared.snapshot,
+        format: prepared.format,
+        pins: prepared.snapshot.settings.responses.get(operation.name()).unwrap_or(render::NO_PINS),
+        root: match operation {
+            Operation::ListImageScanTask => "ListImageScanTaskResponse",
+            Operation::ListTasks => "ListTasksResponse",
+        },
     };
-    let doc = match prepared.snapshot.settings.responses.get(operation.name()) {
-        Some(pins) => doc.pinned(pins),
-        None => doc,
-    };
-    Ok(doc.write(prepared.format, root))
+    match operation {
+        Operation::ListImageScanTask => list_image_scan_task::call(&call),
+        Operation::ListTasks => list_tasks::call(&call),
+    }
 }
 
 #[cfg(test)]
