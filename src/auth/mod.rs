@@ -57,12 +57,23 @@ pub fn form_decode(raw: &str) -> Vec<(String, String)> {
 
 /// Percent-decodes one component; `plus_is_space` selects form semantics (paths keep `+`).
 fn unescape(s: &str, plus_is_space: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    unescape_into(s, plus_is_space, &mut out);
+    out
+}
+
+/// [`unescape`], appended to `out`: plain text (most names and values) is copied as it is.
+pub(crate) fn unescape_into(s: &str, plus_is_space: bool, out: &mut String) {
+    if !s.bytes().any(|b| b == b'%' || (plus_is_space && b == b'+')) {
+        out.push_str(s);
+        return;
+    }
     let s: Cow<'_, str> = if plus_is_space && s.contains('+') {
         Cow::Owned(s.replace('+', " "))
     } else {
         Cow::Borrowed(s)
     };
-    percent_decode_str(&s).decode_utf8_lossy().into_owned()
+    out.push_str(&percent_decode_str(&s).decode_utf8_lossy());
 }
 
 /// The parts of an HTTP request that the signature schemes cover, borrowed from whatever server

@@ -102,11 +102,18 @@ impl Prepared {
         }
     }
 
+    /// The operation's name for the journal: static for the five (no copy per request).
+    pub fn operation_name(&self) -> std::borrow::Cow<'static, str> {
+        const KNOWN: [&str; 5] = ["DescribeTasks", "DescribeScanTaskProgress", "DescribeScanSessions", "ListImageScanTask", "ListTasks"];
+        let name = self.operation();
+        KNOWN.iter().find(|k| **k == name).map_or_else(|| std::borrow::Cow::Owned(name.to_string()), |k| std::borrow::Cow::Borrowed(*k))
+    }
+
     /// Whose world the request reads: the access key (Alibaba) or the project (Huawei).
-    pub fn tenant(&self) -> Option<String> {
+    pub fn tenant(&self) -> Option<std::sync::Arc<str>> {
         match self {
-            Prepared::Aliyun(p) => p.routed.caller.key().map(str::to_string),
-            Prepared::Huawei(p) => p.project_id().map(str::to_string),
+            Prepared::Aliyun(p) => p.routed.caller.0.clone(),
+            Prepared::Huawei(p) => p.route.as_ref().map(|(_, project)| project.clone()),
         }
     }
 

@@ -1,11 +1,11 @@
 //! The request journal: every call to the five operations, newest last, in a bounded ring so a
 //! long demo cannot eat memory. Recording takes a lock for a push, never across I/O; it stores
-//! what the request already had (moved, not copied or formatted), and the JSON shape of an entry
-//! is made only when someone asks for the journal.
+//! what the request already had (moved, not copied or formatted: names are static, tenants shared),
+//! and the JSON shape of an entry is made only when someone asks for the journal.
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -44,39 +44,15 @@ pub struct Logged {
     pub virtual_ms: Millis,
     pub cloud: &'static str,
     pub product: &'static str,
-    pub operation: String,
+    pub operation: Cow<'static, str>,
     pub method: Cow<'static, str>,
-    pub path: String,
+    pub path: Cow<'static, str>,
     pub parameters: Parameters,
-    pub tenant: Option<String>,
+    pub tenant: Option<Arc<str>>,
     pub request_id: String,
     pub status: u16,
     pub error_code: Option<String>,
     pub latency_us: u64,
-}
-
-impl Logged {
-    /// Becomes a copy of `other`, reusing its own buffers: a full ring recycles its oldest entry
-    /// instead of freeing it (memory another thread allocated, which would take that thread's
-    /// allocator lock) and allocating anew.
-    fn assign_from(&mut self, other: &Logged) {
-        self.arrived_ms = other.arrived_ms;
-        self.virtual_ms = other.virtual_ms;
-        self.cloud = other.cloud;
-        self.product = other.product;
-        self.operation.clone_from(&other.operation);
-        self.method.clone_from(&other.method);
-        self.path.clone_from(&other.path);
-        self.parameters.query.clone_from(&other.parameters.query);
-        self.parameters.form.clone_from(&other.parameters.form);
-        self.parameters.body.clone_from(&other.parameters.body);
-        self.parameters.hide_signature = other.parameters.hide_signature;
-        self.tenant.clone_from(&other.tenant);
-        self.request_id.clone_from(&other.request_id);
-        self.status = other.status;
-        self.error_code.clone_from(&other.error_code);
-        self.latency_us = other.latency_us;
-    }
 }
 
 /// A call's parameters as received, kept raw and decoded only when the journal is read: the
@@ -130,11 +106,11 @@ impl Stored {
             virtual_ms: c.virtual_ms,
             cloud: c.cloud,
             product: c.product,
-            operation: c.operation.clone(),
+            operation: c.operation.to_string(),
             method: c.method.to_string(),
-            path: c.path.clone(),
+            path: c.path.to_string(),
             parameters: c.parameters.to_json(),
-            tenant: c.tenant.clone(),
+            tenant: c.tenant.as_deref().map(str::to_string),
             request_id: c.request_id.clone(),
             status: c.status,
             error_code: c.error_code.clone(),
@@ -186,17 +162,11 @@ impl Journal {
         let mut ring = self.ring();
         let seq = ring.next_seq;
         ring.next_seq += 1;
-        if ring.entries.len() < self.capacity {
-            ring.entries.push_back(Stored { seq, call });
-            return;
-        }
-        if let Some(mut oldest) = ring.entries.pop_front() {
-            oldest.seq = seq;
-            oldest.call.assign_from(&call);
-            ring.entries.push_back(oldest);
-        }
+        let evicted = if ring.entries.len() < self.capacity { None } else { ring.entries.pop_front() };
+        ring.entries.push_back(Stored { seq, call });
         drop(ring);
-        // `call` is freed here, by the thread that made it, out of the lock.
+        // The oldest entry is freed here, out of the lock.
+        drop(evicted);
     }
 
     pub fn query(&self, filter: &Filter) -> Vec<Entry> {
@@ -206,7 +176,7 @@ impl Journal {
             .iter()
             .filter(|s| {
                 let e = &s.call;
-                filter.operation.as_deref().is_none_or(|o| o == e.operation)
+                filter.operation.as_deref().is_none_or(|o| o == e.operation.as_ref())
                     && filter.status.is_none_or(|st| st == e.status)
                     && filter.error_code.as_deref().is_none_or(|c| e.error_code.as_deref() == Some(c))
                     && filter.tenant.as_deref().is_none_or(|t| e.tenant.as_deref() == Some(t))
@@ -242,7 +212,7 @@ impl Journal {
 mod tests {
     use super::*;
 
-    fn entry(operation: &str, status: u16, tenant: Option<&str>) -> Logged {
+    fn entry(operation: &'static str, status: u16, tenant: Option<&str>) -> Logged {
         Logged {
             arrived_ms: crate::instant::parse_rfc3339("2026-11-23T10:00:00Z").unwrap(),
             virtual_ms: crate::instant::parse_rfc3339("2026-11-22T08:00:00Z").unwrap(),
@@ -252,7 +222,7 @@ mod tests {
             method: "POST".into(),
             path: "/".into(),
             parameters: Parameters { query: "RegionId=cn-hangzhou&Signature=x".into(), ..Parameters::default() },
-            tenant: tenant.map(str::to_string),
+            tenant: tenant.map(Arc::from),
             request_id: "r".into(),
             status,
             error_code: (status >= 400).then(|| "X".to_string()),
@@ -280,20 +250,20 @@ mod tests {
         assert_eq!(shown["parameters"], serde_json::json!({ "RegionId": "cn-hangzhou", "Signature": "x" }));
         let body = Parameters { query: "limit=10".into(), body: Some(bytes::Bytes::from_static(b"{\"a\":1}")), ..Parameters::default() };
         assert_eq!(body.to_json(), serde_json::json!({ "limit": "10", "body": { "a": 1 } }));
-        // A full ring recycles its oldest entry's buffers: the copy is whole.
+        // A full ring drops its oldest entry and keeps the new one whole.
         let journal = Journal::new(2);
         for i in 0..3u16 {
             journal.record(entry("DescribeTasks", 200 + i, Some("a")));
         }
-        let mut recycled = entry("ListTasks", 201, None);
-        recycled.parameters.query.push_str("&x=y");
-        recycled.parameters.form = Some(bytes::Bytes::from_static(b"Search=a+b%2A&Signature=s"));
-        recycled.parameters.hide_signature = true;
-        recycled.parameters.body = Some(bytes::Bytes::from_static(b"{}"));
-        journal.record(recycled.clone());
+        let mut newest = entry("ListTasks", 201, None);
+        newest.parameters.query.push_str("&x=y");
+        newest.parameters.form = Some(bytes::Bytes::from_static(b"Search=a+b%2A&Signature=s"));
+        newest.parameters.hide_signature = true;
+        newest.parameters.body = Some(bytes::Bytes::from_static(b"{}"));
+        journal.record(newest.clone());
         let last = journal.query(&Filter { limit: Some(1), ..Filter::default() });
         assert_eq!((last[0].seq, last[0].operation.as_str(), last[0].status, last[0].tenant.as_deref()), (4, "ListTasks", 201, None));
-        assert_eq!(last[0].parameters, recycled.parameters.to_json());
+        assert_eq!(last[0].parameters, newest.parameters.to_json());
         journal.record(entry("DescribeTasks", 200, Some("a")));
         let all = journal.query(&Filter::default());
         assert_eq!(all.iter().map(|e| (e.seq, e.operation.as_str())).collect::<Vec<_>>(), vec![(4, "ListTasks"), (5, "DescribeTasks")]);

@@ -261,15 +261,26 @@ impl<'o, 'p> Object<'o, 'p> {
         };
         match self.format {
             Format::Json => {
-                self.key(key);
+                self.escaped_key(key);
                 json::write_value(value, self.out);
             }
             Format::Xml => xml::write_value(key, value, self.out),
         }
     }
 
-    /// JSON: the comma before every field but the first, and the key.
+    /// JSON: the comma before every field but the first, and the key. An operation's keys are
+    /// its own literals, never in need of escaping, so they are copied as they are.
     fn key(&mut self, key: &str) {
+        if !std::mem::replace(&mut self.first, false) {
+            self.out.push(b',');
+        }
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\":");
+    }
+
+    /// A scenario's key (a pin's), escaped.
+    fn escaped_key(&mut self, key: &str) {
         if !std::mem::replace(&mut self.first, false) {
             self.out.push(b',');
         }
@@ -491,6 +502,15 @@ mod tests {
     fn a_field_pinned_whole_takes_deeper_pins_and_the_last_pin_wins() {
         let root = pins(&[("Set", Some(serde_json::json!({"Keep": 1, "Drop": 2}))), ("Set.Drop", None), ("Set.New", Some(serde_json::json!("n"))), ("Id", Some(serde_json::json!("x"))), ("Id", None)]);
         assert_eq!(task_page(Format::Json, &root, &None), r#"{"Total":2,"Gone":null,"Set":{"Keep":1,"New":"n"}}"#);
+    }
+
+    #[test]
+    fn a_pinned_key_is_escaped() {
+        let added = pins(&[("say \"hi\"", Some(serde_json::json!(1)))]);
+        let bytes = document(Format::Json, "R", &[&added], |o| {
+            o.field("A", 0i64);
+        });
+        assert_eq!(String::from_utf8(bytes).unwrap(), r#"{"A":0,"say \"hi\"":1}"#);
     }
 
     #[test]

@@ -46,15 +46,15 @@ impl Operation {
 }
 
 /// `(operation, project_id)` for a known path, whatever the method.
-pub fn route(path: &str) -> Option<(Operation, String)> {
+pub fn route(path: &str) -> Option<(Operation, std::sync::Arc<str>)> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
     let operation = match segments.as_slice() {
         ["", "v5", _, "image", "tasks"] => Operation::ListImageScanTask,
         ["", "v5", _, "common", "tasks", "batch-query"] => Operation::ListTasks,
         _ => return None,
     };
-    let project = percent_encoding::percent_decode_str(segments[2]).decode_utf8_lossy().into_owned();
-    Some((operation, project))
+    let project = percent_encoding::percent_decode_str(segments[2]).decode_utf8_lossy();
+    Some((operation, project.into()))
 }
 
 /// Query parameters, first value wins.
@@ -141,7 +141,7 @@ pub fn content_type(format: Format) -> &'static str {
 pub struct Prepared {
     pub query: Query,
     pub format: Format,
-    pub route: Option<(Operation, String)>,
+    pub route: Option<(Operation, std::sync::Arc<str>)>,
     pub request_id: String,
     /// The world as the request found it: one snapshot serves the gate and the operation.
     pub snapshot: std::sync::Arc<Snapshot>,
@@ -162,7 +162,7 @@ impl Prepared {
     }
 
     pub fn project_id(&self) -> Option<&str> {
-        self.route.as_ref().map(|(_, project)| project.as_str())
+        self.route.as_ref().map(|(_, project)| &**project)
     }
 
     /// Query parameters, and the body when there is one, for the journal: raw (the query taken:
