@@ -32,9 +32,26 @@ fn utc(at: Millis) -> DateTime<Utc> {
 /// The calendar fields of an instant in years 0–9999 (what the fast formatters cover; chrono
 /// formats the rest): year, month, day, hour, minute, second, millisecond.
 fn civil(at: Millis) -> Option<[u32; 7]> {
-    // Howard Hinnant's days-to-civil algorithm.
     let days = at.div_euclid(DAY);
     let in_day = at.rem_euclid(DAY);
+    let [year, month, day] = civil_day(days)?;
+    let fields = [year, month, day, (in_day / HOUR) as u32, (in_day % HOUR / MINUTE) as u32, (in_day % MINUTE / SECOND) as u32, (in_day % SECOND) as u32];
+    Some(fields)
+}
+
+thread_local! {
+    /// The last day this thread converted: the tasks of a page mostly share their days, and the
+    /// conversion was a tenth of writing an ECS page.
+    static LAST_DAY: std::cell::Cell<(i64, Option<[u32; 3]>)> = const { std::cell::Cell::new((i64::MIN, None)) };
+}
+
+/// Year, month and day of a day number (days since 1970-01-01), in years 0–9999.
+fn civil_day(days: i64) -> Option<[u32; 3]> {
+    let (cached, fields) = LAST_DAY.get();
+    if cached == days {
+        return fields;
+    }
+    // Howard Hinnant's days-to-civil algorithm.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -44,11 +61,9 @@ fn civil(at: Millis) -> Option<[u32; 7]> {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    if !(0..=9999).contains(&year) {
-        return None;
-    }
-    let fields = [year, month, day, in_day / HOUR, in_day % HOUR / MINUTE, in_day % MINUTE / SECOND, in_day % SECOND];
-    Some(fields.map(|f| f as u32))
+    let fields = (0..=9999).contains(&year).then(|| [year as u32, month as u32, day as u32]);
+    LAST_DAY.set((days, fields));
+    fields
 }
 
 /// Appends `value` in `width` zero-padded digits.

@@ -3,6 +3,8 @@
 //! stops gracefully. A panic in a handler becomes the cloud's 500 and a log line, never a dead
 //! server.
 
+mod timer;
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,7 +17,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -51,6 +53,8 @@ const HYPER_MAX_BUF: usize = 256 * 1024;
 /// Serves until `shutdown` resolves, then stops accepting and lets open requests finish.
 pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
+    let sweeper = timer::Sweeper::new(limits.header_timeout);
+    let sweeping = tokio::spawn(sweeper.clone().run());
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -71,7 +75,7 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shu
                     async move { Ok::<_, Infallible>(handle(&state, req, limits).await) }
                 });
                 let conn = http1::Builder::new()
-                    .timer(TokioTimer::new())
+                    .timer(sweeper.connection())
                     // A client that sends its request and shuts its write side still gets the answer.
                     .half_close(true)
                     .header_read_timeout(limits.header_timeout)
@@ -92,6 +96,7 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shu
     if tokio::time::timeout(limits.drain, graceful.shutdown()).await.is_err() {
         tracing::warn!("stopped with requests still in flight after {:?}", limits.drain);
     }
+    sweeping.abort();
     Ok(())
 }
 
