@@ -86,6 +86,17 @@ enum Mode {
     },
     /// Print the generated scenario of a world (10k, 100k, 1m or a number), to serve it by hand.
     Scenario { world: String },
+    /// The cost of answering one operation in-process, without HTTP: a request already read,
+    /// through routing, the operation, rendering and the journal (what the emulator adds to the
+    /// floor). Prints nanoseconds per request.
+    Handler {
+        #[arg(long, default_value = "100k")]
+        world: String,
+        #[arg(long, default_value = "ecs-page")]
+        op: String,
+        #[arg(long, default_value_t = 200_000)]
+        requests: usize,
+    },
     /// Load a running server with one operation (for profiling it): prints the figures.
     Load {
         /// The server, e.g. 127.0.0.1:8080.
@@ -127,6 +138,12 @@ fn main() {
                 std::process::exit(2);
             }
         },
+        Some(Mode::Handler { world: w, op, requests }) => {
+            if let Err(e) = handler_main(&w, &op, requests) {
+                eprintln!("taskemu-bench: {e}");
+                std::process::exit(2);
+            }
+        }
         Some(Mode::Load { addr, pid, op, connections, duration }) => {
             let Some(op) = operations().into_iter().find(|o| o.id == op) else {
                 eprintln!("taskemu-bench: no operation {op:?}");
@@ -187,6 +204,47 @@ fn floor_main(listen: SocketAddr, bytes: usize, content_type: String) {
             });
         }
     });
+}
+
+/// See [`Mode::Handler`]: one thread, the operation's requests in turn, timed as a whole.
+fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), String> {
+    let w = world(world_name)?;
+    let op = operations().into_iter().find(|o| o.id == op).ok_or_else(|| format!("no operation {op:?}"))?;
+    let source = taskemu::Source::new("bench", scenario(w.tasks));
+    let state = taskemu::State::new(taskemu::Config::default(), vec![source]).map_err(|e| e.to_string())?;
+    let limits = taskemu::server::Limits::default();
+    let wires: Vec<taskemu::cloud::WireRequest> = op
+        .templates
+        .iter()
+        .map(|t| {
+            let (path, query) = t.uri.split_once('?').unwrap_or((&t.uri, ""));
+            taskemu::cloud::WireRequest {
+                method: t.method.as_str().to_string().into(),
+                path: path.to_string().into(),
+                query: query.to_string(),
+                headers: [("host".to_string(), "127.0.0.1".to_string())].into_iter().chain(t.content_type.map(|ct| ("content-type".to_string(), ct.to_string()))).collect(),
+                body: t.body.clone(),
+            }
+        })
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let mut bytes = 0usize;
+        for wire in wires.iter().cycle().take(requests / 10) {
+            bytes += taskemu::server::respond(&state, wire.clone(), None, &limits).await.body.len();
+        }
+        let started = Instant::now();
+        for wire in wires.iter().cycle().take(requests) {
+            let response = taskemu::server::respond(&state, wire.clone(), None, &limits).await;
+            if response.status != 200 {
+                return Err(format!("{} answered {}", op.id, response.status));
+            }
+            bytes += response.body.len();
+        }
+        let ns = started.elapsed().as_nanos() as f64 / requests as f64;
+        println!("{}", json!({ "op": op.id, "world": w.label, "requests": requests, "ns_per_request": (ns * 10.0).round() / 10.0, "bytes": bytes }));
+        Ok(())
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

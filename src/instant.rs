@@ -123,19 +123,49 @@ pub fn format_rfc3339_millis(at: Millis) -> String {
     utc(at).to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// [`format_ecs_minute`] as a [`Text`](crate::world::Text): without an allocation, for answers
-/// that show two per task.
-pub fn ecs_minute_text(at: Millis) -> crate::world::Text {
-    let Some(f) = civil(at) else { return format_ecs_minute(at).into() };
-    let mut text = *b"0000-00-00T00:00Z";
-    for (range, value) in [(0..4, f[0]), (5..7, f[1]), (8..10, f[2]), (11..13, f[3]), (14..16, f[4])] {
-        let mut rest = value;
-        for byte in text[range].iter_mut().rev() {
-            *byte = b'0' + (rest % 10) as u8;
-            rest /= 10;
+/// ECS's minute-precision instant (`2015-11-24T12:50Z`) in JSON quotes, made on the stack: an ECS
+/// page writes two per task.
+pub struct EcsMinute(EcsMinuteRepr);
+
+enum EcsMinuteRepr {
+    /// `"YYYY-MM-DDTHH:MMZ"`, quotes included.
+    Quoted([u8; 19]),
+    /// Years outside 0–9999, formatted by chrono.
+    Other(String),
+}
+
+impl EcsMinute {
+    pub fn new(at: Millis) -> EcsMinute {
+        let Some(f) = civil(at) else { return EcsMinute(EcsMinuteRepr::Other(format_ecs_minute(at))) };
+        let mut text = *b"\"0000-00-00T00:00Z\"";
+        for (range, value) in [(1..5, f[0]), (6..8, f[1]), (9..11, f[2]), (12..14, f[3]), (15..17, f[4])] {
+            let mut rest = value;
+            for byte in text[range].iter_mut().rev() {
+                *byte = b'0' + (rest % 10) as u8;
+                rest /= 10;
+            }
+        }
+        EcsMinute(EcsMinuteRepr::Quoted(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            EcsMinuteRepr::Quoted(text) => std::str::from_utf8(&text[1..18]).unwrap_or_default(),
+            EcsMinuteRepr::Other(text) => text,
         }
     }
-    crate::world::Text::new(std::str::from_utf8(&text).unwrap_or_default())
+
+    /// The text in JSON quotes (it never needs escaping).
+    pub fn quoted(&self, out: &mut Vec<u8>) {
+        match &self.0 {
+            EcsMinuteRepr::Quoted(text) => out.extend_from_slice(text),
+            EcsMinuteRepr::Other(text) => {
+                out.push(b'"');
+                out.extend_from_slice(text.as_bytes());
+                out.push(b'"');
+            }
+        }
+    }
 }
 
 /// ECS answers with minute precision: `2015-11-24T12:50Z`.
@@ -234,7 +264,10 @@ mod tests {
                 let format = if t % SECOND == 0 { SecondsFormat::Secs } else { SecondsFormat::Millis };
                 assert_eq!(format_rfc3339(t), utc(t).to_rfc3339_opts(format, true), "{t}");
                 assert_eq!(format_ecs_minute(t), utc(t).format("%Y-%m-%dT%H:%MZ").to_string(), "{t}");
-                assert_eq!(ecs_minute_text(t).as_str(), format_ecs_minute(t), "{t}");
+                assert_eq!(EcsMinute::new(t).as_str(), format_ecs_minute(t), "{t}");
+                let mut quoted = Vec::new();
+                EcsMinute::new(t).quoted(&mut quoted);
+                assert_eq!(quoted, serde_json::to_vec(&format_ecs_minute(t)).unwrap(), "{t}");
                 assert_eq!(format_rfc3339_millis(t), utc(t).to_rfc3339_opts(SecondsFormat::Millis, true), "{t}");
             }
             at += 89 * DAY + 3 * HOUR + 17 * MINUTE + 13 * SECOND + 7;

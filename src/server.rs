@@ -5,6 +5,7 @@
 
 mod timer;
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -16,7 +17,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -115,18 +117,21 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
 }
 
 async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Response<Full<Bytes>> {
-    let started = std::time::Instant::now();
-    let arrived_ms = chrono::Utc::now().timestamp_millis();
-    let virtual_now = state.clock.now();
     let (parts, body) = req.into_parts();
     let mut wire = WireRequest {
-        method: parts.method.as_str().to_string(),
-        path: parts.uri.path().to_string(),
+        method: match parts.method.as_str() {
+            "GET" => Cow::Borrowed("GET"),
+            "POST" => Cow::Borrowed("POST"),
+            other => Cow::Owned(other.to_string()),
+        },
+        path: match parts.uri.path() {
+            "/" => Cow::Borrowed("/"),
+            other => Cow::Owned(other.to_string()),
+        },
         query: parts.uri.query().unwrap_or("").to_string(),
         headers: parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
         body: Bytes::new(),
     };
-    let control = is_control(&wire.path);
     let header_bytes: usize = wire.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
     let oversized_head = wire.headers.len() > limits.max_headers || header_bytes > limits.max_header_bytes;
     let declared = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
@@ -147,35 +152,40 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
             }
         }
     };
-    if control {
-        let response = match unread {
+    let response = respond(state, wire, unread, &limits).await;
+    into_hyper(response, unread.is_some())
+}
+
+/// Everything after the HTTP layer: a request already read (or refused unread, with the status
+/// saying why) to the control API or to an operation, answered and journalled. Public so that
+/// the benchmark can measure it without a network in between.
+pub async fn respond(state: &State, mut wire: WireRequest, unread: Option<u16>, limits: &Limits) -> WireResponse {
+    let started = std::time::Instant::now();
+    let arrived_ms = chrono::Utc::now().timestamp_millis();
+    let virtual_now = state.clock.now();
+    if is_control(&wire.path) {
+        return match unread {
             Some(status) => WireResponse::new(status, "application/json", serde_json::json!({ "error": unread_reason(status) }).to_string().into_bytes()),
             None => guarded("control request", || control::handle(state, &wire))
                 .unwrap_or_else(|| WireResponse::new(500, "application/json", b"{\"error\":\"internal error\"}".to_vec())),
         };
-        return into_hyper(response, unread.is_some());
     }
     let Some(mut prepared) = guarded("request routing", || Prepared::new(state, &wire)) else {
-        return into_hyper(WireResponse::new(500, "text/plain", b"internal error".to_vec()), true);
+        return WireResponse::new(500, "text/plain", b"internal error".to_vec());
     };
     let response = match unread {
-        Some(status) => prepared_error(&prepared, status, &limits),
+        Some(status) => prepared_error(&prepared, status, limits),
         None => answer(state, &prepared, &wire).await,
     };
     // What the journal keeps is moved out of the request, not copied; it is formatted when read.
-    let method = match parts.method.as_str() {
-        "GET" => std::borrow::Cow::Borrowed("GET"),
-        "POST" => std::borrow::Cow::Borrowed("POST"),
-        other => std::borrow::Cow::Owned(other.to_string()),
-    };
     state.journal.record(Logged {
         arrived_ms,
         virtual_ms: virtual_now,
         cloud: prepared.cloud(),
         product: prepared.product(),
         operation: prepared.operation_name(),
-        method,
-        path: if wire.path == "/" { std::borrow::Cow::Borrowed("/") } else { std::borrow::Cow::Owned(std::mem::take(&mut wire.path)) },
+        method: std::mem::take(&mut wire.method),
+        path: std::mem::take(&mut wire.path),
         parameters: prepared.journal_parameters(&mut wire),
         tenant: prepared.tenant(),
         request_id: prepared.take_request_id(),
@@ -183,7 +193,7 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
         error_code: response.error_code.clone(),
         latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
     });
-    into_hyper(response, unread.is_some())
+    response
 }
 
 fn unread_reason(status: u16) -> &'static str {
@@ -233,19 +243,21 @@ async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest) -> WireR
 }
 
 fn into_hyper(response: WireResponse, close: bool) -> Response<Full<Bytes>> {
-    let mut builder = Response::builder().status(response.status);
-    for (name, value) in &response.headers {
-        builder = builder.header(*name, value.as_str());
+    let mut answer = Response::new(Full::new(Bytes::from(response.body)));
+    *answer.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = answer.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(response.content_type));
+    for (name, value) in response.headers {
+        // A value that is not a valid header (never one of ours) is left out rather than sent.
+        if let Ok(value) = HeaderValue::try_from(value) {
+            headers.append(name, value);
+        }
     }
     if close {
         // The unread rest of a refused body would otherwise be parsed as the next request.
-        builder = builder.header("connection", "close");
+        headers.insert(CONNECTION, HeaderValue::from_static("close"));
     }
-    builder.body(Full::new(Bytes::from(response.body))).unwrap_or_else(|_| {
-        let mut fallback = Response::new(Full::new(Bytes::from_static(b"{\"error\":\"response could not be built\"}")));
-        *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
-        fallback
-    })
+    answer
 }
 
 #[cfg(test)]

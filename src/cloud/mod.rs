@@ -5,6 +5,8 @@
 pub mod aliyun;
 pub mod huawei;
 
+use std::borrow::Cow;
+
 use rand::RngExt;
 
 use crate::auth::SignedRequest;
@@ -14,9 +16,10 @@ use crate::state::State;
 /// A request as received: what both edges (and the signature checks) need, nothing of hyper's.
 #[derive(Debug, Clone)]
 pub struct WireRequest {
-    pub method: String,
+    /// Static for the usual methods and Alibaba's `/` path: no copy per request.
+    pub method: Cow<'static, str>,
     /// The path as sent (still percent-encoded).
-    pub path: String,
+    pub path: Cow<'static, str>,
     /// The raw query string, without `?`.
     pub query: String,
     /// Header names lower-cased, values as received (lossy UTF-8).
@@ -37,6 +40,8 @@ impl WireRequest {
 #[derive(Debug, Clone)]
 pub struct WireResponse {
     pub status: u16,
+    pub content_type: &'static str,
+    /// Headers besides the content type (a request id, a retry hint); none on most answers.
     pub headers: Vec<(&'static str, String)>,
     pub body: Vec<u8>,
     /// The cloud's error code, for the journal.
@@ -44,8 +49,8 @@ pub struct WireResponse {
 }
 
 impl WireResponse {
-    pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> WireResponse {
-        WireResponse { status, headers: vec![("content-type", content_type.to_string())], body, error_code: None }
+    pub fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> WireResponse {
+        WireResponse { status, content_type, headers: Vec::new(), body, error_code: None }
     }
 
     pub fn with_error_code(mut self, code: &str) -> WireResponse {

@@ -101,7 +101,7 @@ fn plain(e: ControlError) -> Failed {
 fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
     let path = req.path.trim_end_matches('/');
     let params = Params(form_decode(&req.query));
-    let method = req.method.as_str();
+    let method = req.method.as_ref();
     match (method, path) {
         ("GET", "/_emu/health") => Ok(health(state)),
         (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),

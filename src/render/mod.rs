@@ -82,6 +82,15 @@ impl Scalar for crate::world::Text {
     }
 }
 
+impl Scalar for crate::instant::EcsMinute {
+    fn json(&self, out: &mut Vec<u8>) {
+        self.quoted(out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.as_str().as_bytes());
+    }
+}
+
 impl Scalar for i64 {
     fn json(&self, out: &mut Vec<u8>) {
         json::write_int(*self, out);

@@ -5,7 +5,7 @@
 //! array of one object and `SupportCancel` a boolean (sdk-notes §2.5: Tea gets `body = None` on it).
 
 use super::{AliyunError, Call};
-use crate::instant::{ecs_minute_text, parse_iso8601_utc};
+use crate::instant::{parse_iso8601_utc, EcsMinute};
 use crate::render::{List, Object};
 use crate::state::Dialect;
 use crate::world::ecs::{self, EcsQuery, EcsStatus, EcsView};
@@ -70,7 +70,7 @@ fn task_ids(text: &str) -> Option<Vec<String>> {
 fn task(list: &mut List, view: &EcsView, dialect: Dialect) {
     let task = view.task;
     list.object(&task.pins, |o| {
-        o.field("CreationTime", ecs_minute_text(task.created)).field_some("FinishedTime", view.stage.ended_at.map(ecs_minute_text));
+        o.field("CreationTime", EcsMinute::new(task.created)).field_some("FinishedTime", view.stage.ended_at.map(EcsMinute::new));
         match dialect {
             Dialect::Sdk => o.field("SupportCancel", if view.support_cancel { "true" } else { "false" }),
             Dialect::Docs => o.field("SupportCancel", view.support_cancel),

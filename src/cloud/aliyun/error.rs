@@ -54,15 +54,14 @@ impl AliyunError {
     }
 
     /// The envelope, in JSON or XML.
-    pub fn render(&self, format: Format, request_id: &str, host_id: &str, product: &str) -> (String, Vec<u8>) {
-        let body = render::document(format, "Error", &[], |o| {
+    pub fn render(&self, format: Format, request_id: &str, host_id: &str, product: &str) -> Vec<u8> {
+        render::document(format, "Error", &[], |o| {
             o.field("RequestId", request_id)
                 .field("HostId", host_id)
                 .field("Code", &*self.code)
                 .field("Message", &self.message)
                 .field("Recommend", format!("https://api.aliyun.com/troubleshoot?q={}&product={product}", self.code));
-        });
-        (super::content_type(format).to_string(), body)
+        })
     }
 }
 
@@ -88,8 +87,7 @@ mod tests {
 
     #[test]
     fn envelope_has_every_field_the_sdks_read() {
-        let (ct, body) = AliyunError::missing_parameter("RegionId").render(Format::Json, "R-1", "ecs.aliyuncs.com", "Ecs");
-        assert_eq!(ct, "application/json;charset=utf-8");
+        let body = AliyunError::missing_parameter("RegionId").render(Format::Json, "R-1", "ecs.aliyuncs.com", "Ecs");
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(
             v,
@@ -97,8 +95,7 @@ mod tests {
                 "Message":"An input parameter \"RegionId\" that is mandatory for processing the request is not supplied.",
                 "Recommend":"https://api.aliyun.com/troubleshoot?q=MissingParameter&product=Ecs"})
         );
-        let (ct, body) = AliyunError::region_not_found().render(Format::Xml, "R-2", "ecs.aliyuncs.com", "Ecs");
-        assert_eq!(ct, "text/xml;charset=utf-8");
+        let body = AliyunError::region_not_found().render(Format::Xml, "R-2", "ecs.aliyuncs.com", "Ecs");
         assert!(String::from_utf8(body).unwrap().contains("<Error><RequestId>R-2</RequestId><HostId>ecs.aliyuncs.com</HostId><Code>InvalidRegionId.NotFound</Code>"));
     }
 }

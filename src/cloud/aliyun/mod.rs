@@ -241,8 +241,8 @@ impl Prepared {
     }
 
     pub fn error(&self, error: &AliyunError) -> WireResponse {
-        let (ct, body) = error.render(self.routed.format, &self.request_id, self.product().host_id(), self.product().code());
-        WireResponse::new(error.status, &ct, body).with_error_code(&error.code)
+        let body = error.render(self.routed.format, &self.request_id, self.product().host_id(), self.product().code());
+        WireResponse::new(error.status, content_type(self.routed.format), body).with_error_code(&error.code)
     }
 
     /// The gate's refusal in Alibaba's words.
@@ -293,7 +293,7 @@ impl Prepared {
 }
 
 fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Vec<u8>, AliyunError> {
-    if !matches!(req.method.as_str(), "GET" | "POST") {
+    if !matches!(req.method.as_ref(), "GET" | "POST") {
         return Err(AliyunError::action_not_found());
     }
     let action = routed.action.as_deref().ok_or_else(|| AliyunError::missing_parameter("Action"))?;
