@@ -2,9 +2,9 @@
 //! default; runs `rate` virtual seconds per real second when asked. Tasks never tick: readers ask
 //! the clock for an instant and derive state from it, so moving the clock is O(1).
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{fence, AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::instant::Millis;
 
@@ -41,10 +41,60 @@ impl Anchor {
 
 #[derive(Debug)]
 pub struct Clock {
+    /// Changes are made here, one at a time, and published below.
     anchor: Mutex<Anchor>,
-    /// The instant while the clock stands still (frozen or paused), else `RUNNING`: every request
-    /// asks the clock, and a frozen one then answers with one load, no lock.
+    /// The instant of a stopped clock (paused or rate 0), or [`RUNNING`].
     still: AtomicI64,
+    /// A running clock's anchor, for readers: every request reads the clock, and a lock there
+    /// was a cache line the cores passed back and forth (issue 6).
+    running: Published,
+}
+
+/// The anchor in atomics under a sequence number (a seqlock): odd while a change is being
+/// written; a reader that saw it odd or changed reads again.
+#[derive(Debug)]
+struct Published {
+    seq: AtomicU64,
+    virtual_at: AtomicI64,
+    /// `real_at` as nanoseconds since `epoch`.
+    real_at: AtomicU64,
+    rate: AtomicU64,
+    epoch: Instant,
+}
+
+impl Published {
+    fn new(anchor: &Anchor) -> Published {
+        let published = Published { seq: AtomicU64::new(0), virtual_at: AtomicI64::new(0), real_at: AtomicU64::new(0), rate: AtomicU64::new(0), epoch: anchor.real_at };
+        published.store(anchor);
+        published
+    }
+
+    /// Called with the anchor's lock held: one writer at a time.
+    fn store(&self, anchor: &Anchor) {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        self.virtual_at.store(anchor.virtual_at, Ordering::Relaxed);
+        let since = anchor.real_at.saturating_duration_since(self.epoch).as_nanos();
+        self.real_at.store(u64::try_from(since).unwrap_or(u64::MAX), Ordering::Relaxed);
+        // A paused clock reads as one that does not move.
+        self.rate.store(if anchor.paused { 0f64.to_bits() } else { anchor.rate.to_bits() }, Ordering::Relaxed);
+        self.seq.store(seq + 2, Ordering::Release);
+    }
+
+    fn load(&self) -> Anchor {
+        loop {
+            let before = self.seq.load(Ordering::Acquire);
+            let virtual_at = self.virtual_at.load(Ordering::Relaxed);
+            let real_at = self.epoch + Duration::from_nanos(self.real_at.load(Ordering::Relaxed));
+            let rate = f64::from_bits(self.rate.load(Ordering::Relaxed));
+            fence(Ordering::Acquire);
+            if before % 2 == 0 && self.seq.load(Ordering::Relaxed) == before {
+                return Anchor { virtual_at, real_at, rate, paused: false };
+            }
+            std::hint::spin_loop();
+        }
+    }
 }
 
 const RUNNING: Millis = Millis::MIN;
@@ -72,7 +122,8 @@ impl Clock {
         check_rate(rate)?;
         let anchor = Anchor { virtual_at: start, real_at: Instant::now(), rate, paused: false };
         let still = AtomicI64::new(Self::still_at(&anchor));
-        Ok(Clock { anchor: Mutex::new(anchor), still })
+        let running = Published::new(&anchor);
+        Ok(Clock { anchor: Mutex::new(anchor), still, running })
     }
 
     fn still_at(anchor: &Anchor) -> Millis {
@@ -88,14 +139,16 @@ impl Clock {
         // the anchor is still usable, and the clock must keep answering.
         let mut anchor = self.anchor.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let result = f(&mut anchor);
-        // Published under the lock, so that it never goes back to an older change.
+        // Published under the lock, so that it never goes back to an older change: the running
+        // anchor first, so that a reader who sees the clock running finds its anchor.
+        self.running.store(&anchor);
         self.still.store(Self::still_at(&anchor), Ordering::Release);
         result
     }
 
     pub fn now(&self) -> Millis {
         match self.still.load(Ordering::Acquire) {
-            RUNNING => self.with(|a| a.now()),
+            RUNNING => self.running.load().now(),
             still => still,
         }
     }
@@ -175,6 +228,26 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(5));
         assert_eq!(clock.now(), paused_at);
         assert!(clock.state().paused);
+    }
+
+    #[test]
+    fn readers_never_see_a_torn_anchor_while_it_changes() {
+        // Two rates whose virtual times are far apart: a reader mixing one change's fields with
+        // another's would see time jump backwards or to a start never set.
+        let clock = std::sync::Arc::new(Clock::new(0, 1.0).unwrap());
+        let writer = {
+            let clock = clock.clone();
+            std::thread::spawn(move || {
+                for i in 0..2_000 {
+                    clock.restart(if i % 2 == 0 { 1_000_000_000 } else { 2_000_000_000 }, 1.0);
+                }
+            })
+        };
+        while !writer.is_finished() {
+            let now = clock.now();
+            assert!((1_000_000_000..1_000_060_000).contains(&now) || (2_000_000_000..2_000_060_000).contains(&now) || now < 60_000, "torn read: {now}");
+        }
+        writer.join().unwrap();
     }
 
     #[test]

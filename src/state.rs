@@ -2,6 +2,7 @@
 //! settings the edges need. The world sits behind an `Arc` that writers replace whole, so a request
 //! holds its snapshot without a lock while it renders.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::auth::gate::Gate;
@@ -76,8 +77,51 @@ pub struct State {
     pub journal: Journal,
     pub faults: Faults,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Bumped by every change of the snapshot: what the per-thread handles check.
+    generation: AtomicU64,
+    /// Tells this state's handles from another's (tests run many states on the same threads).
+    id: u64,
     /// The clock start of the first load when no scenario sets one, kept so resets repeat it.
     default_start: Millis,
+}
+
+/// A snapshot as a request holds it: a handle of the thread that took it on the shared one.
+/// Taking a snapshot once per request through one shared lock and one shared reference count
+/// passed their cache lines between the cores on every request (issue 6); the handle's count is
+/// the thread's own.
+pub type SnapshotRef = Arc<Arc<Snapshot>>;
+
+thread_local! {
+    /// This thread's handle: (state id, generation, handle).
+    static HANDLE: std::cell::RefCell<Option<(u64, u64, SnapshotRef)>> = const { std::cell::RefCell::new(None) };
+}
+
+static NEXT_STATE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The snapshot, locked for a change; the generation moves on when it is released.
+struct Slot<'a> {
+    guard: std::sync::RwLockWriteGuard<'a, Arc<Snapshot>>,
+    generation: &'a AtomicU64,
+}
+
+impl std::ops::Deref for Slot<'_> {
+    type Target = Arc<Snapshot>;
+    fn deref(&self) -> &Arc<Snapshot> {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for Slot<'_> {
+    fn deref_mut(&mut self) -> &mut Arc<Snapshot> {
+        &mut self.guard
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        // Still under the write lock: a reader who sees the new generation reads the new snapshot.
+        self.generation.fetch_add(1, Ordering::Release);
+    }
 }
 
 /// What a run-time change did.
@@ -101,15 +145,36 @@ impl State {
         faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
         let snapshot = Snapshot::new(loaded.world, loaded.settings, sources);
         crate::world::release_unused_memory();
-        Ok(State { journal: Journal::new(config.journal_size), config, clock, faults, snapshot: RwLock::new(Arc::new(snapshot)), default_start })
+        Ok(State {
+            journal: Journal::new(config.journal_size),
+            config,
+            clock,
+            faults,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            generation: AtomicU64::new(0),
+            id: NEXT_STATE_ID.fetch_add(1, Ordering::Relaxed),
+            default_start,
+        })
     }
 
-    pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone()
+    /// The world, settings and credentials as they are now; a request holds one throughout.
+    pub fn snapshot(&self) -> SnapshotRef {
+        let generation = self.generation.load(Ordering::Acquire);
+        HANDLE.with(|handle| {
+            let mut handle = handle.borrow_mut();
+            match &*handle {
+                Some((id, seen, held)) if *id == self.id && *seen == generation => held.clone(),
+                _ => {
+                    let fresh = Arc::new(self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone());
+                    *handle = Some((self.id, generation, fresh.clone()));
+                    fresh
+                }
+            }
+        })
     }
 
-    fn slot(&self) -> std::sync::RwLockWriteGuard<'_, Arc<Snapshot>> {
-        self.snapshot.write().unwrap_or_else(|p| p.into_inner())
+    fn slot(&self) -> Slot<'_> {
+        Slot { guard: self.snapshot.write().unwrap_or_else(|p| p.into_inner()), generation: &self.generation }
     }
 
     /// Whether requests must prove who they are.
@@ -183,5 +248,30 @@ impl State {
     /// The RequestId a scenario pins for this operation, if any.
     pub fn pinned_request_id(&self, snapshot: &Snapshot, operation: &str) -> Option<String> {
         snapshot.settings.request_ids.get(operation).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_keeps_its_handle_until_the_snapshot_changes_and_never_mixes_states() {
+        let demo = State::new(Config::default(), vec![Source::demo()]).unwrap();
+        let other = State::new(Config::default(), vec![Source::new("one.toml", "[[ecs.tasks]]\nid = \"t-1\"\n")]).unwrap();
+        let first = demo.snapshot();
+        assert!(Arc::ptr_eq(&first, &demo.snapshot()), "the same handle while nothing changed");
+        assert_eq!(other.snapshot().world.task_count(), 1, "another state's snapshot, not the cached one");
+        let before = demo.snapshot().world.task_count();
+        assert!(before > 1);
+        assert!(!demo.delete_task("no-such-task"));
+        assert!(Arc::ptr_eq(&*demo.snapshot(), &*first), "a change that changed nothing keeps the snapshot");
+        demo.load(Source::new("more.toml", "[[ecs.tasks]]\nid = \"t-more\"\n"), false).unwrap();
+        let after = demo.snapshot();
+        assert_eq!(after.world.task_count(), before + 1, "a change is seen at once");
+        assert!(!Arc::ptr_eq(&first, &after));
+        // Another thread takes its own handle on the same snapshot.
+        let shared = std::thread::scope(|s| s.spawn(|| demo.snapshot()).join().unwrap());
+        assert!(Arc::ptr_eq(&*shared, &*after) && !Arc::ptr_eq(&shared, &after));
     }
 }

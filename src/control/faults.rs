@@ -137,15 +137,44 @@ struct Rules {
 #[derive(Debug)]
 pub struct Faults {
     inner: Mutex<Rules>,
+    /// Whether there is any rule: read without the lock by every call, nearly always to learn
+    /// there is none (a lock there was a cache line the cores passed back and forth).
+    armed: std::sync::atomic::AtomicBool,
+}
+
+/// The rules locked; on release, `armed` says whether any is left.
+struct RulesGuard<'a> {
+    guard: std::sync::MutexGuard<'a, Rules>,
+    armed: &'a std::sync::atomic::AtomicBool,
+}
+
+impl std::ops::Deref for RulesGuard<'_> {
+    type Target = Rules;
+    fn deref(&self) -> &Rules {
+        &self.guard
+    }
+}
+
+impl std::ops::DerefMut for RulesGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Rules {
+        &mut self.guard
+    }
+}
+
+impl Drop for RulesGuard<'_> {
+    fn drop(&mut self) {
+        self.armed.store(!self.guard.rules.is_empty(), std::sync::atomic::Ordering::Release);
+    }
 }
 
 impl Faults {
     pub fn new(seed: u64) -> Faults {
-        Faults { inner: Mutex::new(Rules { rules: Vec::new(), next_id: 1, rng: StdRng::seed_from_u64(seed) }) }
+        Faults { inner: Mutex::new(Rules { rules: Vec::new(), next_id: 1, rng: StdRng::seed_from_u64(seed) }), armed: Default::default() }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Rules> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    /// The rules, for a change or a decision; `armed` follows them when the guard drops.
+    fn lock(&self) -> RulesGuard<'_> {
+        RulesGuard { guard: self.inner.lock().unwrap_or_else(|p| p.into_inner()), armed: &self.armed }
     }
 
     /// Adds checked rules, all or none; returns their ids.
@@ -205,6 +234,9 @@ impl Faults {
     /// Decides what a call to `operation` by `tenant` meets: the sum of matching latencies and
     /// the first matching failure. Rules used up by `times` are dropped.
     pub fn decide(&self, operation: &str, tenant: Option<&str>) -> Effect {
+        if !self.armed.load(std::sync::atomic::Ordering::Acquire) {
+            return Effect::default();
+        }
         let mut guard = self.lock();
         let Rules { rules, rng, .. } = &mut *guard;
         if rules.is_empty() {

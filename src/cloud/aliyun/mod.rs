@@ -212,7 +212,7 @@ pub struct Prepared {
     pub routed: Routed,
     pub request_id: String,
     /// The world as the request found it: one snapshot serves the gate and the operation.
-    pub snapshot: std::sync::Arc<Snapshot>,
+    pub snapshot: crate::state::SnapshotRef,
 }
 
 impl Prepared {

@@ -144,7 +144,7 @@ pub struct Prepared {
     pub route: Option<(Operation, std::sync::Arc<str>)>,
     pub request_id: String,
     /// The world as the request found it: one snapshot serves the gate and the operation.
-    pub snapshot: std::sync::Arc<Snapshot>,
+    pub snapshot: crate::state::SnapshotRef,
 }
 
 impl Prepared {
