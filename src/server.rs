@@ -71,7 +71,10 @@ pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shu
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let state = state.clone();
+                // The connection's own handle on the state: each request's clone counts on it,
+                // not on the count every connection shares (a cache line the cores would pass
+                // back and forth per request).
+                let state = Arc::new(state.clone());
                 let service = service_fn(move |req| {
                     let state = state.clone();
                     async move { Ok::<_, Infallible>(handle(&state, req, limits).await) }

@@ -199,16 +199,41 @@ pub fn huawei_request_id() -> String {
     random_hex(b"0123456789abcdef", false)
 }
 
-/// 128 random bits in hex, most significant first, dashed 8-4-4-4-12 or not (one allocation:
-/// every request makes one).
+/// 128 random bits in hex, most significant first, dashed 8-4-4-4-12 or not (made on the stack,
+/// one allocation: every request makes one). The bits come from a per-thread xoshiro generator seeded from the
+/// OS: ids need to be unique, not secret.
 fn random_hex(digits: &[u8; 16], dashed: bool) -> String {
-    let n: u128 = rand::rng().random();
-    let mut out = String::with_capacity(36);
+    thread_local! {
+        static IDS: std::cell::RefCell<rand::rngs::SmallRng> = std::cell::RefCell::new(rand::make_rng());
+    }
+    let n: u128 = IDS.with(|rng| rng.borrow_mut().random());
+    let mut text = [0u8; 36];
+    let mut len = 0;
     for i in 0..32 {
         if dashed && matches!(i, 8 | 12 | 16 | 20) {
-            out.push('-');
+            text[len] = b'-';
+            len += 1;
         }
-        out.push(char::from(digits[((n >> (124 - 4 * i)) & 0xf) as usize]));
+        text[len] = digits[((n >> (124 - 4 * i)) & 0xf) as usize];
+        len += 1;
     }
-    out
+    // Hex digits and dashes: ASCII.
+    String::from_utf8_lossy(&text[..len]).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_have_their_cloud_shape_and_differ() {
+        let ali = alibaba_request_id();
+        assert_eq!(ali.len(), 36);
+        assert!(ali.split('-').map(str::len).eq([8, 4, 4, 4, 12]));
+        assert!(ali.chars().all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase()));
+        let hw = huawei_request_id();
+        assert!(hw.len() == 32 && hw.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        let many: std::collections::HashSet<String> = (0..1000).map(|_| alibaba_request_id()).collect();
+        assert_eq!(many.len(), 1000);
+    }
 }

@@ -113,12 +113,14 @@ impl Params {
     }
 
     fn is_form(req: &WireRequest) -> bool {
-        req.content_type().is_some_and(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"))
+        const FORM: &str = "application/x-www-form-urlencoded";
+        req.content_type().is_some_and(|ct| ct.get(..FORM.len()).is_some_and(|media| media.eq_ignore_ascii_case(FORM)))
     }
 
     /// The first value given (a repeated parameter keeps its first), empty counting as given.
     pub fn raw(&self, name: &str) -> Option<&str> {
-        self.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+        // Lengths first: most names differ in length, and those need no slicing or comparing.
+        self.pairs.iter().find(|(k, _)| (k.1 - k.0) as usize == name.len() && self.text(*k) == name).map(|(_, v)| self.text(*v))
     }
 
     /// A non-empty value; an empty one counts as absent, as the legacy SDK sends `RegionId=` unset.

@@ -120,9 +120,13 @@ pub fn paging(query: &Query) -> Result<(usize, usize), HuaweiError> {
     Ok((offset as usize, limit as usize))
 }
 
+fn contains_ignoring_case(text: &str, word: &str) -> bool {
+    text.as_bytes().windows(word.len()).any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+}
+
 fn format(req: &WireRequest, query: &Query) -> Format {
     let asked_xml = query.get("Format").is_some_and(|f| f.eq_ignore_ascii_case("xml"))
-        || req.header("accept").is_some_and(|a| a.to_ascii_lowercase().contains(XML) && !a.to_ascii_lowercase().contains(JSON));
+        || req.header("accept").is_some_and(|a| contains_ignoring_case(a, XML) && !contains_ignoring_case(a, JSON));
     if asked_xml {
         Format::Xml
     } else {
