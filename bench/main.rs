@@ -30,6 +30,38 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{json, Value};
 
+/// Counts allocations while `handler` mode measures (never in the floor or the load
+/// generator: off, it is one read of a flag no one writes).
+struct Counting;
+
+static COUNTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: every call is passed to the system allocator unchanged; the counter is a side note.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if COUNTING.load(std::sync::atomic::Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(std::sync::atomic::Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
 #[derive(Parser)]
 #[command(name = "taskemu-bench", about = "Start-up, memory and per-request cost of taskemu against a bare hyper floor")]
 struct Cli {
@@ -88,7 +120,7 @@ enum Mode {
     Scenario { world: String },
     /// The cost of answering one operation in-process, without HTTP: a request already read,
     /// through routing, the operation, rendering and the journal (what the emulator adds to the
-    /// floor). Prints nanoseconds per request.
+    /// floor). Prints nanoseconds and allocations per request.
     Handler {
         #[arg(long, default_value = "100k")]
         world: String,
@@ -233,16 +265,21 @@ fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), Strin
         for wire in wires.iter().cycle().take(requests / 10) {
             bytes += taskemu::server::respond(&state, wire.clone(), None, &limits).await.body.len();
         }
+        // Cloned ahead: what the server's HTTP layer allocates is not the handler's.
+        let prepared: Vec<taskemu::cloud::WireRequest> = wires.iter().cycle().take(requests).cloned().collect();
+        COUNTING.store(true, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
-        for wire in wires.iter().cycle().take(requests) {
-            let response = taskemu::server::respond(&state, wire.clone(), None, &limits).await;
+        for wire in prepared {
+            let response = taskemu::server::respond(&state, wire, None, &limits).await;
             if response.status != 200 {
                 return Err(format!("{} answered {}", op.id, response.status));
             }
             bytes += response.body.len();
         }
         let ns = started.elapsed().as_nanos() as f64 / requests as f64;
-        println!("{}", json!({ "op": op.id, "world": w.label, "requests": requests, "ns_per_request": (ns * 10.0).round() / 10.0, "bytes": bytes }));
+        COUNTING.store(false, std::sync::atomic::Ordering::Relaxed);
+        let allocations = ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) as f64 / requests as f64;
+        println!("{}", json!({ "op": op.id, "world": w.label, "requests": requests, "ns_per_request": (ns * 10.0).round() / 10.0, "allocations_per_request": (allocations * 10.0).round() / 10.0, "bytes": bytes }));
         Ok(())
     })
 }
