@@ -275,6 +275,8 @@ fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), Strin
                 return Err(format!("{} answered {}", op.id, response.status));
             }
             bytes += response.body.len();
+            // As the server hands it to hyper, whose drop gives the buffer back.
+            drop(taskemu::render::buffers::into_bytes(response.body));
         }
         let ns = started.elapsed().as_nanos() as f64 / requests as f64;
         COUNTING.store(false, std::sync::atomic::Ordering::Relaxed);

@@ -246,7 +246,7 @@ async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest) -> WireR
 }
 
 fn into_hyper(response: WireResponse, close: bool) -> Response<Full<Bytes>> {
-    let mut answer = Response::new(Full::new(Bytes::from(response.body)));
+    let mut answer = Response::new(Full::new(crate::render::buffers::into_bytes(response.body)));
     *answer.status_mut() = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = answer.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(response.content_type));

@@ -1,6 +1,7 @@
 //! JSON's pieces, written into a byte buffer: strings (escaped only when they must be), whole
 //! numbers without `fmt`, floats and pinned values as serde_json writes them.
 
+#[inline]
 pub(crate) fn write_str(text: &str, out: &mut Vec<u8>) {
     // Ids, names and instants seldom need escaping: copy those as they are.
     if !needs_escape(text.as_bytes()) {
@@ -34,6 +35,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
 }
 
 /// A whole number in decimal, without going through `fmt`.
+#[inline]
 pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
     let mut buffer = [0u8; 20];
     let mut at = buffer.len();

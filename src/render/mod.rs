@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::world::Pins;
 
+pub mod buffers;
 pub mod json;
 pub mod xml;
 
@@ -29,8 +30,7 @@ pub const NO_PINS: &Pins = &None;
 /// Writes a whole document: its root object (the `root` element in XML), with `pins` applied in
 /// turn (a later set's pin wins over an earlier one's).
 pub fn document(format: Format, root: &str, pins: &[&Pins], fill: impl FnOnce(&mut Object)) -> Vec<u8> {
-    // One allocation for a typical page of tasks.
-    let mut out = Vec::with_capacity(4096);
+    let mut out = buffers::take();
     if format == Format::Xml {
         out.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     }
@@ -169,6 +169,7 @@ enum Slot<'p> {
 }
 
 impl<'o, 'p> Object<'o, 'p> {
+    #[inline(always)]
     pub fn field(&mut self, key: &str, value: impl Scalar) -> &mut Self {
         match self.pins.slot(key) {
             Slot::Derived => self.scalar(key, &value),
@@ -178,6 +179,7 @@ impl<'o, 'p> Object<'o, 'p> {
     }
 
     /// A field that only some answers have: left out when `None`.
+    #[inline(always)]
     pub fn field_some(&mut self, key: &str, value: Option<impl Scalar>) -> &mut Self {
         match value {
             Some(value) => self.field(key, value),
@@ -239,6 +241,7 @@ impl<'o, 'p> Object<'o, 'p> {
         })
     }
 
+    #[inline(always)]
     fn scalar<S: Scalar + ?Sized>(&mut self, key: &str, value: &S) {
         match self.format {
             Format::Json => {
@@ -279,6 +282,7 @@ impl<'o, 'p> Object<'o, 'p> {
 
     /// JSON: the comma before every field but the first, and the key. An operation's keys are
     /// its own literals, never in need of escaping, so they are copied as they are.
+    #[inline(always)]
     fn key(&mut self, key: &str) {
         if !std::mem::replace(&mut self.first, false) {
             self.out.push(b',');
@@ -297,6 +301,7 @@ impl<'o, 'p> Object<'o, 'p> {
         self.out.push(b':');
     }
 
+    #[inline(always)]
     fn open(&mut self, key: &str, bracket: u8) {
         match self.format {
             Format::Json => {
@@ -307,6 +312,7 @@ impl<'o, 'p> Object<'o, 'p> {
         }
     }
 
+    #[inline(always)]
     fn close(&mut self, key: &str, bracket: u8) {
         match self.format {
             Format::Json => self.out.push(bracket),
@@ -358,6 +364,7 @@ impl<'o, 'k> List<'o, 'k> {
         self
     }
 
+    #[inline(always)]
     fn item_start(&mut self, bracket: u8) {
         match self.format {
             Format::Json => {
@@ -372,6 +379,7 @@ impl<'o, 'k> List<'o, 'k> {
         }
     }
 
+    #[inline(always)]
     fn item_end(&mut self, bracket: u8) {
         match self.format {
             Format::Json if bracket != 0 => self.out.push(bracket),
@@ -403,11 +411,19 @@ impl<'p> Scope<'p> {
         Scope { pins, used }
     }
 
-    /// The field's fate: the last pin naming it wins (an unset after a set removes it).
+    /// The field's fate: derived unless a pin names it (checked apart: almost no object has pins).
+    #[inline(always)]
     fn slot(&mut self, key: &str) -> Slot<'p> {
         if self.pins.is_empty() {
-            return Slot::Derived;
+            Slot::Derived
+        } else {
+            self.pinned_slot(key)
         }
+    }
+
+    /// The last pin naming the field wins (an unset after a set removes it).
+    #[cold]
+    fn pinned_slot(&mut self, key: &str) -> Slot<'p> {
         let mut slot = Slot::Derived;
         for (i, (k, v)) in self.pins.iter().enumerate() {
             if *k == key {
