@@ -135,16 +135,17 @@ enum EcsMinuteRepr {
 }
 
 impl EcsMinute {
+    #[inline]
     pub fn new(at: Millis) -> EcsMinute {
         let Some(f) = civil(at) else { return EcsMinute(EcsMinuteRepr::Other(format_ecs_minute(at))) };
+        let two = |v: u32| [b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8];
         let mut text = *b"\"0000-00-00T00:00Z\"";
-        for (range, value) in [(1..5, f[0]), (6..8, f[1]), (9..11, f[2]), (12..14, f[3]), (15..17, f[4])] {
-            let mut rest = value;
-            for byte in text[range].iter_mut().rev() {
-                *byte = b'0' + (rest % 10) as u8;
-                rest /= 10;
-            }
-        }
+        text[1..3].copy_from_slice(&two(f[0] / 100));
+        text[3..5].copy_from_slice(&two(f[0] % 100));
+        text[6..8].copy_from_slice(&two(f[1]));
+        text[9..11].copy_from_slice(&two(f[2]));
+        text[12..14].copy_from_slice(&two(f[3]));
+        text[15..17].copy_from_slice(&two(f[4]));
         EcsMinute(EcsMinuteRepr::Quoted(text))
     }
 
@@ -156,6 +157,7 @@ impl EcsMinute {
     }
 
     /// The text in JSON quotes (it never needs escaping).
+    #[inline]
     pub fn quoted(&self, out: &mut Vec<u8>) {
         match &self.0 {
             EcsMinuteRepr::Quoted(text) => out.extend_from_slice(text),

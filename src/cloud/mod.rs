@@ -107,11 +107,9 @@ impl Prepared {
         }
     }
 
-    /// The operation's name for the journal: static for the five (no copy per request).
-    pub fn operation_name(&self) -> std::borrow::Cow<'static, str> {
-        const KNOWN: [&str; 5] = ["DescribeTasks", "DescribeScanTaskProgress", "DescribeScanSessions", "ListImageScanTask", "ListTasks"];
-        let name = self.operation();
-        KNOWN.iter().find(|k| **k == name).map_or_else(|| std::borrow::Cow::Owned(name.to_string()), |k| std::borrow::Cow::Borrowed(*k))
+    /// The operation's name for the journal.
+    pub fn operation_name(&self) -> Cow<'static, str> {
+        operation_name(self.operation())
     }
 
     /// Whose world the request reads: the access key (Alibaba) or the project (Huawei).
@@ -187,6 +185,12 @@ impl Prepared {
             Prepared::Huawei(p) => p.error(&huawei::HuaweiError::internal()),
         }
     }
+}
+
+/// An operation's name as a caller gave it: static for the five (no copy per request).
+pub fn operation_name(name: &str) -> Cow<'static, str> {
+    const KNOWN: [&str; 5] = ["DescribeTasks", "DescribeScanTaskProgress", "DescribeScanSessions", "ListImageScanTask", "ListTasks"];
+    KNOWN.iter().find(|k| **k == name).map_or_else(|| Cow::Owned(name.to_string()), |k| Cow::Borrowed(*k))
 }
 
 /// An Alibaba-style request id: an upper-case UUID.

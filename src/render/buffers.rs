@@ -67,9 +67,12 @@ mod tests {
         drop(bytes);
         let again = take();
         assert_eq!((again.as_ptr(), again.len()), (address, 0), "the same buffer, emptied");
-        let huge = Vec::with_capacity(LARGEST_KEPT);
-        let address = huge.as_ptr();
-        drop(into_bytes(huge));
-        assert_ne!(take().as_ptr(), address);
+        let free = || FREE.with(|free| free.borrow().len());
+        let before = free();
+        drop(into_bytes(Vec::with_capacity(LARGEST_KEPT)));
+        drop(into_bytes(Vec::with_capacity(16)));
+        assert_eq!(free(), before, "too big or too small to keep");
+        drop(into_bytes(Vec::with_capacity(FRESH)));
+        assert_eq!(free(), before + 1);
     }
 }

@@ -114,8 +114,8 @@ impl EcsTask {
 
 /// A DescribeTasks query in domain terms: the edge has already checked types and ranges.
 #[derive(Debug, Default, Clone)]
-pub struct EcsQuery {
-    pub region: String,
+pub struct EcsQuery<'a> {
+    pub region: &'a str,
     pub task_ids: Option<Vec<String>>,
     pub action: Option<String>,
     /// `ResourceIds.N`: tasks on any of these resources (images, instances).
@@ -133,7 +133,7 @@ pub struct EcsQuery {
 /// position, a status filter is counted by the status index and its page found by walking newest
 /// first where that status can be; TaskAction, ResourceIds, or a status with StartTime/EndTime,
 /// filter the walk of the region's tasks created in the range.
-pub fn describe<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner, now: Millis) -> Page<EcsView<'a>> {
+pub fn describe<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery<'_>, caller: &Owner, now: Millis) -> Page<EcsView<'a>> {
     let view = |task: &'a EcsTask| task.view(task.lifecycle.read(task.created, now));
     let matches = |task: &&EcsTask| {
         query.action.as_deref().is_none_or(|a| a == task.action)
@@ -150,7 +150,7 @@ pub fn describe<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner,
         });
         return Page::collect(found.filter(matches), query.page_number, query.page_size, view);
     }
-    let keys = [[Some(query.region.as_str()), None, None], [Some(query.region.as_str()), caller.key(), None]];
+    let keys = [[Some(query.region), None, None], [Some(query.region), caller.key(), None]];
     let runs = tasks.runs(&keys, now, query.created_from, query.created_to);
     let skip = query.page_number.saturating_sub(1).saturating_mul(query.page_size);
     let walk_filtered = query.action.is_some() || query.resource_ids.is_some();

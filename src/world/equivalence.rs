@@ -82,7 +82,7 @@ fn ecs_describe_agrees_with_the_full_scan() {
         let mut rng = StdRng::seed_from_u64(seed ^ 0xabcdef);
         for _ in 0..40 {
             let query = EcsQuery {
-                region: ["r1", "r2", "r3"][rng.random_range(0..3)].to_string(),
+                region: ["r1", "r2", "r3"][rng.random_range(0..3)],
                 task_ids: option(&mut rng, 8, |r| (0..r.random_range(0..5)).map(|_| format!("t-{:03}", r.random_range(0..120))).collect()),
                 action: option(&mut rng, 4, |r| ecs::ACTIONS[r.random_range(0..3)].to_string()),
                 resource_ids: option(&mut rng, 4, |r| (0..r.random_range(0..3)).map(|_| format!("m-{}", r.random_range(0..6))).collect()),

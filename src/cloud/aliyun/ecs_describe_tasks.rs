@@ -15,7 +15,7 @@ const MAX_TASK_IDS: usize = 100;
 const MAX_RESOURCE_IDS: usize = 100;
 const MAX_PAGE_SIZE: i64 = 100;
 
-fn query(call: &Call) -> Result<EcsQuery, AliyunError> {
+fn query<'a>(call: &Call<'a>) -> Result<EcsQuery<'a>, AliyunError> {
     let p = call.params;
     let region = p.required("RegionId")?;
     if !call.snapshot.world.has_region(region) {
@@ -44,7 +44,7 @@ fn query(call: &Call) -> Result<EcsQuery, AliyunError> {
         }
     }
     Ok(EcsQuery {
-        region: region.to_string(),
+        region,
         task_ids,
         action,
         resource_ids: (!resource_ids.is_empty()).then(|| resource_ids.into_iter().map(str::to_string).collect()),
@@ -98,7 +98,7 @@ pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
             o.field("PageNumber", q.page_number)
                 .field("TotalCount", page.total)
                 .field("PageSize", q.page_size)
-                .field("RegionId", &q.region)
+                .field("RegionId", q.region)
                 .field("RequestId", call.request_id)
                 .object("TaskSet", tasks);
         }
@@ -110,7 +110,7 @@ pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
                 })
                 .field("PageSize", q.page_size)
                 .field("RequestId", call.request_id)
-                .field("RegionId", &q.region);
+                .field("RegionId", q.region);
         }
     }))
 }

@@ -184,7 +184,7 @@ impl Call<'_> {
 #[derive(Debug, Clone)]
 pub struct Routed {
     pub product: Option<Product>,
-    pub action: Option<String>,
+    pub action: Option<std::borrow::Cow<'static, str>>,
     pub format: Format,
     pub caller: Owner,
 }
@@ -199,7 +199,7 @@ pub fn route(req: &WireRequest, params: &Params) -> Routed {
     let version = params.get("Version").or_else(|| req.header("x-acs-version").filter(|v| !v.is_empty()));
     let action = params.get("Action").or_else(|| req.header("x-acs-action").filter(|v| !v.is_empty()));
     let caller = params.get("AccessKeyId").map(str::to_string).or_else(|| acs3_access_key(req));
-    Routed { product: version.and_then(Product::by_version), action: action.map(str::to_string), format, caller: Owner(caller.map(std::sync::Arc::from)) }
+    Routed { product: version.and_then(Product::by_version), action: action.map(super::operation_name), format, caller: Owner(caller.map(std::sync::Arc::from)) }
 }
 
 /// The AccessKeyId in an `ACS3-HMAC-SHA256 Credential=...` Authorization header.
