@@ -254,7 +254,7 @@ fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), Strin
                 method: t.method.as_str().to_string().into(),
                 path: path.to_string().into(),
                 query: query.to_string(),
-                headers: [("host".to_string(), "127.0.0.1".to_string())].into_iter().chain(t.content_type.map(|ct| ("content-type".to_string(), ct.to_string()))).collect(),
+                headers: [("host", "127.0.0.1")].into_iter().chain(t.content_type.map(|ct| ("content-type", ct))).collect(),
                 body: t.body.clone(),
             }
         })

@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 
 use crate::cloud::aliyun::AliyunError;
 use crate::cloud::huawei::HuaweiError;
-use crate::cloud::{Prepared, WireRequest, WireResponse};
+use crate::cloud::{Headers, Prepared, WireRequest, WireResponse};
 use crate::control::{self, journal::Logged};
 use crate::state::State;
 
@@ -132,7 +132,13 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
             other => Cow::Owned(other.to_string()),
         },
         query: parts.uri.query().unwrap_or("").to_string(),
-        headers: parts.headers.iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect(),
+        headers: {
+            let mut headers = Headers::with_capacity(parts.headers.len(), 64 * parts.headers.len());
+            for (name, value) in &parts.headers {
+                headers.push(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
+            }
+            headers
+        },
         body: Bytes::new(),
     };
     let header_bytes: usize = wire.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();

@@ -111,7 +111,7 @@ proptest! {
         if form {
             all_headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
         }
-        let req = WireRequest { method: method.to_string().into(), path: path.into(), query, headers: all_headers, body: body.into() };
+        let req = WireRequest { method: method.to_string().into(), path: path.into(), query, headers: all_headers.into_iter().collect(), body: body.into() };
         run(&state, &req);
     }
 

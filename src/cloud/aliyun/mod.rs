@@ -324,7 +324,7 @@ mod tests {
             method: "POST".into(),
             path: "/".into(),
             query: query.into(),
-            headers: content_type.map(|ct| vec![("content-type".to_string(), ct.to_string())]).unwrap_or_default(),
+            headers: content_type.map(|ct| ("content-type", ct)).into_iter().collect(),
             body: bytes::Bytes::from(body.to_string()),
         }
     }
@@ -367,9 +367,9 @@ mod tests {
     #[test]
     fn action_version_and_key_come_from_v3_headers_too() {
         let mut req = request("TaskId=1", "", None);
-        req.headers.push(("x-acs-action".into(), "DescribeScanTaskProgress".into()));
-        req.headers.push(("x-acs-version".into(), "2018-12-03".into()));
-        req.headers.push(("authorization".into(), "ACS3-HMAC-SHA256 Credential=LTAIkey,SignedHeaders=host,Signature=ab".into()));
+        req.headers.push("x-acs-action", "DescribeScanTaskProgress");
+        req.headers.push("x-acs-version", "2018-12-03");
+        req.headers.push("authorization", "ACS3-HMAC-SHA256 Credential=LTAIkey,SignedHeaders=host,Signature=ab");
         let routed = route(&req, &Params::from_request(&req));
         assert_eq!(routed.product, Some(Product::Sas));
         assert_eq!(routed.caller, Owner(Some("LTAIkey".into())));
