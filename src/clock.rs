@@ -25,10 +25,15 @@ struct Anchor {
 
 impl Anchor {
     fn now(&self) -> Millis {
+        self.at(Instant::now())
+    }
+
+    /// The virtual instant at a real one.
+    fn at(&self, real: Instant) -> Millis {
         if self.paused || self.rate == 0.0 {
             return self.virtual_at;
         }
-        let elapsed = self.real_at.elapsed().as_secs_f64() * 1000.0 * self.rate;
+        let elapsed = real.saturating_duration_since(self.real_at).as_secs_f64() * 1000.0 * self.rate;
         self.virtual_at.saturating_add(elapsed as Millis)
     }
 
@@ -149,6 +154,15 @@ impl Clock {
     pub fn now(&self) -> Millis {
         match self.still.load(Ordering::Acquire) {
             RUNNING => self.running.load().now(),
+            still => still,
+        }
+    }
+
+    /// The virtual instant at a real one already read (a request's arrival): one clock read
+    /// serves the journal and the operation.
+    pub fn at(&self, real: Instant) -> Millis {
+        match self.still.load(Ordering::Acquire) {
+            RUNNING => self.running.load().at(real),
             still => still,
         }
     }

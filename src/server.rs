@@ -27,6 +27,7 @@ use crate::cloud::aliyun::AliyunError;
 use crate::cloud::huawei::HuaweiError;
 use crate::cloud::{Headers, Prepared, WireRequest, WireResponse};
 use crate::control::{self, journal::Logged};
+use crate::instant::Millis;
 use crate::state::State;
 
 #[derive(Debug, Clone, Copy)]
@@ -171,7 +172,7 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
 pub async fn respond(state: &State, mut wire: WireRequest, unread: Option<u16>, limits: &Limits) -> WireResponse {
     let started = std::time::Instant::now();
     let arrived_ms = chrono::Utc::now().timestamp_millis();
-    let virtual_now = state.clock.now();
+    let virtual_now = state.clock.at(started);
     if is_control(&wire.path) {
         return match unread {
             Some(status) => WireResponse::new(status, "application/json", serde_json::json!({ "error": unread_reason(status) }).to_string().into_bytes()),
@@ -184,7 +185,7 @@ pub async fn respond(state: &State, mut wire: WireRequest, unread: Option<u16>, 
     };
     let response = match unread {
         Some(status) => prepared_error(&prepared, status, limits),
-        None => answer(state, &prepared, &wire).await,
+        None => answer(state, &prepared, &wire, virtual_now).await,
     };
     // What the journal keeps is moved out of the request, not copied; it is formatted when read.
     state.journal.record(Logged {
@@ -234,7 +235,8 @@ fn prepared_error(prepared: &Prepared, status: u16, limits: &Limits) -> WireResp
 }
 
 /// The gate, then the fault rules (latency waits here, off any lock), then the operation.
-async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest) -> WireResponse {
+/// `arrived` is the virtual instant the request came in; an injected delay moves it on.
+async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest, arrived: Millis) -> WireResponse {
     match guarded("authentication", || prepared.authenticate(state, wire)) {
         None => return prepared.internal_error(),
         Some(Err(refused)) => return refused,
@@ -242,12 +244,15 @@ async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest) -> WireR
     }
     let tenant = prepared.tenant();
     let effect = state.faults.decide(prepared.operation(), tenant.as_deref());
-    if !effect.delay.is_zero() {
+    let now = if effect.delay.is_zero() {
+        arrived
+    } else {
         tokio::time::sleep(effect.delay).await;
-    }
+        state.clock.now()
+    };
     match &effect.failure {
         Some(failure) => prepared.fail(failure),
-        None => guarded("operation", || prepared.run(state, wire)).unwrap_or_else(|| prepared.internal_error()),
+        None => guarded("operation", || prepared.run(state, wire, now)).unwrap_or_else(|| prepared.internal_error()),
     }
 }
 

@@ -228,10 +228,11 @@ impl Prepared {
         }
     }
 
-    pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
+    /// Runs the operation at virtual instant `now`.
+    pub fn run(&self, state: &State, req: &WireRequest, now: crate::instant::Millis) -> WireResponse {
         match self {
-            Prepared::Aliyun(p) => p.run(state, req),
-            Prepared::Huawei(p) => p.run(state, req),
+            Prepared::Aliyun(p) => p.run(state, req, now),
+            Prepared::Huawei(p) => p.run(req, now),
         }
     }
 

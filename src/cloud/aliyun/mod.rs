@@ -286,15 +286,15 @@ impl Prepared {
         }
     }
 
-    pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
-        match answer(state, &self.snapshot, req, &self.params, &self.routed, &self.request_id) {
+    pub fn run(&self, state: &State, req: &WireRequest, now: Millis) -> WireResponse {
+        match answer(state, &self.snapshot, req, &self.params, &self.routed, &self.request_id, now) {
             Ok(body) => WireResponse::new(200, content_type(self.routed.format), body),
             Err(error) => self.error(&error),
         }
     }
 }
 
-fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str) -> Result<Vec<u8>, AliyunError> {
+fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str, now: Millis) -> Result<Vec<u8>, AliyunError> {
     if !matches!(req.method.as_ref(), "GET" | "POST") {
         return Err(AliyunError::action_not_found());
     }
@@ -306,7 +306,7 @@ fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params
     let product = routed.product.ok_or_else(AliyunError::invalid_version)?;
     let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
     let pins = snapshot.settings.responses.get(action).unwrap_or(render::NO_PINS);
-    let call = Call { params, dialect, caller: routed.caller.clone(), now: state.clock.now(), snapshot, request_id, format: routed.format, pins };
+    let call = Call { params, dialect, caller: routed.caller.clone(), now, snapshot, request_id, format: routed.format, pins };
     match (product, action) {
         (Product::Ecs, "DescribeTasks") => ecs_describe_tasks::call(&call),
         (Product::Sas, "DescribeScanTaskProgress") => sas_describe_scan_task_progress::call(&call),

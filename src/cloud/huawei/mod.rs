@@ -216,15 +216,15 @@ impl Prepared {
         self.error(&error)
     }
 
-    pub fn run(&self, state: &State, req: &WireRequest) -> WireResponse {
-        match answer(state, req, self) {
+    pub fn run(&self, req: &WireRequest, now: Millis) -> WireResponse {
+        match answer(req, self, now) {
             Ok(body) => WireResponse::new(200, content_type(self.format), body).with_header("x-request-id", self.request_id.clone()),
             Err(e) => self.error(&e),
         }
     }
 }
 
-fn answer(state: &State, req: &WireRequest, prepared: &Prepared) -> Result<Vec<u8>, HuaweiError> {
+fn answer(req: &WireRequest, prepared: &Prepared, now: Millis) -> Result<Vec<u8>, HuaweiError> {
     let (operation, project_id) = prepared.route.as_ref().ok_or_else(HuaweiError::no_api)?;
     if req.method != operation.method() {
         return Err(HuaweiError::method_not_allowed());
@@ -236,7 +236,7 @@ fn answer(state: &State, req: &WireRequest, prepared: &Prepared) -> Result<Vec<u
         project_id,
         query: &prepared.query,
         body: &req.body,
-        now: state.clock.now(),
+        now,
         snapshot: &prepared.snapshot,
         format: prepared.format,
         pins: prepared.snapshot.settings.responses.get(operation.name()).unwrap_or(render::NO_PINS),
