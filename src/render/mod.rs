@@ -75,7 +75,11 @@ impl Scalar for String {
 
 impl Scalar for crate::world::Text {
     fn json(&self, out: &mut Vec<u8>) {
-        json::write_str(self, out);
+        if self.json_plain() {
+            json::write_plain(self, out);
+        } else {
+            json::write_str(self, out);
+        }
     }
     fn xml(&self, out: &mut Vec<u8>) {
         xml::write_text(self, out);
@@ -142,6 +146,20 @@ impl<T: Scalar + ?Sized> Scalar for &T {
     }
     fn xml(&self, out: &mut Vec<u8>) {
         (**self).xml(out);
+    }
+}
+
+/// A word of the code's own (a status, an action, `"true"`): written without looking for bytes
+/// to escape, which it never has.
+#[derive(Debug, Clone, Copy)]
+pub struct Word(pub &'static str);
+
+impl Scalar for Word {
+    fn json(&self, out: &mut Vec<u8>) {
+        json::write_plain(self.0, out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        xml::write_text(self.0, out);
     }
 }
 

@@ -15,26 +15,40 @@ pub struct Text(Repr);
 
 #[derive(Clone)]
 enum Repr {
+    /// `len`'s top bit says the text needs JSON escaping (see [`Text::json_plain`]).
     Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Box<str>),
+    Heap { text: Box<str>, escaped: bool },
 }
+
+/// `Inline::len`'s flag bit.
+const ESCAPED: u8 = 0x80;
 
 impl Text {
     pub fn new(text: &str) -> Text {
         if text.len() <= INLINE {
             let mut bytes = [0u8; INLINE];
             bytes[..text.len()].copy_from_slice(text.as_bytes());
-            Text(Repr::Inline { len: text.len() as u8, bytes })
+            let flag = if json_escaped(text.as_bytes()) { ESCAPED } else { 0 };
+            Text(Repr::Inline { len: text.len() as u8 | flag, bytes })
         } else {
-            Text(Repr::Heap(text.into()))
+            Text(Repr::Heap { text: text.into(), escaped: json_escaped(text.as_bytes()) })
         }
     }
 
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // SAFETY: the bytes were copied from a `&str` whole (`new`), so they are UTF-8.
-            Repr::Inline { len, bytes } => unsafe { std::str::from_utf8_unchecked(&bytes[..usize::from(*len)]) },
-            Repr::Heap(text) => text,
+            Repr::Inline { len, bytes } => unsafe { std::str::from_utf8_unchecked(&bytes[..usize::from(*len & !ESCAPED)]) },
+            Repr::Heap { text, .. } => text,
+        }
+    }
+
+    /// Whether the text goes into JSON as it is, between quotes: found once when it is made,
+    /// so that answers do not look again (issue 6: the check was a tenth of writing a page).
+    pub fn json_plain(&self) -> bool {
+        match &self.0 {
+            Repr::Inline { len, .. } => len & ESCAPED == 0,
+            Repr::Heap { escaped, .. } => !escaped,
         }
     }
 }
@@ -75,7 +89,8 @@ impl From<String> for Text {
         if text.len() <= INLINE {
             Text::new(&text)
         } else {
-            Text(Repr::Heap(text.into_boxed_str()))
+            let escaped = json_escaped(text.as_bytes());
+            Text(Repr::Heap { text: text.into_boxed_str(), escaped })
         }
     }
 }
@@ -166,9 +181,54 @@ impl serde::Serialize for Text {
     }
 }
 
+/// Whether a string has a byte JSON escapes (a control character, `"` or `\\`), eight bytes at
+/// a time (the "has a byte less than n" word tricks).
+pub fn json_escaped(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
+        if control | zero_byte(w ^ (u64::from(b'"') * ONES)) | zero_byte(w ^ (u64::from(b'\\') * ONES)) != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_word_check_finds_every_escaped_byte() {
+        for len in 1..20 {
+            for at in 0..len {
+                for b in (0u8..=255).filter(|b| *b < 0x80) {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = b;
+                    assert_eq!(json_escaped(&bytes), b < 0x20 || b == b'"' || b == b'\\', "{bytes:?}");
+                }
+                let mut bytes = "é".repeat(len).into_bytes();
+                bytes[at] = b'"';
+                assert!(json_escaped(&bytes));
+            }
+            assert!(!json_escaped("é".repeat(len).as_bytes()));
+        }
+    }
+
+    #[test]
+    fn text_knows_whether_json_must_escape_it_and_keeps_its_size() {
+        for (text, plain) in [("t-1", true), ("quo\"te", false), ("8a1b2c3d-0000-4000-8000-000000000001", true), ("a long name with a \\ backslash", false), ("tab\there", false), ("", true)] {
+            let made = Text::new(text);
+            assert_eq!((made.json_plain(), made.as_str()), (plain, text), "{text:?}");
+            assert_eq!(Text::from(text.to_string()).json_plain(), plain, "{text:?}");
+        }
+    }
 
     #[test]
     fn short_text_is_inline_and_long_text_is_whole() {
@@ -181,7 +241,7 @@ mod tests {
             assert_eq!(t, s);
         }
         assert!(matches!(Text::new("t-bp1demo0000waiting01").0, Repr::Inline { .. }));
-        assert!(matches!(Text::new("8a1b2c3d-0000-4000-8000-000000000001").0, Repr::Heap(_)));
+        assert!(matches!(Text::new("8a1b2c3d-0000-4000-8000-000000000001").0, Repr::Heap { .. }));
         assert_eq!(serde_json::to_string(&Text::new("a\"b")).unwrap(), r#""a\"b""#);
     }
 }

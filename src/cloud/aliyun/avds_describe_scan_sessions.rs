@@ -5,7 +5,7 @@
 //! mixed-case item keys and `PageNumber` (sdk-notes §2.1: the Tea SDK reads every field as empty).
 
 use super::{AliyunError, Call};
-use crate::render::List;
+use crate::render::{List, Word};
 use crate::state::Dialect;
 use crate::world::avds::{self, AvdsQuery, AvdsSession, AvdsStatus, Trigger};
 use crate::world::lifecycle::Status;
@@ -43,14 +43,14 @@ fn session_sdk(list: &mut List, s: &AvdsSession) {
     list.object(&s.scan.pins, |o| {
         o.field("TaskId", s.task_id)
             .field("ScanId", &s.scan.scan_id)
-            .field("JobStatus", s.stage.status.name())
+            .field("JobStatus", Word(s.stage.status.name()))
             .field("CreatedAt", s.started)
             .field_some("FinishedAt", s.stage.ended_at)
             .field("Name", &s.scan.name)
             .field("TriggerType", trigger_type(s))
             .field_some("Period", period)
             .field_some("Interval", interval)
-            .field("ReportStatus", s.report.name())
+            .field("ReportStatus", Word(s.report.name()))
             .field_some("ReportUrl", s.report_url.as_ref())
             .field("RunPercent", run_percent(s.stage.progress))
             .values("Targets", s.scan.targets.iter());
@@ -74,8 +74,8 @@ fn session_docs(list: &mut List, s: &AvdsSession) {
         o.field("reportUrl", s.report_url.as_deref().unwrap_or_default())
             .field("interval", interval)
             .field("name", &s.scan.name)
-            .field("reportStatus", s.report.name())
-            .field("JobStatus", s.stage.status.name())
+            .field("reportStatus", Word(s.report.name()))
+            .field("JobStatus", Word(s.stage.status.name()))
             .field("TaskId", s.task_id)
             .field("period", period)
             .field("triggerType", trigger_type(s))

@@ -6,7 +6,7 @@
 
 use super::{AliyunError, Call};
 use crate::instant::{parse_iso8601_utc, EcsMinute};
-use crate::render::{List, Object};
+use crate::render::{List, Object, Word};
 use crate::state::Dialect;
 use crate::world::ecs::{self, EcsQuery, EcsStatus, EcsView};
 use crate::world::lifecycle::Status;
@@ -72,11 +72,11 @@ fn task(list: &mut List, view: &EcsView, dialect: Dialect) {
     list.object(&task.pins, |o| {
         o.field("CreationTime", EcsMinute::new(task.created)).field_some("FinishedTime", view.stage.ended_at.map(EcsMinute::new));
         match dialect {
-            Dialect::Sdk => o.field("SupportCancel", if view.support_cancel { "true" } else { "false" }),
+            Dialect::Sdk => o.field("SupportCancel", Word(if view.support_cancel { "true" } else { "false" })),
             Dialect::Docs => o.field("SupportCancel", view.support_cancel),
         };
-        o.field("TaskAction", task.action)
-            .field("TaskStatus", view.stage.status.name())
+        o.field("TaskAction", Word(task.action))
+            .field("TaskStatus", Word(view.stage.status.name()))
             .field("TaskId", &task.id)
             // The SDK model reads ResourceId; the documented example has no such key.
             .field_some("ResourceId", task.resource_id.as_ref().filter(|_| dialect == Dialect::Sdk));

@@ -3,7 +3,7 @@
 //! model say (a real array would slip past Python and break typed SDKs).
 
 use super::{AliyunError, Call};
-use crate::render;
+use crate::render::{self, Word};
 use crate::world::lifecycle::Status;
 use crate::world::sas;
 
@@ -21,6 +21,6 @@ pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
         }
     });
     Ok(call.document_of("DescribeScanTaskProgressResponse", &task.pins, |o| {
-        o.field("TargetInfo", target_info).field("RequestId", call.request_id).field("ScanTaskProgress", stage.status.name());
+        o.field("TargetInfo", target_info).field("RequestId", call.request_id).field("ScanTaskProgress", Word(stage.status.name()));
     }))
 }

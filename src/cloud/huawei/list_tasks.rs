@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::{paging, Call, HuaweiError};
-use crate::render::List;
+use crate::render::{List, Word};
 use crate::world::hss_task::{self, HssTaskStatus, HssTaskView, TaskKind, TaskQuery};
 use crate::world::lifecycle::Status;
 
@@ -98,10 +98,10 @@ fn task(list: &mut List, v: &HssTaskView) {
     let c = v.counts;
     list.object(&t.pins, |o| {
         o.field("task_id", &t.task_id)
-            .field("task_type", t.kind.name())
+            .field("task_type", Word(t.kind.name()))
             .field("task_name", &t.task_name)
             .field("trigger_type", t.trigger_type)
-            .field("task_status", v.stage.status.name())
+            .field("task_status", Word(v.stage.status.name()))
             .field("start_time", t.created)
             .field_some("end_time", v.stage.ended_at)
             .field("estimated_time", v.estimated_minutes);
