@@ -4,6 +4,7 @@
 
 pub mod aliyun;
 pub mod huawei;
+pub mod pairs;
 
 use std::borrow::Cow;
 

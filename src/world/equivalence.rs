@@ -155,16 +155,17 @@ fn hss_list_tasks_agrees_with_the_full_scan() {
     for seed in 0..300 {
         let (indexed, scanned) = (hss_world(seed), hss_world(seed));
         let mut rng = StdRng::seed_from_u64(seed ^ 0x123456);
+        let ids: Vec<String> = (0..120).map(|i| format!("h-{i:03}")).collect();
         for _ in 0..40 {
             let q = TaskQuery {
-                project_id: ["p1", "p2", "p3"][rng.random_range(0..3)].to_string(),
-                enterprise_project_id: option(&mut rng, 4, |r| ["0", "e1", "all_granted_eps"][r.random_range(0..3)].to_string()),
-                task_type: option(&mut rng, 6, |r| ["cluster_scan", "iac_scan"][r.random_range(0..2)].to_string()),
-                task_id: option(&mut rng, 10, |r| format!("h-{:03}", r.random_range(0..120))),
-                task_name: option(&mut rng, 8, |r| format!("NAME {}", r.random_range(0..3))),
+                project_id: ["p1", "p2", "p3"][rng.random_range(0..3)],
+                enterprise_project_id: option(&mut rng, 4, |r| ["0", "e1", "all_granted_eps"][r.random_range(0..3)]),
+                task_type: option(&mut rng, 6, |r| ["cluster_scan", "iac_scan"][r.random_range(0..2)]),
+                task_id: option(&mut rng, 10, |r| ids[r.random_range(0..120)].as_str()),
+                task_name: option(&mut rng, 8, |r| ["NAME 0", "NAME 1", "NAME 2"][r.random_range(0..3)]),
                 created_from: option(&mut rng, 6, |r| r.random_range(0..100)),
                 created_to: option(&mut rng, 6, |r| r.random_range(0..160)),
-                trigger_type: option(&mut rng, 8, |r| ["manual", "schedule"][r.random_range(0..2)].to_string()),
+                trigger_type: option(&mut rng, 8, |r| ["manual", "schedule"][r.random_range(0..2)]),
                 status: option(&mut rng, 2, |r| HssTaskStatus::all()[r.random_range(0..3)]),
                 ascending: rng.random_range(0..2) == 0,
                 scan_types: Vec::new(),
@@ -245,18 +246,19 @@ fn hss_list_image_tasks_agrees_with_the_full_scan() {
     for seed in 0..300 {
         let (indexed, scanned) = (image_world(seed), image_world(seed));
         let mut rng = StdRng::seed_from_u64(seed ^ 0x654321);
+        let ids: Vec<String> = (0..120).map(|i| format!("i-{i:03}")).collect();
         for _ in 0..40 {
             let q = ImageTaskQuery {
-                project_id: ["p1", "p2", "p3"][rng.random_range(0..3)].to_string(),
-                enterprise_project_id: option(&mut rng, 4, |r| ["0", "e1", "all_granted_eps"][r.random_range(0..3)].to_string()),
-                general_type: ["image_scan", "image_sync"][rng.random_range(0..2)].to_string(),
-                task_type: option(&mut rng, 6, |r| hss_image::TASK_TYPES[r.random_range(0..4)].to_string()),
+                project_id: ["p1", "p2", "p3"][rng.random_range(0..3)],
+                enterprise_project_id: option(&mut rng, 4, |r| ["0", "e1", "all_granted_eps"][r.random_range(0..3)]),
+                general_type: ["image_scan", "image_sync"][rng.random_range(0..2)],
+                task_type: option(&mut rng, 6, |r| hss_image::TASK_TYPES[r.random_range(0..4)]),
                 image_type: None,
                 task_name: None,
-                task_id: option(&mut rng, 10, |r| format!("i-{:03}", r.random_range(0..120))),
+                task_id: option(&mut rng, 10, |r| ids[r.random_range(0..120)].as_str()),
                 created_from: option(&mut rng, 6, |r| r.random_range(0..100)),
                 ended_by: option(&mut rng, 8, |r| r.random_range(0..200)),
-                status: option(&mut rng, 2, |r| ["scanning", "finished"][r.random_range(0..2)].to_string()),
+                status: option(&mut rng, 2, |r| ["scanning", "finished"][r.random_range(0..2)]),
                 scan_scope: option(&mut rng, 8, |r| r.random_range(0..4)),
                 offset: rng.random_range(0..40),
                 limit: rng.random_range(1..15),

@@ -171,19 +171,19 @@ impl HssImageTask {
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct ImageTaskQuery {
-    pub project_id: String,
+pub struct ImageTaskQuery<'a> {
+    pub project_id: &'a str,
     /// `None` means the default enterprise project; `all_granted_eps` means all.
-    pub enterprise_project_id: Option<String>,
-    pub general_type: String,
-    pub task_type: Option<String>,
-    pub image_type: Option<String>,
-    pub task_name: Option<String>,
-    pub task_id: Option<String>,
+    pub enterprise_project_id: Option<&'a str>,
+    pub general_type: &'a str,
+    pub task_type: Option<&'a str>,
+    pub image_type: Option<&'a str>,
+    pub task_name: Option<&'a str>,
+    pub task_id: Option<&'a str>,
     pub created_from: Option<Millis>,
     pub ended_by: Option<Millis>,
     /// `scanning` (not ended) or `finished` (ended, however).
-    pub status: Option<String>,
+    pub status: Option<&'a str>,
     pub scan_scope: Option<i64>,
     pub offset: usize,
     pub limit: usize,
@@ -221,7 +221,7 @@ pub fn list<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis)
     if enterprise == ALL_ENTERPRISE_PROJECTS {
         return Page::collect_offset(tasks.iter().filter(filtered).filter(status_ok), q.offset, q.limit, view);
     }
-    let runs = tasks.runs(&[[Some(q.project_id.as_str()), Some(enterprise), Some(q.general_type.as_str())]], now, None, None);
+    let runs = tasks.runs(&[[Some(q.project_id), Some(enterprise), Some(q.general_type)]], now, None, None);
     let plain = q.task_type.is_none() && q.image_type.is_none() && q.task_name.is_none() && q.created_from.is_none() && q.scan_scope.is_none() && q.ended_by.is_none();
     match q.status.as_deref() {
         _ if !plain => Page::collect_offset(runs.walk(Direction::NewestFirst, 0).filter(filtered).filter(status_ok), q.offset, q.limit, view),

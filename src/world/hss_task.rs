@@ -131,20 +131,20 @@ impl HssTask {
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct TaskQuery {
-    pub project_id: String,
-    pub enterprise_project_id: Option<String>,
-    pub task_type: Option<String>,
-    pub task_id: Option<String>,
-    pub task_name: Option<String>,
+pub struct TaskQuery<'a> {
+    pub project_id: &'a str,
+    pub enterprise_project_id: Option<&'a str>,
+    pub task_type: Option<&'a str>,
+    pub task_id: Option<&'a str>,
+    pub task_name: Option<&'a str>,
     pub created_from: Option<Millis>,
     pub created_to: Option<Millis>,
-    pub trigger_type: Option<String>,
+    pub trigger_type: Option<&'a str>,
     pub status: Option<HssTaskStatus>,
     pub ascending: bool,
     /// A task matches only if it scanned every listed type (empty: no filter).
-    pub scan_types: Vec<String>,
-    pub file_type: Option<String>,
+    pub scan_types: Vec<&'a str>,
+    pub file_type: Option<&'a str>,
     pub offset: usize,
     pub limit: usize,
 }
@@ -166,7 +166,7 @@ pub fn list<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<H
             && q.created_to.is_none_or(|to| t.created <= to)
             && q.trigger_type.as_deref().is_none_or(|v| v == t.trigger_type)
             && match &t.kind {
-                TaskKind::ClusterScan { scan_types, .. } => q.file_type.is_none() && q.scan_types.iter().all(|s| scan_types.contains(s)),
+                TaskKind::ClusterScan { scan_types, .. } => q.file_type.is_none() && q.scan_types.iter().all(|s| scan_types.iter().any(|t| t == s)),
                 TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.as_deref().is_none_or(|v| v == *file_type),
             }
             && q.status.is_none_or(|s| t.lifecycle.status_at(t.created, now) == s)
@@ -184,7 +184,7 @@ pub fn list<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<H
             Page::collect_offset(tasks.iter().filter(keep), q.offset, q.limit, view)
         };
     }
-    let runs = tasks.runs(&[[Some(q.project_id.as_str()), Some(enterprise), None]], now, None, None);
+    let runs = tasks.runs(&[[Some(q.project_id), Some(enterprise), None]], now, None, None);
     let plain = q.task_type.is_none()
         && q.task_name.is_none()
         && q.created_from.is_none()

@@ -8,7 +8,7 @@ use crate::world::hss_image::{self, ImageTaskQuery, ImageTaskView};
 /// The doc's bound on `create_time` and `end_time` (milliseconds).
 const MAX_TIME: i64 = 4_070_880_000_000;
 
-fn query(call: &Call) -> Result<ImageTaskQuery, HuaweiError> {
+fn query<'a>(call: &Call<'a>) -> Result<ImageTaskQuery<'a>, HuaweiError> {
     let q = call.query;
     let (offset, limit) = paging(q)?;
     let general_type = q.word("type", hss_image::GENERAL_TYPES)?.ok_or_else(|| HuaweiError::invalid("type"))?;
@@ -21,16 +21,16 @@ fn query(call: &Call) -> Result<ImageTaskQuery, HuaweiError> {
     }
     let scan_scope = q.get("scan_scope").map(|_| q.int("scan_scope", 0, i64::from(i32::MAX), 0)).transpose()?;
     Ok(ImageTaskQuery {
-        project_id: call.project_id.to_string(),
-        enterprise_project_id: q.text("enterprise_project_id")?.map(str::to_string),
-        general_type: general_type.to_string(),
-        task_type: q.word("task_type", hss_image::TASK_TYPES)?.map(str::to_string),
-        image_type: q.word("global_image_type", hss_image::IMAGE_TYPES)?.map(str::to_string),
-        task_name: q.text("task_name")?.map(str::to_string),
-        task_id: q.text("task_id")?.map(str::to_string),
+        project_id: call.project_id,
+        enterprise_project_id: q.text("enterprise_project_id")?,
+        general_type,
+        task_type: q.word("task_type", hss_image::TASK_TYPES)?,
+        image_type: q.word("global_image_type", hss_image::IMAGE_TYPES)?,
+        task_name: q.text("task_name")?,
+        task_id: q.text("task_id")?,
         created_from,
         ended_by,
-        status: q.word("task_status", hss_image::STATUS_FILTERS)?.map(str::to_string),
+        status: q.word("task_status", hss_image::STATUS_FILTERS)?,
         scan_scope,
         offset,
         limit,

@@ -44,14 +44,19 @@ impl<'a> Body<'a> {
     }
 }
 
-fn query(call: &Call) -> Result<TaskQuery, HuaweiError> {
+/// The body as a JSON object (empty means `{}`).
+fn body(call: &Call) -> Result<Map<String, Value>, HuaweiError> {
+    if call.body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice(call.body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(HuaweiError::unparsable()),
+    }
+}
+
+fn query<'a>(call: &Call<'a>, map: &'a Map<String, Value>) -> Result<TaskQuery<'a>, HuaweiError> {
     let (offset, limit) = paging(call.query)?;
-    let parsed: Value = if call.body.iter().all(u8::is_ascii_whitespace) {
-        Value::Object(Map::new())
-    } else {
-        serde_json::from_slice(call.body).map_err(|_| HuaweiError::unparsable())?
-    };
-    let Value::Object(map) = &parsed else { return Err(HuaweiError::unparsable()) };
     let body = Body(map);
     let (created_from, created_to) = (body.millis("start_create_time")?, body.millis("end_create_time")?);
     if let (Some(from), Some(to)) = (created_from, created_to) {
@@ -66,7 +71,7 @@ fn query(call: &Call) -> Result<TaskQuery, HuaweiError> {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| HuaweiError::invalid("cluster_scan_info.scan_type_list")))
+                .map(|v| v.as_str().ok_or_else(|| HuaweiError::invalid("cluster_scan_info.scan_type_list")))
                 .collect::<Result<_, _>>()?,
             Some(_) => return Err(HuaweiError::invalid("cluster_scan_info.scan_type_list")),
         },
@@ -76,18 +81,18 @@ fn query(call: &Call) -> Result<TaskQuery, HuaweiError> {
         Some(info) => info.word("file_type", hss_task::FILE_TYPES).map_err(|_| HuaweiError::invalid("iac_scan_info.file_type"))?,
     };
     Ok(TaskQuery {
-        project_id: call.project_id.to_string(),
-        enterprise_project_id: call.query.text("enterprise_project_id")?.map(str::to_string),
-        task_type: body.word("task_type", hss_task::TASK_TYPES)?.map(str::to_string),
-        task_id: body.text("task_id")?.map(str::to_string),
-        task_name: body.text("task_name")?.map(str::to_string),
+        project_id: call.project_id,
+        enterprise_project_id: call.query.text("enterprise_project_id")?,
+        task_type: body.word("task_type", hss_task::TASK_TYPES)?,
+        task_id: body.text("task_id")?,
+        task_name: body.text("task_name")?,
         created_from,
         created_to,
-        trigger_type: body.word("trigger_type", hss_task::TRIGGER_TYPES)?.map(str::to_string),
+        trigger_type: body.word("trigger_type", hss_task::TRIGGER_TYPES)?,
         status: body.word("task_status", &["ready", "running", "finished"])?.and_then(HssTaskStatus::from_name),
         ascending: body.word("sort_dir", hss_task::SORT_DIRS)? == Some("asc"),
         scan_types,
-        file_type: file_type.map(str::to_string),
+        file_type: file_type,
         offset,
         limit,
     })
@@ -120,7 +125,8 @@ fn task(list: &mut List, v: &HssTaskView) {
 }
 
 pub fn call(call: &Call) -> Result<Vec<u8>, HuaweiError> {
-    let q = query(call)?;
+    let body = body(call)?;
+    let q = query(call, &body)?;
     let page = hss_task::list(&call.snapshot.world.hss_tasks, &q, call.now);
     Ok(call.document(|o| {
         o.field("total_num", page.total).list("data_list", |list| page.items.iter().for_each(|v| task(list, v)));

@@ -9,7 +9,6 @@ mod list_tasks;
 
 pub use error::HuaweiError;
 
-use crate::auth::form_decode;
 use crate::auth::gate::Refusal;
 use crate::control::faults::Failure;
 use crate::control::journal::Parameters;
@@ -17,6 +16,7 @@ use crate::instant::Millis;
 use crate::render::{self, Format, Object};
 use crate::state::{Snapshot, State};
 
+use super::pairs::Pairs;
 use super::{WireRequest, WireResponse};
 
 const JSON: &str = "application/json";
@@ -47,8 +47,14 @@ impl Operation {
 
 /// `(operation, project_id)` for a known path, whatever the method.
 pub fn route(path: &str) -> Option<(Operation, std::sync::Arc<str>)> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let operation = match segments.as_slice() {
+    // At most seven segments are looked at: a longer path is no operation's, and collects nothing.
+    let mut segments = [""; 7];
+    let mut count = 0;
+    for segment in path.trim_end_matches('/').split('/') {
+        *segments.get_mut(count)? = segment;
+        count += 1;
+    }
+    let operation = match &segments[..count] {
         ["", "v5", _, "image", "tasks"] => Operation::ListImageScanTask,
         ["", "v5", _, "common", "tasks", "batch-query"] => Operation::ListTasks,
         _ => return None,
@@ -59,11 +65,11 @@ pub fn route(path: &str) -> Option<(Operation, std::sync::Arc<str>)> {
 
 /// Query parameters, first value wins.
 #[derive(Debug, Default)]
-pub struct Query(pub Vec<(String, String)>);
+pub struct Query(pub Pairs);
 
 impl Query {
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.0.first(name)
     }
 
     /// A string of 1 to 256 characters when given.
@@ -153,7 +159,7 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn new(state: &State, req: &WireRequest) -> Prepared {
-        let query = Query(form_decode(&req.query));
+        let query = Query(Pairs::decode(&[&req.query]));
         let format = format(req, &query);
         let route = route(&req.path);
         let snapshot = state.snapshot();
@@ -261,11 +267,13 @@ mod tests {
         assert_eq!(route("/v5/abc/common/tasks/batch-query/"), Some((Operation::ListTasks, "abc".into())));
         assert_eq!(route("/v5/abc/image/task"), None);
         assert_eq!(route("/v3/abc/image/tasks"), None);
+        assert_eq!(route("/v5/abc/common/tasks/batch-query/x/y"), None);
+        assert_eq!(route("/v5/a%20b/image/tasks"), Some((Operation::ListImageScanTask, "a b".into())));
     }
 
     #[test]
     fn query_checks_ranges_and_words() {
-        let q = Query(form_decode("limit=5&offset=2000001&type=image_scan&task_name="));
+        let q = Query(Pairs::decode(&["limit=5&offset=2000001&type=image_scan&task_name="]));
         assert_eq!(q.int("limit", 10, 200, 10).unwrap_err().message, "Invalid parameter: limit");
         assert!(paging(&q).is_err());
         assert_eq!(q.word("type", &["image_scan"]), Ok(Some("image_scan")));
