@@ -52,7 +52,10 @@ pub fn json_text(fill: impl FnOnce(&mut List)) -> String {
 /// A value written as one field or list item: text, a number or a boolean.
 pub trait Scalar {
     fn json(&self, out: &mut Vec<u8>);
-    fn xml(&self, out: &mut Vec<u8>);
+    /// XML text: numbers and booleans read as in JSON.
+    fn xml(&self, out: &mut Vec<u8>) {
+        self.json(out);
+    }
 }
 
 impl Scalar for str {
@@ -66,10 +69,10 @@ impl Scalar for str {
 
 impl Scalar for String {
     fn json(&self, out: &mut Vec<u8>) {
-        json::write_str(self, out);
+        self.as_str().json(out);
     }
     fn xml(&self, out: &mut Vec<u8>) {
-        xml::write_text(self, out);
+        self.as_str().xml(out);
     }
 }
 
@@ -99,26 +102,17 @@ impl Scalar for i64 {
     fn json(&self, out: &mut Vec<u8>) {
         json::write_int(*self, out);
     }
-    fn xml(&self, out: &mut Vec<u8>) {
-        json::write_int(*self, out);
-    }
 }
 
 impl Scalar for u32 {
     fn json(&self, out: &mut Vec<u8>) {
-        json::write_int(i64::from(*self), out);
-    }
-    fn xml(&self, out: &mut Vec<u8>) {
-        json::write_int(i64::from(*self), out);
+        i64::from(*self).json(out);
     }
 }
 
 impl Scalar for usize {
     fn json(&self, out: &mut Vec<u8>) {
-        json::write_int(i64::try_from(*self).unwrap_or(i64::MAX), out);
-    }
-    fn xml(&self, out: &mut Vec<u8>) {
-        self.json(out);
+        i64::try_from(*self).unwrap_or(i64::MAX).json(out);
     }
 }
 
@@ -134,9 +128,6 @@ impl Scalar for f64 {
 impl Scalar for bool {
     fn json(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(if *self { b"true" } else { b"false" });
-    }
-    fn xml(&self, out: &mut Vec<u8>) {
-        self.json(out);
     }
 }
 
