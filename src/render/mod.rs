@@ -3,7 +3,7 @@
 //! operation writes fields into an [`Object`], in the cloud's key order; the [`Format`] decides
 //! the bytes. JSON is compact, keys in the order written. XML is the clouds' RPC style: an object
 //! is a run of child elements, a list under key `K` is `K` repeated
-//! (`<TaskSet><Task>…</Task><Task>…</Task></TaskSet>`), a null field is left out.
+//! (`<TaskSet><Task>…</Task><Task>…</Task></TaskSet>`), a null (a pinned one) is left out.
 //!
 //! Scenario pins ride along. An object written with pins swaps a pinned field's value for the
 //! pinned one (in place), leaves out an unset one, and adds the set fields it never wrote at its
@@ -194,20 +194,6 @@ impl<'o, 'p> Object<'o, 'p> {
             Some(value) => self.field(key, value),
             None => self,
         }
-    }
-
-    /// A null field (`null` in JSON, left out in XML).
-    pub fn null(&mut self, key: &str) -> &mut Self {
-        match self.pins.slot(key) {
-            Slot::Derived => {
-                if self.format == Format::Json {
-                    self.key(key);
-                    self.out.extend_from_slice(b"null");
-                }
-            }
-            Slot::Pinned(pinned) => self.pinned(key, pinned),
-        }
-        self
     }
 
     pub fn object(&mut self, key: &str, fill: impl FnOnce(&mut Object)) -> &mut Self {
@@ -488,7 +474,7 @@ mod tests {
 
     fn task_page(format: Format, root_pins: &Pins, task_pins: &Pins) -> String {
         let bytes = document(format, "R", &[root_pins], |o| {
-            o.field("Total", 2i64).field("Id", "a<b").null("Gone").object("Set", |o| {
+            o.field("Total", 2i64).field("Id", "a<b").object("Set", |o| {
                 o.list("Task", |l| {
                     l.object(task_pins, |o| {
                         o.field("TaskId", "t-1").field("Progress", 10.5f64).field_some("End", None::<i64>).values("Tags", ["x", "y"]);
@@ -503,15 +489,15 @@ mod tests {
     }
 
     #[test]
-    fn json_is_compact_in_written_order_with_lists_and_nulls() {
+    fn json_is_compact_in_written_order_with_lists() {
         assert_eq!(
             task_page(Format::Json, &None, &None),
-            r#"{"Total":2,"Id":"a<b","Gone":null,"Set":{"Task":[{"TaskId":"t-1","Progress":10.5,"Tags":["x","y"]},{"TaskId":"t-2","Done":true}]}}"#
+            r#"{"Total":2,"Id":"a<b","Set":{"Task":[{"TaskId":"t-1","Progress":10.5,"Tags":["x","y"]},{"TaskId":"t-2","Done":true}]}}"#
         );
     }
 
     #[test]
-    fn xml_repeats_list_elements_escapes_text_and_leaves_nulls_out() {
+    fn xml_repeats_list_elements_and_escapes_text() {
         assert_eq!(
             task_page(Format::Xml, &None, &None),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><R><Total>2</Total><Id>a&lt;b</Id><Set><Task><TaskId>t-1</TaskId><Progress>10.5</Progress><Tags>x</Tags><Tags>y</Tags></Task><Task><TaskId>t-2</TaskId><Done>true</Done></Task></Set></R>"
@@ -524,7 +510,7 @@ mod tests {
         let root = pins(&[("Set.Extra", Some(serde_json::json!({"a": [1, null]}))), ("Total", Some(serde_json::json!(7))), ("Id", None)]);
         assert_eq!(
             task_page(Format::Json, &root, &task),
-            r#"{"Total":7,"Gone":null,"Set":{"Task":[{"TaskId":"t-1","Progress":"half","End":99},{"TaskId":"t-2","Done":true}],"Extra":{"a":[1,null]}}}"#
+            r#"{"Total":7,"Set":{"Task":[{"TaskId":"t-1","Progress":"half","End":99},{"TaskId":"t-2","Done":true}],"Extra":{"a":[1,null]}}}"#
         );
         assert_eq!(
             task_page(Format::Xml, &root, &task),
@@ -535,7 +521,7 @@ mod tests {
     #[test]
     fn a_field_pinned_whole_takes_deeper_pins_and_the_last_pin_wins() {
         let root = pins(&[("Set", Some(serde_json::json!({"Keep": 1, "Drop": 2}))), ("Set.Drop", None), ("Set.New", Some(serde_json::json!("n"))), ("Id", Some(serde_json::json!("x"))), ("Id", None)]);
-        assert_eq!(task_page(Format::Json, &root, &None), r#"{"Total":2,"Gone":null,"Set":{"Keep":1,"New":"n"}}"#);
+        assert_eq!(task_page(Format::Json, &root, &None), r#"{"Total":2,"Set":{"Keep":1,"New":"n"}}"#);
     }
 
     #[test]
