@@ -94,7 +94,7 @@ impl Published {
             let real_at = self.epoch + Duration::from_nanos(self.real_at.load(Ordering::Relaxed));
             let rate = f64::from_bits(self.rate.load(Ordering::Relaxed));
             fence(Ordering::Acquire);
-            if before % 2 == 0 && self.seq.load(Ordering::Relaxed) == before {
+            if before.is_multiple_of(2) && self.seq.load(Ordering::Relaxed) == before {
                 return Anchor { virtual_at, real_at, rate, paused: false };
             }
             std::hint::spin_loop();

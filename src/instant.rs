@@ -61,7 +61,7 @@ fn civil_day(days: i64) -> Option<[u32; 3]> {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    let fields = (0..=9999).contains(&year).then(|| [year as u32, month as u32, day as u32]);
+    let fields = (0..=9999).contains(&year).then_some([year as u32, month as u32, day as u32]);
     LAST_DAY.set((days, fields));
     fields
 }

@@ -129,17 +129,17 @@ fn hss_world(seed: u64) -> Store<HssTask> {
 
 /// ListTasks as it was.
 fn hss_reference<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<hss_task::HssTaskView<'a>> {
-    let enterprise = q.enterprise_project_id.as_deref().unwrap_or("0");
+    let enterprise = q.enterprise_project_id.unwrap_or("0");
     let keep = |t: &&HssTask| {
         *t.project_id == *q.project_id
             && t.created <= now
             && (enterprise == "all_granted_eps" || *t.enterprise_project_id == *enterprise)
-            && q.task_type.as_deref().is_none_or(|v| v == t.kind.name())
-            && q.task_id.as_deref().is_none_or(|v| v == t.task_id)
-            && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
+            && q.task_type.is_none_or(|v| v == t.kind.name())
+            && q.task_id.is_none_or(|v| v == t.task_id)
+            && q.task_name.is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
             && q.created_from.is_none_or(|from| t.created >= from)
             && q.created_to.is_none_or(|to| t.created <= to)
-            && q.trigger_type.as_deref().is_none_or(|v| v == t.trigger_type)
+            && q.trigger_type.is_none_or(|v| v == t.trigger_type)
             && q.status.is_none_or(|s| t.lifecycle.at(t.created, now).status == s)
     };
     let view = |t: &'a HssTask| t.view(t.lifecycle.read(t.created, now), now);
@@ -215,7 +215,7 @@ fn image_world(seed: u64) -> Store<HssImageTask> {
 
 /// ListImageScanTask as it was.
 fn image_reference<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis) -> Page<hss_image::ImageTaskView<'a>> {
-    let enterprise = q.enterprise_project_id.as_deref().unwrap_or("0");
+    let enterprise = q.enterprise_project_id.unwrap_or("0");
     let candidates: Box<dyn Iterator<Item = &HssImageTask>> = match &q.task_id {
         Some(id) => Box::new(tasks.get(id).into_iter()),
         None => Box::new(tasks.iter()),
@@ -226,7 +226,7 @@ fn image_reference<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: 
                 && t.created <= now
                 && (enterprise == "all_granted_eps" || *t.enterprise_project_id == *enterprise)
                 && t.general_type() == q.general_type
-                && q.task_type.as_deref().is_none_or(|v| v == t.task_type)
+                && q.task_type.is_none_or(|v| v == t.task_type)
                 && q.created_from.is_none_or(|from| t.created >= from)
                 && q.scan_scope.is_none_or(|scope| if scope == 0 { t.scan_scope == 0 } else { t.scan_scope & scope != 0 })
         })
@@ -236,7 +236,7 @@ fn image_reference<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: 
             }
             let stage = t.lifecycle.at(t.created, now);
             let ended = stage.status.terminal();
-            q.status.as_deref().is_none_or(|s| (s == "finished") == ended) && q.ended_by.is_none_or(|by| stage.ended_at.is_some_and(|at| at <= by))
+            q.status.is_none_or(|s| (s == "finished") == ended) && q.ended_by.is_none_or(|by| stage.ended_at.is_some_and(|at| at <= by))
         });
     Page::collect_offset(matching, q.offset, q.limit, |t| t.view(t.lifecycle.read(t.created, now), now))
 }

@@ -194,16 +194,16 @@ pub struct ImageTaskQuery<'a> {
 /// counted by the "ended" index and its page found by walking; other filters (and
 /// `all_granted_eps`) filter a walk of the partition (of the whole store for `all_granted_eps`).
 pub fn list<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis) -> Page<ImageTaskView<'a>> {
-    let enterprise = q.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT);
+    let enterprise = q.enterprise_project_id.unwrap_or(DEFAULT_ENTERPRISE_PROJECT);
     let view = |t: &'a HssImageTask| t.view(t.lifecycle.read(t.created, now), now);
     let filtered = |t: &&HssImageTask| {
         t.project_id.as_ref() == q.project_id
             && t.created <= now
             && (enterprise == ALL_ENTERPRISE_PROJECTS || *t.enterprise_project_id == *enterprise)
             && t.general_type() == q.general_type
-            && q.task_type.as_deref().is_none_or(|v| v == t.task_type)
-            && q.image_type.as_deref().is_none_or(|v| v == t.image_type)
-            && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
+            && q.task_type.is_none_or(|v| v == t.task_type)
+            && q.image_type.is_none_or(|v| v == t.image_type)
+            && q.task_name.is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
             && q.created_from.is_none_or(|from| t.created >= from)
             && q.scan_scope.is_none_or(|scope| if scope == 0 { t.scan_scope == 0 } else { t.scan_scope & scope != 0 })
     };
@@ -213,7 +213,7 @@ pub fn list<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis)
         }
         let stage = t.lifecycle.at(t.created, now);
         let ended = stage.status.terminal();
-        q.status.as_deref().is_none_or(|s| (s == "finished") == ended) && q.ended_by.is_none_or(|by| stage.ended_at.is_some_and(|at| at <= by))
+        q.status.is_none_or(|s| (s == "finished") == ended) && q.ended_by.is_none_or(|by| stage.ended_at.is_some_and(|at| at <= by))
     };
     if let Some(id) = &q.task_id {
         return Page::collect_offset(tasks.get(id).into_iter().filter(filtered).filter(status_ok), q.offset, q.limit, view);
@@ -223,7 +223,7 @@ pub fn list<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis)
     }
     let runs = tasks.runs(&[[Some(q.project_id), Some(enterprise), Some(q.general_type)]], now, None, None);
     let plain = q.task_type.is_none() && q.image_type.is_none() && q.task_name.is_none() && q.created_from.is_none() && q.scan_scope.is_none() && q.ended_by.is_none();
-    match q.status.as_deref() {
+    match q.status {
         _ if !plain => Page::collect_offset(runs.walk(Direction::NewestFirst, 0).filter(filtered).filter(status_ok), q.offset, q.limit, view),
         None => Page { total: runs.total(), items: runs.walk(Direction::NewestFirst, q.offset).take(q.limit).map(view).collect() },
         Some(status) => {

@@ -154,20 +154,20 @@ pub struct TaskQuery<'a> {
 /// walking from that end; other filters (and `all_granted_eps`) filter a walk.
 pub fn list<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<HssTaskView<'a>> {
     use super::hss_image::{ALL_ENTERPRISE_PROJECTS, DEFAULT_ENTERPRISE_PROJECT};
-    let enterprise = q.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT);
+    let enterprise = q.enterprise_project_id.unwrap_or(DEFAULT_ENTERPRISE_PROJECT);
     let keep = |t: &&HssTask| {
         *t.project_id == *q.project_id
             && t.created <= now
             && (enterprise == ALL_ENTERPRISE_PROJECTS || *t.enterprise_project_id == *enterprise)
-            && q.task_type.as_deref().is_none_or(|v| v == t.kind.name())
-            && q.task_id.as_deref().is_none_or(|v| v == t.task_id)
-            && q.task_name.as_deref().is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
+            && q.task_type.is_none_or(|v| v == t.kind.name())
+            && q.task_id.is_none_or(|v| v == t.task_id)
+            && q.task_name.is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
             && q.created_from.is_none_or(|from| t.created >= from)
             && q.created_to.is_none_or(|to| t.created <= to)
-            && q.trigger_type.as_deref().is_none_or(|v| v == t.trigger_type)
+            && q.trigger_type.is_none_or(|v| v == t.trigger_type)
             && match &t.kind {
                 TaskKind::ClusterScan { scan_types, .. } => q.file_type.is_none() && q.scan_types.iter().all(|s| scan_types.iter().any(|t| t == s)),
-                TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.as_deref().is_none_or(|v| v == *file_type),
+                TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.is_none_or(|v| v == *file_type),
             }
             && q.status.is_none_or(|s| t.lifecycle.status_at(t.created, now) == s)
     };

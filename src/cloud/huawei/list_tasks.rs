@@ -92,7 +92,7 @@ fn query<'a>(call: &Call<'a>, map: &'a Map<String, Value>) -> Result<TaskQuery<'
         status: body.word("task_status", &["ready", "running", "finished"])?.and_then(HssTaskStatus::from_name),
         ascending: body.word("sort_dir", hss_task::SORT_DIRS)? == Some("asc"),
         scan_types,
-        file_type: file_type,
+        file_type,
         offset,
         limit,
     })
