@@ -11,6 +11,17 @@ pub const MINUTE: Millis = 60 * SECOND;
 pub const HOUR: Millis = 60 * MINUTE;
 pub const DAY: Millis = 24 * HOUR;
 
+/// The first instant the emulator accepts anywhere (scenarios, the clock, request parameters):
+/// 1970-01-01T00:00:00Z. Before it, the clouds' formats have no form.
+pub const EARLIEST: Millis = 0;
+/// The last one: 9999-12-31T23:59:59.999Z, the last instant a four-digit year can write.
+pub const LATEST: Millis = 253_402_300_799_999;
+
+/// Whether `at` lies in the years 1970–9999, the range every format the clouds use can write.
+pub fn in_range(at: Millis) -> bool {
+    (EARLIEST..=LATEST).contains(&at)
+}
+
 /// Parses an RFC 3339 instant (`2026-11-22T08:00:00Z`, offsets and fractions allowed).
 pub fn parse_rfc3339(text: &str) -> Option<Millis> {
     DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.timestamp_millis())
@@ -230,6 +241,14 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_range_ends_are_the_first_and_last_four_digit_instants() {
+        assert_eq!(format_rfc3339(EARLIEST), "1970-01-01T00:00:00Z");
+        assert_eq!(parse_rfc3339("9999-12-31T23:59:59.999Z"), Some(LATEST));
+        assert!(in_range(EARLIEST) && in_range(LATEST));
+        assert!(!in_range(EARLIEST - 1) && !in_range(LATEST + 1));
+    }
 
     #[test]
     fn durations_accept_units_and_compounds() {
