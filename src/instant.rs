@@ -218,6 +218,7 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
         return Ok(0);
     }
     let bad = || format!("bad duration {text:?}: expected a number and a unit (ms, s, m, h, d), e.g. \"90s\" or \"1h30m\"");
+    let too_long = || format!("duration {text:?} is too long: at most the span from 1970 to 9999 ({}d)", (LATEST - EARLIEST) / DAY);
     if text.is_empty() {
         return Err(bad());
     }
@@ -228,7 +229,8 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
         if digits == 0 {
             return Err(bad());
         }
-        let amount: Millis = rest[..digits].parse().map_err(|_| bad())?;
+        // Only digits: a number that does not parse is one too large.
+        let amount: Millis = rest[..digits].parse().map_err(|_| too_long())?;
         rest = &rest[digits..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
@@ -244,7 +246,7 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
             .checked_mul(unit)
             .and_then(|part| total.checked_add(part))
             .filter(|sum| *sum <= LATEST - EARLIEST)
-            .ok_or_else(|| format!("duration {text:?} is too long: at most the span from 1970 to 9999 ({}d)", (LATEST - EARLIEST) / DAY))?;
+            .ok_or_else(too_long)?;
     }
     Ok(total)
 }
@@ -273,6 +275,7 @@ mod tests {
         }
         assert_eq!(parse_duration("2932896d"), Ok(2_932_896 * DAY), "the whole range is still a duration");
         assert!(parse_duration("99999999999d").unwrap_err().contains("too long"));
+        assert!(parse_duration("99999999999999999999d").unwrap_err().contains("too long"));
     }
 
     #[test]
