@@ -1,7 +1,9 @@
 //! Fault injection: rules that make an operation fail on purpose (an error in the cloud's own
 //! envelope), slow down (fixed or ranged latency), or throttle (over N requests a second), for the
 //! next N calls or with a probability drawn from the seed. Rules come from scenarios or the
-//! control API; both are checked the same way before anything changes.
+//! control API; both are checked the same way before anything changes, and both count against
+//! one bound (`--max-fault-rules`): a change past it is refused whole. A call walks only the rules
+//! of its own operation and the wildcard ones, so rules for other operations cost it nothing.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
