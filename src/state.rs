@@ -46,7 +46,8 @@ pub struct Config {
     pub auth: Option<bool>,
     /// Entries the journal keeps (`--journal-size`).
     pub journal_size: usize,
-    /// Bytes of parameters one journal entry keeps; the rest is cut off (`--journal-entry-bytes`).
+    /// Bytes of what a request sent (caller, path, query, body) one journal entry keeps; the rest
+    /// is cut off (`--journal-entry-bytes`).
     pub journal_entry_bytes: usize,
     /// Bytes the whole journal keeps, oldest entries dropped first (`--journal-bytes`).
     pub journal_bytes: usize,

@@ -296,10 +296,6 @@ impl Journal {
         self.ring.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn bounds(&self) -> Bounds {
-        self.bounds
-    }
-
     /// Stores a call (its sequence number is assigned here) cut to the entry budget, dropping the
     /// oldest entries past the entry count or the byte total. The newest entry is always kept.
     pub fn record(&self, call: Logged) {
