@@ -63,6 +63,15 @@ enum Command {
         /// Requests the journal keeps (oldest dropped first).
         #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_CAPACITY)]
         journal_size: usize,
+        /// Bytes of a request (caller, path, query, body) one journal entry keeps; the rest is cut off and the entry marked truncated.
+        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_ENTRY_BYTES)]
+        journal_entry_bytes: usize,
+        /// Bytes the whole journal keeps (oldest entries dropped first).
+        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_TOTAL_BYTES)]
+        journal_bytes: usize,
+        /// Fault rules held at once, scenarios' included; a POST past it is refused with 400.
+        #[arg(long, default_value_t = taskemu::control::faults::DEFAULT_MAX_RULES)]
+        max_fault_rules: usize,
     },
     /// Validate scenarios without serving; exit 1 on any error.
     Check {
@@ -225,7 +234,7 @@ fn main() -> ExitCode {
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules } => {
             let config = Config {
                 dialect: match dialect {
                     DialectArg::Sdk => Dialect::Sdk,
@@ -239,6 +248,9 @@ fn main() -> ExitCode {
                     AuthArg::Off => Some(false),
                 },
                 journal_size,
+                journal_entry_bytes,
+                journal_bytes,
+                max_fault_rules,
             };
             let limits = Limits { max_body, ..Limits::default() };
             serve(listen, scenarios, config, limits)
@@ -344,8 +356,9 @@ fn requests_table(value: &Value) -> String {
 }
 
 fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), ClientError> {
-    let faults_table = |v: &Value| {
-        let rows: Vec<Vec<String>> = v["faults"]
+    // A list answers with `faults`, an addition with the rules it `added`.
+    let faults_table = |rules: &Value| {
+        let rows: Vec<Vec<String>> = rules
             .as_array()
             .into_iter()
             .flatten()
@@ -363,7 +376,7 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
         client::table(&["ID", "OPERATION", "TENANT", "EFFECT", "LEFT", "PROBABILITY", "FIRED"], &rows)
     };
     match action {
-        FaultAction::List => client.call("GET", "/_emu/faults", None).map(|v| (v.clone(), faults_table(&v))),
+        FaultAction::List => client.call("GET", "/_emu/faults", None).map(|v| (v.clone(), faults_table(&v["faults"]))),
         FaultAction::Clear => client.call("DELETE", "/_emu/faults", None).map(|v| (v.clone(), format!("cleared {} rule(s)\n", v["cleared"]))),
         FaultAction::Add { operation, error, status, message, latency, throttle, times, probability, tenant } => {
             let mut rule = json!({ "operation": operation });
@@ -376,7 +389,7 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
                 }
             }
             let value = client.call("POST", "/_emu/faults", Some(("application/json", rule.to_string().as_bytes())))?;
-            let text = format!("added rule {}\n{}", value["ids"][0], faults_table(&value));
+            let text = format!("added rule {}\n{}", value["ids"][0], faults_table(&value["added"]));
             Ok((value, text))
         }
     }

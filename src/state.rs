@@ -44,12 +44,29 @@ pub struct Config {
     /// `Some(true)` checks every request's credentials, `Some(false)` none; `None` checks them
     /// when a scenario declares credentials.
     pub auth: Option<bool>,
+    /// Entries the journal keeps (`--journal-size`).
     pub journal_size: usize,
+    /// Bytes of what a request sent (caller, path, query, body) one journal entry keeps; the rest
+    /// is cut off (`--journal-entry-bytes`).
+    pub journal_entry_bytes: usize,
+    /// Bytes the whole journal keeps, oldest entries dropped first (`--journal-bytes`).
+    pub journal_bytes: usize,
+    /// Fault rules held at once, scenarios' and the control API's (`--max-fault-rules`).
+    pub max_fault_rules: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { dialect: Dialect::Sdk, seed: None, clock_rate: None, auth: None, journal_size: journal::DEFAULT_CAPACITY }
+        Config {
+            dialect: Dialect::Sdk,
+            seed: None,
+            clock_rate: None,
+            auth: None,
+            journal_size: journal::DEFAULT_CAPACITY,
+            journal_entry_bytes: journal::DEFAULT_ENTRY_BYTES,
+            journal_bytes: journal::DEFAULT_TOTAL_BYTES,
+            max_fault_rules: crate::control::faults::DEFAULT_MAX_RULES,
+        }
     }
 }
 
@@ -141,12 +158,12 @@ impl State {
         let loaded = scenario::load(&sources, default_start, config.seed)?;
         let rate = config.clock_rate.unwrap_or(loaded.settings.clock_rate);
         let clock = Clock::new(loaded.settings.clock_start, rate).map_err(|e| as_errors("--clock-rate", e.to_string()))?;
-        let faults = Faults::new(loaded.settings.seed);
+        let faults = Faults::new(loaded.settings.seed, config.max_fault_rules);
         faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
         let snapshot = Snapshot::new(loaded.world, loaded.settings, sources);
         crate::world::release_unused_memory();
         Ok(State {
-            journal: Journal::new(config.journal_size),
+            journal: Journal::new(journal::Bounds { entries: config.journal_size, entry_bytes: config.journal_entry_bytes, total_bytes: config.journal_bytes }),
             config,
             clock,
             faults,
