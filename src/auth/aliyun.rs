@@ -112,8 +112,8 @@ fn is_acs3(req: &SignedRequest<'_>) -> bool {
 /// RPC v1 parameters: the query, plus the body when it is a form (sdk-notes §1.1), decoded.
 fn rpc_params(req: &SignedRequest<'_>) -> Vec<(String, String)> {
     let mut params = form_decode(req.raw_query);
-    if req.has_form_body() {
-        params.extend(form_decode(&String::from_utf8_lossy(req.body)));
+    if let Some(form) = req.form_body() {
+        params.extend(form_decode(&String::from_utf8_lossy(form)));
     }
     params
 }
@@ -492,7 +492,7 @@ mod tests {
     #[test]
     fn tampered_signed_body_fails() {
         for mut v in all_vectors() {
-            let covered = v.scheme == "ACS3-HMAC-SHA256" || v.request().has_form_body();
+            let covered = v.scheme == "ACS3-HMAC-SHA256" || v.request().form_body().is_some();
             match v.body.first_mut() {
                 Some(byte) => *byte ^= 0x01,
                 None => v.body.push(b'{'),
