@@ -137,7 +137,7 @@ pub struct Caller {
 
 impl Caller {
     /// `declared`: the tenant the request names (Alibaba's AccessKeyId, Huawei's path project).
-    pub fn new(auth_on: bool, declared: Option<Arc<str>>) -> Caller {
+    pub(crate) fn new(auth_on: bool, declared: Option<Arc<str>>) -> Caller {
         Caller { auth_on, declared, verified: OnceLock::new() }
     }
 
@@ -149,7 +149,7 @@ impl Caller {
         }
     }
 
-    fn verified(&self, tenant: String) {
+    fn set_verified(&self, tenant: String) {
         // A second verification of the same request (never made) would keep the first.
         let _ = self.verified.set(Arc::from(tenant));
     }
@@ -258,12 +258,12 @@ impl Prepared {
         };
         match checked {
             Ok(tenant) => {
-                self.caller().verified(tenant);
+                self.caller().set_verified(tenant);
                 Ok(())
             }
             Err(refusal) => {
                 if let Refusal::Denied { caller } = &refusal {
-                    self.caller().verified(caller.clone());
+                    self.caller().set_verified(caller.clone());
                 }
                 Err(match self {
                     Prepared::Aliyun(p) => p.refuse(&refusal),
