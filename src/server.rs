@@ -237,7 +237,7 @@ fn prepared_error(prepared: &Prepared, status: u16, limits: &Limits) -> WireResp
 /// The gate, then the fault rules (latency waits here, off any lock), then the operation.
 /// `arrived` is the virtual instant the request came in; an injected delay moves it on.
 async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest, arrived: Millis) -> WireResponse {
-    match guarded("authentication", || prepared.authenticate(state, wire)) {
+    match guarded("authentication", || prepared.authenticate(wire)) {
         None => return prepared.internal_error(),
         Some(Err(refused)) => return refused,
         Some(Ok(())) => {}
