@@ -45,11 +45,27 @@ pub struct Config {
     /// when a scenario declares credentials.
     pub auth: Option<bool>,
     pub journal_size: usize,
+    /// When set, every control call but the dashboard's assets must send it as
+    /// `Authorization: Bearer` (see `control::access`); `serve` makes one when it is required.
+    pub control_token: Option<String>,
+    /// Host names the control API answers for besides the loopback ones (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// The address served on, whose own name the control API answers for too.
+    pub listen_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { dialect: Dialect::Sdk, seed: None, clock_rate: None, auth: None, journal_size: journal::DEFAULT_CAPACITY }
+        Config {
+            dialect: Dialect::Sdk,
+            seed: None,
+            clock_rate: None,
+            auth: None,
+            journal_size: journal::DEFAULT_CAPACITY,
+            control_token: None,
+            allow_hosts: Vec::new(),
+            listen_ip: None,
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 //! the dashboard's assets. JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a
 //! bad request never changes the world.
 
+pub mod access;
 pub mod faults;
 pub mod journal;
 pub mod tasks;
@@ -68,6 +69,10 @@ fn ok(value: Value) -> WireResponse {
 }
 
 pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
+    // Who may ask comes before what is asked: no handler sees a request the gate refuses.
+    if let Err(refused) = access::admit(&state.config, req) {
+        return refused;
+    }
     if req.method == "GET" {
         if let Some((content_type, bytes)) = ui::asset(&req.path) {
             return WireResponse::new(200, content_type, bytes.to_vec());
