@@ -1,6 +1,7 @@
 //! A small blocking client for the control API, behind the CLI's client verbs (`taskemu clock`,
 //! `reset`, `load`, `tasks`, `requests`, `fault`). Plain HTTP/1.1 over a TCP stream: the control
-//! API is local, and a shell script should not need anything else.
+//! API is local, and a shell script should not need anything else. It sends the control token
+//! (`--token`, `TASKEMU_CONTROL_TOKEN`) when given one, and declares every body's type.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};

@@ -454,7 +454,7 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
         let addr = listener.local_addr().unwrap_or(listen);
         let shutdown = shutdown_signal();
         if !addr.ip().is_loopback() && !state.auth_on(&state.snapshot()) {
-            tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can read the world");
+            tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can call the five operations (the control API takes its token)");
         }
         if let Some(token) = &made_token {
             // Before the ready line: a launcher that has read it finds the token already written.

@@ -287,6 +287,26 @@ mod tests {
         assert_eq!(status(&open, &request("POST", "/_emu/scenarios", &[("content-type", "text/plain")])), 415);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        /// Any claim but the token itself (a prefix, an extension, one byte off) is refused, and
+        /// any declared type but the wanted ones is a 415: random inputs around each rule's edge.
+        #[test]
+        fn only_the_exact_token_and_the_wanted_types_pass(claim in "[!-~]{0,80}", cut in 0usize..40, extra in "[!-~]{1,4}", content_type in "[ -~]{0,40}") {
+            let token = "0123456789abcdef0123456789abcdef";
+            let guarded = config(Some(token), None, &[]);
+            let with = |claimed: &str| status(&guarded, &request("GET", "/_emu/health", &[("authorization", &format!("Bearer {claimed}"))]));
+            proptest::prop_assert_eq!(with(&claim), if claim == token { 200 } else { 401 });
+            proptest::prop_assert_eq!(with(&token[..cut.min(token.len())]), if cut >= token.len() { 200 } else { 401 });
+            proptest::prop_assert_eq!(with(&format!("{token}{extra}")), 401);
+            let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let open = Config::default();
+            let posted = status(&open, &request("POST", "/_emu/faults", &[("content-type", &content_type)]));
+            proptest::prop_assert_eq!(posted, if essence == "application/json" { 200 } else { 415 });
+        }
+    }
+
     #[test]
     fn tokens_are_checked_made_and_compared_whole() {
         assert!(token_problem("abc").is_none());

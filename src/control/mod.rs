@@ -1,7 +1,8 @@
 //! The control API under `/_emu/`: how tests, CI jobs and demos drive the world from outside:
 //! health, the clock, reset, run-time scenarios and tasks, the request journal, fault rules, and
 //! the dashboard's assets. JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a
-//! bad request never changes the world.
+//! bad request never changes the world. Every request passes `access` first (Host, token,
+//! content type): no handler here sees one it refuses.
 
 pub mod access;
 pub mod faults;
