@@ -236,6 +236,8 @@ fn main() -> ExitCode {
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
         Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size, control_token, allow_hosts } => {
+            // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
+            let control_token = control_token.filter(|t| !t.is_empty());
             if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
                 eprintln!("taskemu: --control-token: {problem}");
                 return ExitCode::FAILURE;
@@ -270,7 +272,8 @@ fn main() -> ExitCode {
 /// Runs a client verb: prints the table (or the JSON with --json); a clear message and exit 1 when
 /// the server is not there or refuses.
 fn remote_call(remote: &Remote, f: impl FnOnce(&Client) -> Result<(Value, String), ClientError>) -> ExitCode {
-    let result = Client::new(&remote.url).and_then(|c| c.with_token(remote.token.as_deref())).and_then(|c| f(&c));
+    let token = remote.token.as_deref().filter(|t| !t.is_empty());
+    let result = Client::new(&remote.url).and_then(|c| c.with_token(token)).and_then(|c| f(&c));
     match result {
         Ok((value, text)) => {
             if remote.json {

@@ -334,7 +334,7 @@ fn serve_takes_the_token_from_its_flag_or_environment_and_prints_none() {
     assert_eq!(served.status("GET", "/_emu/health", Some("from-the-flag")), 200);
     served.stop();
 
-    for bad in [&["--control-token", ""][..], &["--control-token", "two words"], &["--allow-host", "a b"]] {
+    for bad in [&["--control-token", "two words"][..], &["--control-token", &"x".repeat(513)], &["--allow-host", "a b"]] {
         let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
         args.extend_from_slice(bad);
         let out = Command::new(env!("CARGO_BIN_EXE_taskemu")).args(&args).env_remove("TASKEMU_CONTROL_TOKEN").output().expect("the binary runs");
@@ -354,9 +354,10 @@ fn a_bind_beyond_loopback_makes_a_token_and_a_local_one_without_auth_needs_none(
     assert_eq!(everywhere.status("GET", "/_emu/requests", Some(&token)), 200);
     everywhere.stop();
 
-    let local = Served::start(&["--listen", "127.0.0.1:0", "--allow-host", "emu.test"], None);
+    // An empty TASKEMU_CONTROL_TOKEN is an unset one, for the server and for the CLI.
+    let local = Served::start(&["--listen", "127.0.0.1:0", "--allow-host", "emu.test"], Some(""));
     assert_eq!(local.status("GET", "/_emu/health", None), 200, "nothing changes for a local user");
-    assert!(verb(&local.url(), &["clock", "advance", "1m"], None).status.success());
+    assert!(verb(&local.url(), &["clock", "advance", "1m"], Some("")).status.success());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     assert_eq!(runtime.block_on(raw(local.addr, "GET", "/_emu/health", Some("emu.test:8080"), &[], b"")).status, 200, "--allow-host admits it");
     assert_eq!(runtime.block_on(raw(local.addr, "GET", "/_emu/health", Some("evil.test"), &[], b"")).status, 403);
