@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use taskemu::client::{self, Client, ClientError};
+use taskemu::control::access;
 use taskemu::scenario::{self, Source};
 use taskemu::server::{self, Limits};
 use taskemu::{Config, Dialect, State};
@@ -72,6 +73,12 @@ enum Command {
         /// Fault rules held at once, scenarios' included; a POST past it is refused with 400.
         #[arg(long, default_value_t = taskemu::control::faults::DEFAULT_MAX_RULES)]
         max_fault_rules: usize,
+        /// Token the control API (/_emu/) requires as `Authorization: Bearer`; made and printed on stderr when auth is on or the address is not loopback.
+        #[arg(long, env = "TASKEMU_CONTROL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+        control_token: Option<String>,
+        /// Another Host name the control API answers for, besides loopback names and the listen address (repeatable).
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_hosts: Vec<String>,
     },
     /// Validate scenarios without serving; exit 1 on any error.
     Check {
@@ -147,6 +154,9 @@ enum Command {
 struct Remote {
     #[arg(long, env = "TASKEMU_URL", default_value = "http://127.0.0.1:8080", global = true)]
     url: String,
+    /// The control token, when the server requires one (sent as `Authorization: Bearer`).
+    #[arg(long, env = "TASKEMU_CONTROL_TOKEN", hide_env_values = true, global = true, value_name = "TOKEN")]
+    token: Option<String>,
     /// Print the raw JSON answer (for scripts).
     #[arg(long, global = true)]
     json: bool,
@@ -234,7 +244,17 @@ fn main() -> ExitCode {
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts } => {
+            // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
+            let control_token = control_token.filter(|t| !t.is_empty());
+            if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
+                eprintln!("taskemu: --control-token: {problem}");
+                return ExitCode::FAILURE;
+            }
+            if let Some(bad) = allow_hosts.iter().find(|h| access::host_name(h).is_none()) {
+                eprintln!("taskemu: --allow-host {bad:?} is not a host name");
+                return ExitCode::FAILURE;
+            }
             let config = Config {
                 dialect: match dialect {
                     DialectArg::Sdk => Dialect::Sdk,
@@ -251,6 +271,9 @@ fn main() -> ExitCode {
                 journal_entry_bytes,
                 journal_bytes,
                 max_fault_rules,
+                control_token,
+                allow_hosts,
+                listen_ip: Some(listen.ip()),
             };
             let limits = Limits { max_body, ..Limits::default() };
             serve(listen, scenarios, config, limits)
@@ -261,7 +284,8 @@ fn main() -> ExitCode {
 /// Runs a client verb: prints the table (or the JSON with --json); a clear message and exit 1 when
 /// the server is not there or refuses.
 fn remote_call(remote: &Remote, f: impl FnOnce(&Client) -> Result<(Value, String), ClientError>) -> ExitCode {
-    let result = Client::new(&remote.url).and_then(|c| f(&c));
+    let token = remote.token.as_deref().filter(|t| !t.is_empty());
+    let result = Client::new(&remote.url).and_then(|c| c.with_token(token)).and_then(|c| f(&c));
     match result {
         Ok((value, text)) => {
             if remote.json {
@@ -414,13 +438,20 @@ fn check(paths: &[PathBuf]) -> ExitCode {
 
 fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits) -> ExitCode {
     let sources = if paths.is_empty() { Ok(vec![Source::demo()]) } else { read_sources(&paths) };
-    let state = match sources.and_then(|s| State::new(config, s)) {
-        Ok(state) => Arc::new(state),
+    let mut state = match sources.and_then(|s| State::new(config, s)) {
+        Ok(state) => state,
         Err(errors) => {
             eprintln!("{errors}");
             return ExitCode::FAILURE;
         }
     };
+    // Decided here, once: a world loaded later, with or without credentials, never changes it.
+    let auth_at_start = state.auth_on(&state.snapshot());
+    let made_token = (state.config.control_token.is_none() && access::token_required(auth_at_start, listen.ip())).then(access::new_token);
+    if made_token.is_some() {
+        state.config.control_token.clone_from(&made_token);
+    }
+    let state = Arc::new(state);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -439,7 +470,14 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
         let addr = listener.local_addr().unwrap_or(listen);
         let shutdown = shutdown_signal();
         if !addr.ip().is_loopback() && !state.auth_on(&state.snapshot()) {
-            tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can read the world");
+            tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can call the five operations (the control API takes its token)");
+        }
+        if let Some(token) = &made_token {
+            // Before the ready line: a launcher that has read it finds the token already written.
+            let dashboard = if addr.ip().is_unspecified() { SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port()) } else { addr };
+            eprintln!("taskemu: the control API (/_emu/) requires this token (made for this run; choose one with --control-token or TASKEMU_CONTROL_TOKEN): {token}");
+            eprintln!("taskemu: dashboard: http://{dashboard}/_emu/ui#token={token}");
+            let _ = std::io::stderr().flush();
         }
         println!("taskemu listening on http://{addr}");
         let _ = std::io::stdout().flush();

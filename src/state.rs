@@ -53,6 +53,13 @@ pub struct Config {
     pub journal_bytes: usize,
     /// Fault rules held at once, scenarios' and the control API's (`--max-fault-rules`).
     pub max_fault_rules: usize,
+    /// When set, every control call but the dashboard's assets must send it as
+    /// `Authorization: Bearer` (see `control::access`); `serve` makes one when it is required.
+    pub control_token: Option<String>,
+    /// Host names the control API answers for besides the loopback ones (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// The address served on, whose own name the control API answers for too.
+    pub listen_ip: Option<std::net::IpAddr>,
 }
 
 impl Default for Config {
@@ -66,6 +73,9 @@ impl Default for Config {
             journal_entry_bytes: journal::DEFAULT_ENTRY_BYTES,
             journal_bytes: journal::DEFAULT_TOTAL_BYTES,
             max_fault_rules: crate::control::faults::DEFAULT_MAX_RULES,
+            control_token: None,
+            allow_hosts: Vec::new(),
+            listen_ip: None,
         }
     }
 }

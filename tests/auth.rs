@@ -387,8 +387,14 @@ async fn acs3_signed(emu: &Emulator, op: (&str, &str), query: &str, key: &str, s
 /// The journal's tenants, oldest first, read in-process (the control API's own tests cover its HTTP).
 fn journal_tenants(emu: &Emulator) -> Vec<(String, u16, Option<String>)> {
     let mut entries = emu.state.journal.query(&taskemu::control::journal::Filter::default());
-    entries.sort_by_key(|e| e.seq);
-    entries.into_iter().map(|e| (e.operation, e.status, e.tenant)).collect()
+    entries.sort_by_key(|e| e.seq());
+    entries
+        .iter()
+        .map(|e| {
+            let e = e.entry();
+            (e.operation.to_string(), e.status, e.tenant.map(str::to_string))
+        })
+        .collect()
 }
 
 fn sorted(mut ids: Vec<String>) -> Vec<String> {

@@ -1,8 +1,10 @@
 //! The control API under `/_emu/`: how tests, CI jobs and demos drive the world from outside:
 //! health, the clock, reset, run-time scenarios and tasks, the request journal, fault rules, and
 //! the dashboard's assets. JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a
-//! bad request never changes the world.
+//! bad request never changes the world. Every request passes `access` first (Host, token,
+//! content type): no handler here sees one it refuses.
 
+pub mod access;
 pub mod faults;
 pub mod journal;
 pub mod tasks;
@@ -64,6 +66,10 @@ impl Params {
 }
 
 pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
+    // Who may ask comes before what is asked: no handler sees a request the gate refuses.
+    if let Err(refused) = access::admit(&state.config, req) {
+        return refused;
+    }
     if req.method == "GET" {
         if let Some((content_type, bytes)) = ui::asset(&req.path) {
             return WireResponse::new(200, content_type, bytes.to_vec());
