@@ -408,6 +408,26 @@ mod tests {
     }
 
     #[test]
+    fn the_head_alone_refuses_a_missing_or_doubled_host_and_codings_besides_chunked() {
+        let head = |pairs: &[(&str, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.append(hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+            }
+            headers
+        };
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x")])), None);
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[])), Some(Refused::NoHost));
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "a"), ("host", "b")])), Some(Refused::NoHost));
+        assert_eq!(refused_by_head(Version::HTTP_10, &head(&[])), None, "HTTP/1.0 needs no Host");
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x"), ("transfer-encoding", "Chunked")])), None);
+        for coding in ["gzip, chunked", "gzip,chunked", "x", ""] {
+            assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x"), ("transfer-encoding", coding)])), Some(Refused::UnsupportedCoding), "{coding:?}");
+        }
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x"), ("transfer-encoding", "gzip"), ("transfer-encoding", "chunked")])), Some(Refused::UnsupportedCoding));
+    }
+
+    #[test]
     fn control_paths_are_told_apart() {
         assert!(is_control("/_emu/health") && is_control("/_emu"));
         assert!(!is_control("/") && !is_control("/v5/p/image/tasks") && !is_control("/_emux"));
