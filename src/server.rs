@@ -247,7 +247,7 @@ async fn handle(connection: &Connection, req: Request<Incoming>, limits: Limits)
         let worth_discarding = refused.leaves_a_body_to_discard()
             && !body.is_end_stream()
             && !parts.headers.get(EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
-            && !declared.is_some_and(|n| n > bound as u64);
+            && declared.is_none_or(|n| n <= bound as u64);
         if worth_discarding {
             // Read after the answer has gone out (hyper writes it meanwhile), then closed.
             tokio::spawn(body::discard(body, bound, limits.body_timeout, connection.stopping.clone()));
