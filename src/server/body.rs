@@ -49,30 +49,32 @@ pub(super) async fn read(body: &mut Incoming, max: usize, timeout: Duration, sto
 }
 
 async fn collect(body: &mut Incoming, max: usize) -> Result<Bytes, Refused> {
-    let mut chunks: Vec<Bytes> = Vec::new();
+    // Most bodies come in one frame, kept as it is; a second one starts a joined copy.
+    let mut first = Bytes::new();
+    let mut joined: Option<BytesMut> = None;
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| {
             tracing::debug!("could not read a request body: {e}");
             Refused::BodyUnreadable
         })?;
-        if let Ok(data) = frame.into_data() {
-            total = total.saturating_add(data.len());
-            if total > max {
-                return Err(Refused::BodyTooLarge);
+        let Ok(data) = frame.into_data() else { continue };
+        total = total.saturating_add(data.len());
+        if total > max {
+            return Err(Refused::BodyTooLarge);
+        }
+        match &mut joined {
+            Some(joined) => joined.extend_from_slice(&data),
+            None if first.is_empty() => first = data,
+            None => {
+                let mut whole = BytesMut::with_capacity(max.min(2 * total));
+                whole.extend_from_slice(&first);
+                whole.extend_from_slice(&data);
+                joined = Some(whole);
             }
-            chunks.push(data);
         }
     }
-    Ok(match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => {
-            let mut whole = BytesMut::with_capacity(total);
-            chunks.iter().for_each(|chunk| whole.extend_from_slice(chunk));
-            whole.freeze()
-        }
-    })
+    Ok(joined.map_or(first, BytesMut::freeze))
 }
 
 /// Reads and drops the rest of a refused body, up to `bound` bytes, within `timeout`, or until
