@@ -27,7 +27,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-pub use body::DISCARD_FACTOR;
+use body::DISCARD_FACTOR;
 
 use crate::cloud::aliyun::AliyunError;
 use crate::cloud::huawei::HuaweiError;

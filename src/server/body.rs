@@ -16,7 +16,7 @@ use super::Refused;
 
 /// How much of a refused body is read and discarded before the connection is closed anyway, as
 /// a multiple of the body limit.
-pub const DISCARD_FACTOR: usize = 4;
+pub(super) const DISCARD_FACTOR: usize = 4;
 
 /// Resolves once the server starts stopping; every connection holds a clone.
 #[derive(Clone)]
