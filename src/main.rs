@@ -58,6 +58,18 @@ enum Command {
         /// Largest request body accepted, in bytes.
         #[arg(long, default_value_t = 1024 * 1024)]
         max_body: usize,
+        /// Time a client has to send a request head (also how long an idle connection is kept).
+        #[arg(long, default_value = "10s", value_parser = server_timeout)]
+        header_timeout: std::time::Duration,
+        /// Time a client has to send a whole body after its head; then 408 and the connection closes.
+        #[arg(long, default_value = "10s", value_parser = server_timeout)]
+        body_timeout: std::time::Duration,
+        /// Connections served at once; more wait in the listen backlog until one closes.
+        #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        max_connections: u32,
+        /// On SIGTERM or Ctrl-C, how long requests in flight get to finish.
+        #[arg(long, default_value = "10s", value_parser = drain_time)]
+        drain: std::time::Duration,
         /// Check credentials: `auto` when a scenario declares some.
         #[arg(long, value_enum, default_value = "auto")]
         auth: AuthArg,
@@ -244,7 +256,7 @@ fn main() -> ExitCode {
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts } => {
             // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
             let control_token = control_token.filter(|t| !t.is_empty());
             if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
@@ -275,10 +287,30 @@ fn main() -> ExitCode {
                 allow_hosts,
                 listen_ip: Some(listen.ip()),
             };
-            let limits = Limits { max_body, ..Limits::default() };
+            let limits = Limits { max_body, header_timeout, body_timeout, max_connections: max_connections as usize, drain, ..Limits::default() };
             serve(listen, scenarios, config, limits)
         }
     }
+}
+
+/// A duration flag (`90s`, `500ms`, `1m`) of at most a day; `zero_ok` for the drain, which may be none.
+fn duration_flag(text: &str, zero_ok: bool) -> Result<std::time::Duration, String> {
+    let millis = taskemu::instant::parse_duration(text)?;
+    if millis == 0 && !zero_ok {
+        return Err("must be more than 0".into());
+    }
+    if millis > taskemu::instant::DAY {
+        return Err("must be at most 1d".into());
+    }
+    Ok(std::time::Duration::from_millis(u64::try_from(millis).map_err(|_| "must not be negative".to_string())?))
+}
+
+fn server_timeout(text: &str) -> Result<std::time::Duration, String> {
+    duration_flag(text, false)
+}
+
+fn drain_time(text: &str) -> Result<std::time::Duration, String> {
+    duration_flag(text, true)
 }
 
 /// Runs a client verb: prints the table (or the JSON with --json); a clear message and exit 1 when
