@@ -63,11 +63,15 @@ enum Command {
         /// Requests the journal keeps (oldest dropped first).
         #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_CAPACITY)]
         journal_size: usize,
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Validate scenarios without serving; exit 1 on any error.
     Check {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Show or move the virtual clock of a running taskemu.
     Clock {
@@ -131,6 +135,23 @@ enum Command {
         #[command(subcommand)]
         action: FaultAction,
     },
+}
+
+/// The budget of a load, for `serve` (start-up, run-time loads, resets) and `check` alike.
+#[derive(clap::Args)]
+struct BudgetArgs {
+    /// Most tasks a load may make, all files and the running world together.
+    #[arg(long, default_value_t = scenario::DEFAULT_MAX_TASKS)]
+    max_tasks: u64,
+    /// Most lifecycle phases (with drawn targets and failed images) a load may make.
+    #[arg(long, default_value_t = scenario::DEFAULT_MAX_PHASES)]
+    max_phases: u64,
+}
+
+impl BudgetArgs {
+    fn budget(&self) -> scenario::Budget {
+        scenario::Budget { max_tasks: self.max_tasks, max_phases: self.max_phases }
+    }
 }
 
 /// Where the running taskemu is, and how to print its answers.
@@ -208,7 +229,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Check { paths } => check(&paths),
+        Command::Check { paths, budget } => check(&paths, &budget.budget()),
         Command::Clock { remote, change } => remote_call(&remote, |c| clock(c, change)),
         Command::Reset { remote } => remote_call(&remote, |c| c.call("POST", "/_emu/reset", None).map(|v| (v.clone(), format!("reset: clock at {}, {} task(s)\n", v["clock"]["now"].as_str().unwrap_or("?"), v["tasks"])))),
         Command::Load { remote, file, replace, tenant } => remote_call(&remote, |c| load(c, &file, replace, tenant.as_deref())),
@@ -225,7 +246,7 @@ fn main() -> ExitCode {
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size, budget } => {
             let config = Config {
                 dialect: match dialect {
                     DialectArg::Sdk => Dialect::Sdk,
@@ -239,6 +260,7 @@ fn main() -> ExitCode {
                     AuthArg::Off => Some(false),
                 },
                 journal_size,
+                budget: budget.budget(),
             };
             let limits = Limits { max_body, ..Limits::default() };
             serve(listen, scenarios, config, limits)
@@ -382,9 +404,9 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
     }
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
+fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {
     let checked = read_sources(paths).and_then(|sources| {
-        let loaded = scenario::load(&sources, scenario::wall_clock_start(), None)?;
+        let loaded = scenario::load_within(&sources, scenario::wall_clock_start(), None, budget)?;
         Ok((sources.len(), loaded.world.task_count()))
     });
     match checked {
