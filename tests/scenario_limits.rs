@@ -155,7 +155,9 @@ proptest! {
         let budget = Budget { max_tasks, max_phases };
         let result = scenario::load_within(&[Source::new("budget.toml", text.clone())], 0, Some(1), &budget);
         let (mut tasks, mut phases, mut over) = (0u64, 0u64, None);
-        for (i, &(generated, count, n)) in entries.iter().enumerate() {
+        // Counted in the order the file is built in: a section's explicit tasks, then its generators.
+        let explicit_first = entries.iter().enumerate().filter(|e| !e.1.0).chain(entries.iter().enumerate().filter(|e| e.1.0));
+        for (i, &(generated, count, n)) in explicit_first {
             let made = if generated { u64::from(count) } else { 1 };
             tasks += made;
             phases += made * n as u64;
@@ -329,7 +331,7 @@ async fn sessions_near_the_year_9999_are_counted_too() {
 async fn requests_are_answered_while_a_big_load_builds() {
     let emu = start_sources(Config::default(), vec![Source::demo()]).await;
     let addr = emu.addr;
-    let big = "[[ecs.generate]]\ncount = 200000\n[[hss.generate]]\ncount = 100000\n";
+    let big = "[[ecs.generate]]\ncount = 150000\n";
     let started = Instant::now();
     let loading = tokio::spawn(async move { send(addr, "POST", "/_emu/scenarios?name=big", &[("Content-Type", "application/toml")], big.as_bytes()).await });
     let mut answered_during = 0;
@@ -350,7 +352,7 @@ async fn requests_are_answered_while_a_big_load_builds() {
     let loaded = loading.await.unwrap();
     let took = started.elapsed();
     assert_eq!(loaded.status, 200, "{}", loaded.text());
-    assert_eq!(loaded.json()["tasks"].as_u64(), Some(300_023));
+    assert_eq!(loaded.json()["tasks"].as_u64(), Some(150_023));
     assert!(answered_during >= 3, "only {answered_during} request(s) answered during a {took:?} load");
     assert!(slowest < Duration::from_millis(750), "a request waited {slowest:?} on a {took:?} load");
     emu.stop().await.unwrap();
