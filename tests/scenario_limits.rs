@@ -303,6 +303,11 @@ async fn a_thousand_years_of_hourly_sessions_are_counted_and_paged_without_being
     assert_eq!(ids, (0..5).map(|i| (1000 + total - 1 - i).to_string()).collect::<Vec<_>>());
     let finished = control(&emu, "GET", "/_emu/tasks?product=avds&status=finished&offset=3&limit=2", "").await.json();
     assert_eq!((finished["total"].as_i64(), finished["tasks"][0]["id"].as_str()), (Some(total - 1), Some((1000 + total - 2 - 3).to_string().as_str())));
+    // A listing is bounded whatever the sessions: a limit past it is refused, not built.
+    let refused = control(&emu, "GET", "/_emu/tasks?product=avds&limit=100000000", "").await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.json()["error"].as_str().unwrap_or("").contains("limit must be at most 10000"));
+    assert_eq!(control(&emu, "GET", "/_emu/tasks?product=avds&limit=10000", "").await.json()["tasks"].as_array().map(Vec::len), Some(10_000));
     emu.stop().await.unwrap();
 }
 

@@ -241,6 +241,9 @@ fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
         offset: params.number("offset")?.unwrap_or(0),
         limit: params.number("limit")?.unwrap_or(1000),
     };
+    if filter.limit > tasks::MAX_LIMIT {
+        return Err(ControlError::bad_request(format!("limit must be at most {}", tasks::MAX_LIMIT)));
+    }
     let now = state.clock.now();
     let (total, list) = tasks::list(&state.snapshot().world, now, &filter);
     Ok(json!({ "now": format_rfc3339(now), "total": total, "tasks": list }))

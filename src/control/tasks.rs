@@ -11,6 +11,10 @@ use crate::world::World;
 
 pub const PRODUCTS: &[&str] = &["ecs", "sas", "avds", "hss_image", "hss_task"];
 
+/// The most lines one listing gives (`limit`): each is a JSON object, and periodic AVDS scans
+/// can have billions of sessions.
+pub const MAX_LIMIT: usize = 10_000;
+
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
     pub product: Option<String>,

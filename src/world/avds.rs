@@ -505,7 +505,8 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
         (streams.into_iter().map(|s| s.before(low.saturating_add(1))).collect::<Vec<_>>(), skip - newer)
     };
     let mut heap: std::collections::BinaryHeap<Head<'a>> = streams.iter().enumerate().filter_map(|(i, s)| Some(Head(s.head()?, i))).collect();
-    let mut items = Vec::with_capacity(size.min(total_items));
+    // A caller's page size is not trusted to size the allocation.
+    let mut items = Vec::with_capacity(size.min(total_items).min(1024));
     while let Some(Head(_, i)) = heap.pop() {
         let Some((started, _, scan, k)) = streams[i].pop() else { continue };
         if let Some(next) = streams[i].head() {
