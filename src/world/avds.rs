@@ -295,7 +295,7 @@ impl AvdsScan {
                 }
             }
         }
-        ranges.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        ranges.sort_unstable_by_key(|&(lo, _)| std::cmp::Reverse(lo));
         ranges
     }
 }
