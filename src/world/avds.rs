@@ -263,18 +263,23 @@ impl AvdsScan {
     /// now is one of `statuses` (any, when empty). A periodic scan's sessions all live the same
     /// lifecycle of durations, so a status is a range of ages, and a range of ages a range of
     /// session numbers: nothing is walked.
-    fn matching_ranges(&self, statuses: &[AvdsStatus], now: Millis) -> Vec<(u64, u64)> {
+    /// Appended to `ranges` (one buffer for every scan of a query: no allocation per scan).
+    fn matching_ranges(&self, statuses: &[AvdsStatus], now: Millis, ranges: &mut Vec<(u64, u64)>) {
         let started = self.sessions_started(now);
         if started == 0 {
-            return Vec::new();
+            return;
         }
         if statuses.is_empty() {
-            return vec![(0, started)];
+            ranges.push((0, started));
+            return;
         }
         if self.trigger == Trigger::Once {
-            return if statuses.contains(&self.lifecycle.at(self.created, now).status) { vec![(0, 1)] } else { Vec::new() };
+            if statuses.contains(&self.lifecycle.at(self.created, now).status) {
+                ranges.push((0, 1));
+            }
+            return;
         }
-        let mut ranges = Vec::new();
+        let from = ranges.len();
         // Ages [from, to) in the status: started in (now - to, now - from].
         let by_duration = self.lifecycle.intervals(0, |status, from, to| {
             if statuses.contains(&status) && from < to {
@@ -288,15 +293,14 @@ impl AvdsScan {
         if !by_duration {
             // Periodic sessions end phases after durations only (the loader refuses reads), so
             // this is a backstop: the newest sessions, looked at one by one, a bounded number.
-            ranges.clear();
+            ranges.truncate(from);
             for k in (started.saturating_sub(WALK_BACKSTOP)..started).rev() {
                 if self.session_start(k).is_some_and(|at| statuses.contains(&self.lifecycle.at(at, now).status)) {
                     ranges.push((k, k + 1));
                 }
             }
         }
-        ranges.sort_unstable_by_key(|&(lo, _)| std::cmp::Reverse(lo));
-        ranges
+        ranges[from..].sort_unstable_by_key(|&(lo, _)| std::cmp::Reverse(lo));
     }
 }
 
@@ -381,49 +385,50 @@ fn newest_session(a: &Found, b: &Found) -> std::cmp::Ordering {
         .then(a.3.cmp(&b.3))
 }
 
-/// One scan's matching sessions, newest first: ranges of session numbers, taken from the top.
+/// One scan's matching sessions, newest first: ranges of session numbers (`[lo, hi)`, the newest
+/// first) in the query's shared buffer, `[next, end)` of it, taken from the top.
 struct Stream<'a> {
     scan: &'a AvdsScan,
-    /// `[lo, hi)`, the newest range first.
-    ranges: Vec<(u64, u64)>,
+    next: usize,
+    end: usize,
 }
 
 impl<'a> Stream<'a> {
-    fn len(&self) -> u64 {
-        self.ranges.iter().map(|(lo, hi)| hi - lo).sum()
+    fn len(&self, ranges: &[(u64, u64)]) -> u64 {
+        ranges[self.next..self.end].iter().map(|(lo, hi)| hi - lo).sum()
     }
 
     /// How many of its sessions started at or after `t`.
-    fn count_from(&self, t: Millis) -> u64 {
+    fn count_from(&self, ranges: &[(u64, u64)], t: Millis) -> u64 {
         let first = self.scan.first_at_or_after(t);
-        self.ranges.iter().map(|&(lo, hi)| hi.saturating_sub(lo.max(first))).sum()
+        ranges[self.next..self.end].iter().map(|&(lo, hi)| hi.saturating_sub(lo.max(first))).sum()
     }
 
-    /// Only its sessions started before `t`.
-    fn before(mut self, t: Millis) -> Stream<'a> {
+    /// Keeps only its sessions started before `t`.
+    fn cut_before(&mut self, ranges: &mut [(u64, u64)], t: Millis) {
         let first = self.scan.first_at_or_after(t);
-        self.ranges.retain_mut(|(lo, hi)| {
+        while self.next < self.end && ranges[self.next].0 >= first {
+            self.next += 1;
+        }
+        if let Some((_, hi)) = ranges[self.next..self.end].first_mut() {
             *hi = (*hi).min(first);
-            lo < hi
-        });
-        self
+        }
     }
 
     /// The newest session left.
-    fn head(&self) -> Option<Found<'a>> {
-        let &(_, hi) = self.ranges.first()?;
+    fn head(&self, ranges: &[(u64, u64)]) -> Option<Found<'a>> {
+        let &(_, hi) = ranges[self.next..self.end].first()?;
         let k = hi - 1;
         Some((self.scan.session_start(k)?, self.scan.task_id(k), self.scan, k))
     }
 
     /// Takes the newest session left.
-    fn pop(&mut self) -> Option<Found<'a>> {
-        let found = self.head()?;
-        if let Some((lo, hi)) = self.ranges.first_mut() {
-            *hi -= 1;
-            if lo == hi {
-                self.ranges.remove(0);
-            }
+    fn pop(&mut self, ranges: &mut [(u64, u64)]) -> Option<Found<'a>> {
+        let found = self.head(ranges)?;
+        let (lo, hi) = &mut ranges[self.next];
+        *hi -= 1;
+        if lo == hi {
+            self.next += 1;
         }
         Some(found)
     }
@@ -473,12 +478,16 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
         Some(search) => Box::new(scans.search(move |lowered| search.matches_lowered(lowered, false))),
         None => Box::new(scans.scan()),
     };
-    let streams: Vec<Stream<'a>> = candidates
-        .filter(|scan| scan.created <= now && keep(scan) && query.scan_id.as_deref().is_none_or(|id| id == scan.scan_id))
-        .map(|scan| Stream { scan, ranges: scan.matching_ranges(&query.statuses, now) })
-        .filter(|s| !s.ranges.is_empty())
-        .collect();
-    let total: u64 = streams.iter().map(Stream::len).sum();
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    let mut streams: Vec<Stream<'a>> = Vec::new();
+    for scan in candidates.filter(|scan| scan.created <= now && keep(scan) && query.scan_id.as_deref().is_none_or(|id| id == scan.scan_id)) {
+        let next = ranges.len();
+        scan.matching_ranges(&query.statuses, now, &mut ranges);
+        if ranges.len() > next {
+            streams.push(Stream { scan, next, end: ranges.len() });
+        }
+    }
+    let total: u64 = streams.iter().map(|s| s.len(&ranges)).sum();
     let total_items = usize::try_from(total).unwrap_or(usize::MAX);
     let skip = u64::try_from(skip).unwrap_or(u64::MAX);
     if skip >= total || size == 0 {
@@ -486,12 +495,11 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
     }
     // Where the merge starts: from the newest, or, for a deep page, from the instant of the
     // page's first session, the sessions after it counted rather than walked.
-    let (mut streams, mut to_skip) = if skip <= merge_skip {
-        (streams, skip)
-    } else {
+    let mut to_skip = skip;
+    if skip > merge_skip {
         // The latest t with more than `skip` sessions started at or after it: the start of the
         // session at position `skip`.
-        let count_from = |t: Millis| streams.iter().map(|s| s.count_from(t)).sum::<u64>();
+        let count_from = |t: Millis| streams.iter().map(|s| s.count_from(&ranges, t)).sum::<u64>();
         let (mut low, mut high) = (streams.iter().map(|s| s.scan.created).min().unwrap_or(now), now);
         while low < high {
             let mid = low + (high - low) / 2 + 1;
@@ -501,15 +509,17 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
                 high = mid - 1;
             }
         }
-        let newer = count_from(low.saturating_add(1));
-        (streams.into_iter().map(|s| s.before(low.saturating_add(1))).collect::<Vec<_>>(), skip - newer)
-    };
-    let mut heap: std::collections::BinaryHeap<Head<'a>> = streams.iter().enumerate().filter_map(|(i, s)| Some(Head(s.head()?, i))).collect();
+        to_skip -= count_from(low.saturating_add(1));
+        for stream in &mut streams {
+            stream.cut_before(&mut ranges, low.saturating_add(1));
+        }
+    }
+    let mut heap: std::collections::BinaryHeap<Head<'a>> = streams.iter().enumerate().filter_map(|(i, s)| Some(Head(s.head(&ranges)?, i))).collect();
     // A caller's page size is not trusted to size the allocation.
     let mut items = Vec::with_capacity(size.min(total_items).min(1024));
     while let Some(Head(_, i)) = heap.pop() {
-        let Some((started, _, scan, k)) = streams[i].pop() else { continue };
-        if let Some(next) = streams[i].head() {
+        let Some((started, _, scan, k)) = streams[i].pop(&mut ranges) else { continue };
+        if let Some(next) = streams[i].head(&ranges) {
             heap.push(Head(next, i));
         }
         if to_skip > 0 {
