@@ -127,3 +127,32 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
     }
     (listing.total, listing.out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{self, Source};
+
+    /// Every window of the listing (offsets across products, AVDS sessions paged rather than
+    /// listed) is the same slice of the whole listing, with the same total.
+    #[test]
+    fn a_window_is_a_slice_of_the_whole_listing() {
+        let loaded = scenario::load(&[Source::demo()], 0, None).unwrap();
+        let now = loaded.settings.clock_start + 10 * crate::instant::MINUTE;
+        for product in [None, Some("avds")] {
+            for status in [None, Some("finished"), Some("Running")] {
+                let filter = |offset, limit| Filter { product: product.map(str::to_string), status: status.map(str::to_string), offset, limit, ..Filter::default() };
+                let (total, all) = list(&loaded.world, now, &filter(0, usize::MAX));
+                assert!(total == all.len() && (total > 0 || status.is_some()), "{product:?} {status:?}");
+                for offset in 0..=total + 1 {
+                    for limit in [0, 1, 3, 7] {
+                        let (windowed_total, window) = list(&loaded.world, now, &filter(offset, limit));
+                        let end = (offset + limit).min(total);
+                        assert_eq!(windowed_total, total);
+                        assert_eq!(window, all[offset.min(total)..end.max(offset.min(total))].to_vec(), "{product:?} {status:?} from {offset}, {limit}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! AVDS scans and the sessions they spawn (DescribeScanSessions). A one-off scan (`date`) has one
 //! session; a periodic one (`interval`) spawns a session every Interval × Period from its start. A
-//! session's number, start and state all follow from the instant: nothing is stored per session.
+//! session's number, start and state all follow from the instant: nothing is stored per session,
+//! and a listing counts sessions from the schedules and makes only its page's (a scan a minute
+//! for centuries has billions).
 
 use chrono::{Months, TimeZone, Utc};
 
