@@ -1,6 +1,7 @@
 //! A small blocking client for the control API, behind the CLI's client verbs (`taskemu clock`,
 //! `reset`, `load`, `tasks`, `requests`, `fault`). Plain HTTP/1.1 over a TCP stream: the control
-//! API is local, and a shell script should not need anything else.
+//! API is local, and a shell script should not need anything else. It sends the control token
+//! (`--token`, `TASKEMU_CONTROL_TOKEN`) when given one, and declares every body's type.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -15,6 +16,8 @@ pub enum ClientError {
     /// The server answered with an error.
     Refused { status: u16, message: String },
     BadUrl(String),
+    /// The control token cannot be sent (empty, too long, or not visible ASCII).
+    BadToken(String),
     BadAnswer(String),
 }
 
@@ -24,6 +27,7 @@ impl std::fmt::Display for ClientError {
             ClientError::Unreachable { url, reason } => write!(f, "no taskemu answering at {url} ({reason}); start one with `taskemu serve` or pass --url"),
             ClientError::Refused { status, message } => write!(f, "taskemu refused ({status}): {message}"),
             ClientError::BadUrl(url) => write!(f, "bad --url {url:?}: expected http://HOST:PORT"),
+            ClientError::BadToken(why) => write!(f, "bad --token: {why}"),
             ClientError::BadAnswer(why) => write!(f, "unexpected answer from taskemu: {why}"),
         }
     }
@@ -34,6 +38,8 @@ impl std::error::Error for ClientError {}
 pub struct Client {
     url: String,
     host_port: String,
+    /// Sent as `Authorization: Bearer` on every call when the server requires a control token.
+    token: Option<String>,
 }
 
 impl Client {
@@ -43,7 +49,16 @@ impl Client {
         if host_port.is_empty() || host_port.contains('/') {
             return Err(ClientError::BadUrl(url.to_string()));
         }
-        Ok(Client { url: url.trim_end_matches('/').to_string(), host_port })
+        Ok(Client { url: url.trim_end_matches('/').to_string(), host_port, token: None })
+    }
+
+    /// The same client, sending `token` (if any) with every call.
+    pub fn with_token(mut self, token: Option<&str>) -> Result<Client, ClientError> {
+        if let Some(problem) = token.and_then(crate::control::access::token_problem) {
+            return Err(ClientError::BadToken(problem));
+        }
+        self.token = token.map(str::to_string);
+        Ok(self)
     }
 
     /// Sends a request and returns the JSON answer; a 4xx/5xx becomes `Refused` with its message.
@@ -53,8 +68,9 @@ impl Client {
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(|e| unreachable(e.to_string()))?;
         stream.set_read_timeout(Some(Duration::from_secs(60))).map_err(|e| unreachable(e.to_string()))?;
         let (content_type, bytes) = body.unwrap_or(("application/json", b""));
+        let authorization = self.token.as_ref().map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
         let head = format!(
-            "{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            "{method} {path_and_query} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n{authorization}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
             self.host_port,
             bytes.len()
         );

@@ -1,12 +1,17 @@
 //! The virtual clock: the one source of "now" for the world. Frozen at the scenario's start by
 //! default; runs `rate` virtual seconds per real second when asked. Tasks never tick: readers ask
 //! the clock for an instant and derive state from it, so moving the clock is O(1).
+//!
+//! The clock never reads outside years 1970–9999 ([`EARLIEST`]..=[`LATEST`], what every format the
+//! clouds use can write): a move or a jump beyond is refused with [`ClockError::OutOfRange`] and
+//! changes nothing, and a running clock (up to [`MAX_RATE`], ten thousand years in four months of
+//! a long demo) stops at [`LATEST`] when it gets there.
 
 use std::sync::atomic::{fence, AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::instant::Millis;
+use crate::instant::{format_rfc3339, in_range, range_message, Millis, EARLIEST, LATEST};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClockState {
@@ -28,13 +33,22 @@ impl Anchor {
         self.at(Instant::now())
     }
 
-    /// The virtual instant at a real one.
+    /// The virtual instant at a real one, held within the range (a running clock saturates at
+    /// [`LATEST`]).
     fn at(&self, real: Instant) -> Millis {
         if self.paused || self.rate == 0.0 {
-            return self.virtual_at;
+            return within_range(self.virtual_at);
         }
+        // `as` saturates a huge or infinite float product, and the sum saturates too.
         let elapsed = real.saturating_duration_since(self.real_at).as_secs_f64() * 1000.0 * self.rate;
-        self.virtual_at.saturating_add(elapsed as Millis)
+        within_range(self.virtual_at.saturating_add(elapsed as Millis))
+    }
+
+    /// Puts virtual time at `to` from the real instant `real` on; says where.
+    fn jump(&mut self, to: Millis, real: Instant) -> Millis {
+        self.virtual_at = to;
+        self.real_at = real;
+        to
     }
 
     /// Moves the anchor to the present so that a change of rate or pause applies from now on.
@@ -102,18 +116,28 @@ impl Published {
     }
 }
 
+/// Never an instant the clock reads: [`within_range`] keeps them all from 1970 on.
 const RUNNING: Millis = Millis::MIN;
+
+/// The clock's instants are held in years 1970–9999 (what a start given from outside may not be).
+fn within_range(at: Millis) -> Millis {
+    at.clamp(EARLIEST, LATEST)
+}
 
 /// Why a clock change was refused.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClockError {
     BadRate(f64),
+    /// A move or jump to beyond years 1970–9999; `None` when the sum itself overflows.
+    OutOfRange(Option<Millis>),
 }
 
 impl std::fmt::Display for ClockError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ClockError::BadRate(rate) => write!(f, "rate must be a finite number from 0 to 1000000, got {rate}"),
+            ClockError::OutOfRange(Some(at)) => write!(f, "the clock would be at {}: {}", format_rfc3339(*at), range_message()),
+            ClockError::OutOfRange(None) => write!(f, "the clock would leave its range: {}", range_message()),
         }
     }
 }
@@ -132,8 +156,8 @@ impl Clock {
     }
 
     fn still_at(anchor: &Anchor) -> Millis {
-        if (anchor.paused || anchor.rate == 0.0) && anchor.virtual_at != RUNNING {
-            anchor.virtual_at
+        if anchor.paused || anchor.rate == 0.0 {
+            within_range(anchor.virtual_at)
         } else {
             RUNNING
         }
@@ -171,20 +195,39 @@ impl Clock {
         self.with(|a| ClockState { now: a.now(), rate: a.rate, paused: a.paused })
     }
 
-    /// Moves virtual time forward (or back, with a negative amount).
-    pub fn advance(&self, by: Millis) -> Millis {
+    /// Moves virtual time forward (or back, with a negative amount); refused, and nothing moves,
+    /// when that leaves years 1970–9999. What the control API does.
+    pub fn try_advance(&self, by: Millis) -> Result<Millis, ClockError> {
         self.with(|a| {
-            a.rebase();
-            a.virtual_at = a.virtual_at.saturating_add(by);
-            a.virtual_at
+            let real = Instant::now();
+            match a.at(real).checked_add(by) {
+                Some(to) if in_range(to) => Ok(a.jump(to, real)),
+                to => Err(ClockError::OutOfRange(to)),
+            }
         })
     }
 
-    pub fn set(&self, to: Millis) {
+    /// Moves virtual time by `by`, stopping at the range's ends (for callers in process, whose
+    /// amounts are their own).
+    pub fn advance(&self, by: Millis) -> Millis {
         self.with(|a| {
-            a.virtual_at = to;
-            a.real_at = Instant::now();
+            let real = Instant::now();
+            a.jump(within_range(a.at(real).saturating_add(by)), real)
         })
+    }
+
+    /// Jumps to an instant in years 1970–9999; refused, and nothing moves, beyond.
+    pub fn try_set(&self, to: Millis) -> Result<(), ClockError> {
+        if !in_range(to) {
+            return Err(ClockError::OutOfRange(Some(to)));
+        }
+        self.set(to);
+        Ok(())
+    }
+
+    /// Jumps to an instant, held within the range.
+    pub fn set(&self, to: Millis) {
+        self.with(|a| a.jump(within_range(to), Instant::now()));
     }
 
     pub fn set_rate(&self, rate: f64) -> Result<(), ClockError> {
@@ -229,6 +272,32 @@ mod tests {
         assert_eq!(clock.advance(500), 1_500);
         clock.set(42);
         assert_eq!(clock.now(), 42);
+    }
+
+    #[test]
+    fn moves_beyond_the_range_are_refused_and_a_running_clock_stops_at_its_end() {
+        let clock = Clock::new(LATEST - 1_000, 0.0).unwrap();
+        assert_eq!(clock.try_advance(1_001), Err(ClockError::OutOfRange(Some(LATEST + 1))));
+        assert_eq!(clock.try_advance(Millis::MAX), Err(ClockError::OutOfRange(None)));
+        assert!(clock.try_set(LATEST + 1).is_err() && clock.try_set(EARLIEST - 1).is_err());
+        assert_eq!(clock.now(), LATEST - 1_000, "a refused change moves nothing");
+        assert!(clock.try_advance(-(LATEST - 1_000) - 1).unwrap_err().to_string().contains("1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z"));
+        assert_eq!(clock.try_advance(1_000), Ok(LATEST));
+        // In process, a move stops at the ends.
+        assert_eq!(clock.advance(Millis::MAX), LATEST);
+        assert_eq!(clock.advance(Millis::MIN), EARLIEST);
+        clock.set(-1);
+        assert_eq!(clock.now(), EARLIEST);
+        // At the highest rate a millisecond of real time is over sixteen virtual minutes.
+        clock.try_set(LATEST - 10).unwrap();
+        clock.set_rate(MAX_RATE).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(clock.now(), LATEST);
+        assert_eq!(clock.at(Instant::now() + Duration::from_secs(86_400 * 365 * 1000)), LATEST);
+        assert_eq!(clock.state().now, LATEST);
+        // A start given from outside is held within the range too.
+        assert_eq!(Clock::new(-5, 0.0).unwrap().now(), EARLIEST);
+        assert_eq!(Clock::new(Millis::MAX, 1.0).unwrap().now(), LATEST);
     }
 
     #[test]

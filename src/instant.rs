@@ -29,11 +29,18 @@ pub fn parse_rfc3339(text: &str) -> Option<Millis> {
 
 /// Parses the ISO 8601 UTC forms Alibaba accepts in request parameters:
 /// `yyyy-MM-ddTHH:mm:ssZ` (the documented one) and `yyyy-MM-ddTHH:mmZ` (the form ECS answers with).
+/// An instant outside 1970–9999 (chrono reads signed and five-digit years) is no instant here.
 pub fn parse_iso8601_utc(text: &str) -> Option<Millis> {
     ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ"]
         .iter()
         .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
         .map(|t| Utc.from_utc_datetime(&t).timestamp_millis())
+        .filter(|at| in_range(*at))
+}
+
+/// What a refusal of an out-of-range instant says.
+pub fn range_message() -> String {
+    format!("instants must lie from {} to {} (years 1970 to 9999)", format_rfc3339(EARLIEST), format_rfc3339(LATEST))
 }
 
 fn utc(at: Millis) -> DateTime<Utc> {
@@ -201,13 +208,17 @@ pub fn minutes_left(now: Millis, until: Millis) -> i64 {
     }
 }
 
-/// Parses a duration: `90s`, `10m`, `2h`, `1d`, `500ms`, `1h30m`; a bare `0` is zero.
+/// Parses a duration: `90s`, `10m`, `2h`, `1d`, `500ms`, `1h30m`; a bare `0` is zero. No
+/// duration is longer than the whole accepted range (1970–9999): anything beyond could only move
+/// an instant out of it, and the bound keeps every sum and difference of instants and durations
+/// far from overflow.
 pub fn parse_duration(text: &str) -> Result<Millis, String> {
     let text = text.trim();
     if text == "0" {
         return Ok(0);
     }
     let bad = || format!("bad duration {text:?}: expected a number and a unit (ms, s, m, h, d), e.g. \"90s\" or \"1h30m\"");
+    let too_long = || format!("duration {text:?} is too long: at most the span from 1970 to 9999 ({}d)", (LATEST - EARLIEST) / DAY);
     if text.is_empty() {
         return Err(bad());
     }
@@ -218,7 +229,8 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
         if digits == 0 {
             return Err(bad());
         }
-        let amount: Millis = rest[..digits].parse().map_err(|_| bad())?;
+        // Only digits: a number that does not parse is one too large.
+        let amount: Millis = rest[..digits].parse().map_err(|_| too_long())?;
         rest = &rest[digits..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
@@ -233,7 +245,8 @@ pub fn parse_duration(text: &str) -> Result<Millis, String> {
         total = amount
             .checked_mul(unit)
             .and_then(|part| total.checked_add(part))
-            .ok_or_else(|| format!("duration {text:?} is too long"))?;
+            .filter(|sum| *sum <= LATEST - EARLIEST)
+            .ok_or_else(too_long)?;
     }
     Ok(total)
 }
@@ -257,9 +270,12 @@ mod tests {
         assert_eq!(parse_duration("500ms"), Ok(500));
         assert_eq!(parse_duration("2d"), Ok(2 * DAY));
         assert_eq!(parse_duration("0"), Ok(0));
-        for bad in ["", "10", "m", "10x", "1.5h", "-5m", "99999999999999999999d"] {
+        for bad in ["", "10", "m", "10x", "1.5h", "-5m", "99999999999999999999d", "99999999999d", "2932897d1ms"] {
             assert!(parse_duration(bad).is_err(), "{bad} should be rejected");
         }
+        assert_eq!(parse_duration("2932896d"), Ok(2_932_896 * DAY), "the whole range is still a duration");
+        assert!(parse_duration("99999999999d").unwrap_err().contains("too long"));
+        assert!(parse_duration("99999999999999999999d").unwrap_err().contains("too long"));
     }
 
     #[test]
@@ -268,6 +284,10 @@ mod tests {
         assert_eq!(parse_iso8601_utc("2015-11-23T15:10Z"), Some(1_448_291_400_000));
         assert_eq!(parse_iso8601_utc("2015-11-23 15:10:00"), None);
         assert_eq!(parse_iso8601_utc("2015-13-23T15:10:00Z"), None);
+        for outside in ["1969-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "-0001-01-01T00:00Z"] {
+            assert_eq!(parse_iso8601_utc(outside), None, "{outside}");
+        }
+        assert_eq!(parse_iso8601_utc("9999-12-31T23:59:59Z"), Some(LATEST - 999));
     }
 
     #[test]

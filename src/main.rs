@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{json, Value};
 
 use taskemu::client::{self, Client, ClientError};
+use taskemu::control::access;
 use taskemu::scenario::{self, Source};
 use taskemu::server::{self, Limits};
 use taskemu::{Config, Dialect, State};
@@ -57,12 +58,39 @@ enum Command {
         /// Largest request body accepted, in bytes.
         #[arg(long, default_value_t = 1024 * 1024)]
         max_body: usize,
+        /// Time a client has to send a request head (also how long an idle connection is kept).
+        #[arg(long, default_value = "10s", value_parser = server_timeout)]
+        header_timeout: std::time::Duration,
+        /// Time a client has to send a whole body after its head; then 408 and the connection closes.
+        #[arg(long, default_value = "10s", value_parser = server_timeout)]
+        body_timeout: std::time::Duration,
+        /// Connections served at once; more wait in the listen backlog until one closes.
+        #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        max_connections: u32,
+        /// On SIGTERM or Ctrl-C, how long requests in flight get to finish.
+        #[arg(long, default_value = "10s", value_parser = drain_time)]
+        drain: std::time::Duration,
         /// Check credentials: `auto` when a scenario declares some.
         #[arg(long, value_enum, default_value = "auto")]
         auth: AuthArg,
         /// Requests the journal keeps (oldest dropped first).
         #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_CAPACITY)]
         journal_size: usize,
+        /// Bytes of a request (caller, path, query, body) one journal entry keeps; the rest is cut off and the entry marked truncated.
+        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_ENTRY_BYTES)]
+        journal_entry_bytes: usize,
+        /// Bytes the whole journal keeps (oldest entries dropped first).
+        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_TOTAL_BYTES)]
+        journal_bytes: usize,
+        /// Fault rules held at once, scenarios' included; a POST past it is refused with 400.
+        #[arg(long, default_value_t = taskemu::control::faults::DEFAULT_MAX_RULES)]
+        max_fault_rules: usize,
+        /// Token the control API (/_emu/) requires as `Authorization: Bearer`; made and printed on stderr when auth is on or the address is not loopback.
+        #[arg(long, env = "TASKEMU_CONTROL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+        control_token: Option<String>,
+        /// Another Host name the control API answers for, besides loopback names and the listen address (repeatable).
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_hosts: Vec<String>,
         #[command(flatten)]
         budget: BudgetArgs,
     },
@@ -159,6 +187,9 @@ impl BudgetArgs {
 struct Remote {
     #[arg(long, env = "TASKEMU_URL", default_value = "http://127.0.0.1:8080", global = true)]
     url: String,
+    /// The control token, when the server requires one (sent as `Authorization: Bearer`).
+    #[arg(long, env = "TASKEMU_CONTROL_TOKEN", hide_env_values = true, global = true, value_name = "TOKEN")]
+    token: Option<String>,
     /// Print the raw JSON answer (for scripts).
     #[arg(long, global = true)]
     json: bool,
@@ -246,7 +277,17 @@ fn main() -> ExitCode {
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, auth, journal_size, budget } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget } => {
+            // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
+            let control_token = control_token.filter(|t| !t.is_empty());
+            if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
+                eprintln!("taskemu: --control-token: {problem}");
+                return ExitCode::FAILURE;
+            }
+            if let Some(bad) = allow_hosts.iter().find(|h| access::host_name(h).is_none()) {
+                eprintln!("taskemu: --allow-host {bad:?} is not a host name");
+                return ExitCode::FAILURE;
+            }
             let config = Config {
                 dialect: match dialect {
                     DialectArg::Sdk => Dialect::Sdk,
@@ -260,18 +301,45 @@ fn main() -> ExitCode {
                     AuthArg::Off => Some(false),
                 },
                 journal_size,
+                journal_entry_bytes,
+                journal_bytes,
+                max_fault_rules,
+                control_token,
+                allow_hosts,
+                listen_ip: Some(listen.ip()),
                 budget: budget.budget(),
             };
-            let limits = Limits { max_body, ..Limits::default() };
+            let limits = Limits { max_body, header_timeout, body_timeout, max_connections: max_connections as usize, drain, ..Limits::default() };
             serve(listen, scenarios, config, limits)
         }
     }
 }
 
+/// A duration flag (`90s`, `500ms`, `1m`) of at most a day; `zero_ok` for the drain, which may be none.
+fn duration_flag(text: &str, zero_ok: bool) -> Result<std::time::Duration, String> {
+    let millis = taskemu::instant::parse_duration(text)?;
+    if millis == 0 && !zero_ok {
+        return Err("must be more than 0".into());
+    }
+    if millis > taskemu::instant::DAY {
+        return Err("must be at most 1d".into());
+    }
+    Ok(std::time::Duration::from_millis(u64::try_from(millis).map_err(|_| "must not be negative".to_string())?))
+}
+
+fn server_timeout(text: &str) -> Result<std::time::Duration, String> {
+    duration_flag(text, false)
+}
+
+fn drain_time(text: &str) -> Result<std::time::Duration, String> {
+    duration_flag(text, true)
+}
+
 /// Runs a client verb: prints the table (or the JSON with --json); a clear message and exit 1 when
 /// the server is not there or refuses.
 fn remote_call(remote: &Remote, f: impl FnOnce(&Client) -> Result<(Value, String), ClientError>) -> ExitCode {
-    let result = Client::new(&remote.url).and_then(|c| f(&c));
+    let token = remote.token.as_deref().filter(|t| !t.is_empty());
+    let result = Client::new(&remote.url).and_then(|c| c.with_token(token)).and_then(|c| f(&c));
     match result {
         Ok((value, text)) => {
             if remote.json {
@@ -366,8 +434,9 @@ fn requests_table(value: &Value) -> String {
 }
 
 fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), ClientError> {
-    let faults_table = |v: &Value| {
-        let rows: Vec<Vec<String>> = v["faults"]
+    // A list answers with `faults`, an addition with the rules it `added`.
+    let faults_table = |rules: &Value| {
+        let rows: Vec<Vec<String>> = rules
             .as_array()
             .into_iter()
             .flatten()
@@ -385,7 +454,7 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
         client::table(&["ID", "OPERATION", "TENANT", "EFFECT", "LEFT", "PROBABILITY", "FIRED"], &rows)
     };
     match action {
-        FaultAction::List => client.call("GET", "/_emu/faults", None).map(|v| (v.clone(), faults_table(&v))),
+        FaultAction::List => client.call("GET", "/_emu/faults", None).map(|v| (v.clone(), faults_table(&v["faults"]))),
         FaultAction::Clear => client.call("DELETE", "/_emu/faults", None).map(|v| (v.clone(), format!("cleared {} rule(s)\n", v["cleared"]))),
         FaultAction::Add { operation, error, status, message, latency, throttle, times, probability, tenant } => {
             let mut rule = json!({ "operation": operation });
@@ -398,7 +467,7 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
                 }
             }
             let value = client.call("POST", "/_emu/faults", Some(("application/json", rule.to_string().as_bytes())))?;
-            let text = format!("added rule {}\n{}", value["ids"][0], faults_table(&value));
+            let text = format!("added rule {}\n{}", value["ids"][0], faults_table(&value["added"]));
             Ok((value, text))
         }
     }
@@ -423,13 +492,20 @@ fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {
 
 fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits) -> ExitCode {
     let sources = if paths.is_empty() { Ok(vec![Source::demo()]) } else { read_sources(&paths) };
-    let state = match sources.and_then(|s| State::new(config, s)) {
-        Ok(state) => Arc::new(state),
+    let mut state = match sources.and_then(|s| State::new(config, s)) {
+        Ok(state) => state,
         Err(errors) => {
             eprintln!("{errors}");
             return ExitCode::FAILURE;
         }
     };
+    // Decided here, once: a world loaded later, with or without credentials, never changes it.
+    let auth_at_start = state.auth_on(&state.snapshot());
+    let made_token = (state.config.control_token.is_none() && access::token_required(auth_at_start, listen.ip())).then(access::new_token);
+    if made_token.is_some() {
+        state.config.control_token.clone_from(&made_token);
+    }
+    let state = Arc::new(state);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -448,7 +524,14 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
         let addr = listener.local_addr().unwrap_or(listen);
         let shutdown = shutdown_signal();
         if !addr.ip().is_loopback() && !state.auth_on(&state.snapshot()) {
-            tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can read the world");
+            tracing::warn!("listening on {addr}, beyond loopback, with authentication off: anyone who can reach it can call the five operations (the control API takes its token)");
+        }
+        if let Some(token) = &made_token {
+            // Before the ready line: a launcher that has read it finds the token already written.
+            let dashboard = if addr.ip().is_unspecified() { SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port()) } else { addr };
+            eprintln!("taskemu: the control API (/_emu/) requires this token (made for this run; choose one with --control-token or TASKEMU_CONTROL_TOKEN): {token}");
+            eprintln!("taskemu: dashboard: http://{dashboard}/_emu/ui#token={token}");
+            let _ = std::io::stderr().flush();
         }
         println!("taskemu listening on http://{addr}");
         let _ = std::io::stdout().flush();

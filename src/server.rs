@@ -1,8 +1,11 @@
-//! The HTTP server: accepts connections (hyper 1, HTTP/1.1), reads each request under the limits,
-//! hands it to the edge its path belongs to (`/_emu/` control, `/v5/` Huawei, `/` Alibaba), and
-//! stops gracefully. A panic in a handler becomes the cloud's 500 and a log line, never a dead
-//! server.
+//! The HTTP server: accepts connections (hyper 1, HTTP/1.1) up to the connection cap, reads each
+//! request under the limits, hands it to the edge its path belongs to (`/_emu/` control, `/v5/`
+//! Huawei, `/` Alibaba), and stops gracefully. A request refused before it is read (a bad head, a
+//! body over the limit or too slow) is answered in its cloud's envelope and the connection closed.
+//! A panic in a handler becomes the cloud's 500 and a log line, never a dead server.
 
+mod body;
+mod sniff;
 mod timer;
 
 use std::borrow::Cow;
@@ -13,15 +16,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use http_body_util::Full;
+use hyper::body::{Body as _, Incoming};
+use hyper::header::{HeaderMap, HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, EXPECT, HOST, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, Response, StatusCode, Version};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use body::DISCARD_FACTOR;
 
 use crate::cloud::aliyun::AliyunError;
 use crate::cloud::huawei::HuaweiError;
@@ -33,18 +39,68 @@ use crate::state::State;
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     pub max_body: usize,
-    /// A client that has not sent its whole head by then is cut off.
+    /// A client that has not sent its whole head by then is cut off (an idle keep-alive
+    /// connection too: it is waiting for a head).
     pub header_timeout: Duration,
+    /// A body not all there this long after its head is answered 408 and its connection closed.
+    pub body_timeout: Duration,
     /// Header count and total header bytes answered with 431 in the cloud's envelope.
     pub max_headers: usize,
     pub max_header_bytes: usize,
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
     /// How long a graceful stop waits for in-flight requests.
     pub drain: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body: 1024 * 1024, header_timeout: Duration::from_secs(10), max_headers: 100, max_header_bytes: 16 * 1024, drain: Duration::from_secs(10) }
+        Limits {
+            max_body: 1024 * 1024,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_headers: 100,
+            max_header_bytes: 16 * 1024,
+            // Below the usual 1024 descriptors a process may open, with room for the rest.
+            max_connections: 512,
+            drain: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why a request is answered without being read, or without being read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// HTTP/1.1 without exactly one Host header (RFC 9112 §3.2: 400).
+    NoHost,
+    /// A transfer coding besides `chunked` (RFC 9112 §6.1: 501).
+    UnsupportedCoding,
+    HeadersTooLarge,
+    BodyTooLarge,
+    /// The body was not all there within the body timeout.
+    BodyTimeout,
+    /// The server began stopping while the body was still on its way.
+    Stopping,
+    /// The body broke off or was malformed.
+    BodyUnreadable,
+}
+
+impl Refused {
+    pub fn status(self) -> u16 {
+        match self {
+            Refused::NoHost | Refused::BodyUnreadable => 400,
+            Refused::UnsupportedCoding => 501,
+            Refused::HeadersTooLarge => 431,
+            Refused::BodyTooLarge => 413,
+            Refused::BodyTimeout => 408,
+            Refused::Stopping => 503,
+        }
+    }
+
+    /// Refused with the body unread but still coming: worth reading and discarding so that the
+    /// client, still sending, can read the answer.
+    fn leaves_a_body_to_discard(self) -> bool {
+        matches!(self, Refused::NoHost | Refused::UnsupportedCoding | Refused::HeadersTooLarge | Refused::BodyTooLarge)
     }
 }
 
@@ -53,53 +109,76 @@ impl Default for Limits {
 const HYPER_MAX_HEADERS: usize = 400;
 const HYPER_MAX_BUF: usize = 256 * 1024;
 
-/// Serves until `shutdown` resolves, then stops accepting and lets open requests finish.
+/// What every request on one connection shares.
+struct Connection {
+    state: Arc<State>,
+    stopping: body::Stopping,
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, cuts the connections with no request
+/// in flight (waiting for a head or still sending a body), and lets the rest finish within
+/// `limits.drain`.
 pub async fn serve(listener: TcpListener, state: Arc<State>, limits: Limits, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let sweeper = timer::Sweeper::new(limits.header_timeout);
     let sweeping = tokio::spawn(sweeper.clone().run());
+    let (stop, stopping) = body::Stopping::channel();
+    // Past the cap a new connection is not accepted: it waits in the kernel's listen backlog
+    // until a served one closes, so those being served keep their descriptors and their answers.
+    let open = Arc::new(Semaphore::new(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)));
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of descriptors and the like: pause instead of spinning or dying.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                // The connection's own handle on the state: each request's clone counts on it,
-                // not on the count every connection shares (a cache line the cores would pass
-                // back and forth per request).
-                let state = Arc::new(state.clone());
-                let service = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(handle(&state, req, limits).await) }
-                });
-                let conn = http1::Builder::new()
-                    .timer(sweeper.connection())
-                    // A client that sends its request and shuts its write side still gets the answer.
-                    .half_close(true)
-                    .header_read_timeout(limits.header_timeout)
-                    .max_headers(HYPER_MAX_HEADERS)
-                    .max_buf_size(HYPER_MAX_BUF)
-                    .serve_connection(TokioIo::new(stream), service);
-                let watched = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = watched.await {
-                        tracing::debug!("connection ended: {e}");
-                    }
-                });
-            }
+        let permit = tokio::select! {
+            permit = open.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
             _ = &mut shutdown => break,
-        }
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors and the like: pause instead of spinning or dying.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        // The connection's own handle on the state: each request's clone counts on it, not on
+        // the count every connection shares (a cache line the cores would pass back and forth
+        // per request).
+        let connection = Arc::new(Connection { state: state.clone(), stopping: stopping.clone() });
+        let service = service_fn(move |req| {
+            let connection = connection.clone();
+            async move { Ok::<_, Infallible>(handle(&connection, req, limits).await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(sweeper.connection())
+            // A client that sends its request and shuts its write side still gets the answer.
+            .half_close(true)
+            .header_read_timeout(limits.header_timeout)
+            .max_headers(HYPER_MAX_HEADERS)
+            .max_buf_size(HYPER_MAX_BUF)
+            .serve_connection(TokioIo::new(sniff::Sniffed::new(stream)), service);
+        let watched = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = watched.await {
+                tracing::debug!("connection ended: {e}");
+            }
+            drop(permit);
+        });
     }
     drop(listener);
-    if tokio::time::timeout(limits.drain, graceful.shutdown()).await.is_err() {
+    // Bodies still on their way are answered 503 at once, and connections waiting for a head
+    // are closed: neither holds the stop for the drain time.
+    let _ = stop.send(true);
+    let stopping = graceful.shutdown();
+    sweeper.expire_all();
+    if tokio::time::timeout(limits.drain, stopping).await.is_err() {
         tracing::warn!("stopped with requests still in flight after {:?}", limits.drain);
     }
     sweeping.abort();
@@ -120,8 +199,8 @@ fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Option<T> {
         .ok()
 }
 
-async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
+async fn handle(connection: &Connection, req: Request<Incoming>, limits: Limits) -> Response<Full<Bytes>> {
+    let (parts, mut body) = req.into_parts();
     let mut wire = WireRequest {
         method: match parts.method.as_str() {
             "GET" => Cow::Borrowed("GET"),
@@ -143,36 +222,66 @@ async fn handle(state: &State, req: Request<Incoming>, limits: Limits) -> Respon
         body: Bytes::new(),
     };
     let header_bytes: usize = wire.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
-    let oversized_head = wire.headers.len() > limits.max_headers || header_bytes > limits.max_header_bytes;
-    let declared = parts.headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let unread = if oversized_head {
-        Some(431)
+    let declared = parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let refused = if wire.headers.len() > limits.max_headers || header_bytes > limits.max_header_bytes {
+        Some(Refused::HeadersTooLarge)
+    } else if let Some(refused) = refused_by_head(parts.version, &parts.headers) {
+        Some(refused)
     } else if declared.is_some_and(|n| n > limits.max_body as u64) {
-        Some(413)
+        Some(Refused::BodyTooLarge)
+    } else if body.is_end_stream() {
+        None
     } else {
-        match Limited::new(body, limits.max_body).collect().await {
-            Ok(collected) => {
-                wire.body = collected.to_bytes();
+        match body::read(&mut body, limits.max_body, limits.body_timeout, &connection.stopping).await {
+            Ok(bytes) => {
+                wire.body = bytes;
                 None
             }
-            Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => Some(413),
-            Err(e) => {
-                tracing::debug!("could not read a request body: {e}");
-                Some(400)
-            }
+            Err(refused) => Some(refused),
         }
     };
-    let response = respond(state, wire, unread, &limits).await;
-    into_hyper(response, unread.is_some())
+    if let Some(refused) = refused {
+        let bound = limits.max_body.saturating_mul(DISCARD_FACTOR);
+        // A client waiting for `100 Continue` sends nothing more, and a body past the bound
+        // would be cut anyway: neither is waited for.
+        let worth_discarding = refused.leaves_a_body_to_discard()
+            && !body.is_end_stream()
+            && !parts.headers.get(EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+            && declared.is_none_or(|n| n <= bound as u64);
+        if worth_discarding {
+            // Read after the answer has gone out (hyper writes it meanwhile), then closed.
+            tokio::spawn(body::discard(body, bound, limits.body_timeout, connection.stopping.clone()));
+        }
+    }
+    let response = respond(&connection.state, wire, refused, &limits).await;
+    into_hyper(response, refused.is_some())
 }
 
-/// Everything after the HTTP layer: a request already read (or refused unread, with the status
-/// saying why) to the control API or to an operation, answered and journalled. Public so that
-/// the benchmark can measure it without a network in between.
-pub async fn respond(state: &State, mut wire: WireRequest, unread: Option<u16>, limits: &Limits) -> WireResponse {
+/// A refusal the head alone decides: RFC 9112's one Host header per HTTP/1.1 request, and no
+/// transfer coding but `chunked` (hyper itself refuses, 400, codings that do not end in it).
+fn refused_by_head(version: Version, headers: &HeaderMap) -> Option<Refused> {
+    let hosts = headers.get_all(HOST).iter().count();
+    if hosts > 1 || (hosts == 0 && version == Version::HTTP_11) {
+        return Some(Refused::NoHost);
+    }
+    let other_coding = headers
+        .get_all(TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+        .any(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+    other_coding.then_some(Refused::UnsupportedCoding)
+}
+
+/// Everything after the HTTP layer: a request already read (or refused unread, saying why) to
+/// the control API or to an operation, answered and journalled. Public so that the benchmark can
+/// measure it without a network in between.
+pub async fn respond(state: &State, mut wire: WireRequest, refused: Option<Refused>, limits: &Limits) -> WireResponse {
     let started = std::time::Instant::now();
     let arrived_ms = chrono::Utc::now().timestamp_millis();
     let virtual_now = state.clock.at(started);
+    // The control API's refusals say only the status and its reason.
+    let unread = refused.map(Refused::status);
+
     if is_control(&wire.path) {
         return match unread {
             Some(status) => WireResponse::new(status, "application/json", serde_json::json!({ "error": unread_reason(status) }).to_string().into_bytes()),
@@ -183,8 +292,8 @@ pub async fn respond(state: &State, mut wire: WireRequest, unread: Option<u16>, 
     let Some(mut prepared) = guarded("request routing", || Prepared::new(state, &wire)) else {
         return WireResponse::new(500, "text/plain", b"internal error".to_vec());
     };
-    let response = match unread {
-        Some(status) => prepared_error(&prepared, status, limits),
+    let response = match refused {
+        Some(refused) => prepared_error(&prepared, refused, limits),
         None => answer(state, &prepared, &wire, virtual_now).await,
     };
     // What the journal keeps is moved out of the request, not copied; it is formatted when read.
@@ -210,34 +319,48 @@ fn unread_reason(status: u16) -> &'static str {
     match status {
         413 => "the request body is over the size limit",
         431 => "the request has too many or too large headers",
-        _ => "the request body could not be read",
+        408 => "the request body did not arrive in time",
+        501 => "transfer codings other than chunked are not supported",
+        503 => "the server is stopping",
+        _ => "the request could not be read: an HTTP/1.1 request needs one Host header, and a body must arrive whole",
     }
 }
 
 /// A request refused before it could be read, in its cloud's envelope.
-fn prepared_error(prepared: &Prepared, status: u16, limits: &Limits) -> WireResponse {
-    match (prepared, status) {
-        (Prepared::Aliyun(p), 413) => p.error(&AliyunError::body_too_large(limits.max_body)),
-        (Prepared::Aliyun(p), 431) => p.error(&AliyunError::new(
-            431,
-            "RequestHeaderFieldsTooLarge",
-            format!("The request headers exceed the limit of {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes),
-        )),
-        (Prepared::Aliyun(p), _) => p.error(&AliyunError::new(400, "InvalidParameter", "The request body could not be read.")),
-        (Prepared::Huawei(p), 413) => p.error(&HuaweiError::body_too_large(limits.max_body)),
-        (Prepared::Huawei(p), 431) => p.error(&HuaweiError::gateway(
-            431,
-            "APIGW.0201",
-            format!("Request headers too large: over {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes),
-        )),
-        (Prepared::Huawei(p), _) => p.error(&HuaweiError::unparsable()),
+fn prepared_error(prepared: &Prepared, refused: Refused, limits: &Limits) -> WireResponse {
+    let status = refused.status();
+    match prepared {
+        Prepared::Aliyun(p) => p.error(&match refused {
+            Refused::BodyTooLarge => AliyunError::body_too_large(limits.max_body),
+            Refused::HeadersTooLarge => AliyunError::new(
+                status,
+                "RequestHeaderFieldsTooLarge",
+                format!("The request headers exceed the limit of {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes),
+            ),
+            Refused::NoHost => AliyunError::new(status, "MissingHost", "An HTTP/1.1 request must carry exactly one Host header."),
+            Refused::UnsupportedCoding => AliyunError::new(status, "NotImplemented", "Transfer codings other than chunked are not supported."),
+            Refused::BodyTimeout => AliyunError::new(status, "RequestTimeout", format!("The request body did not arrive within {} ms.", limits.body_timeout.as_millis())),
+            Refused::Stopping => AliyunError::new(status, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
+            Refused::BodyUnreadable => AliyunError::new(status, "InvalidParameter", "The request body could not be read."),
+        }),
+        Prepared::Huawei(p) => p.error(&match refused {
+            Refused::BodyTooLarge => HuaweiError::body_too_large(limits.max_body),
+            Refused::HeadersTooLarge => {
+                HuaweiError::gateway(status, "APIGW.0201", format!("Request headers too large: over {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes))
+            }
+            Refused::NoHost => HuaweiError::gateway(status, "APIGW.0201", "Bad request: an HTTP/1.1 request must carry exactly one Host header."),
+            Refused::UnsupportedCoding => HuaweiError::gateway(status, "APIGW.0201", "Not implemented: transfer codings other than chunked are not supported."),
+            Refused::BodyTimeout => HuaweiError::gateway(status, "APIGW.0201", format!("Request timeout: the body did not arrive within {} ms.", limits.body_timeout.as_millis())),
+            Refused::Stopping => HuaweiError::gateway(status, "APIGW.0201", "Service unavailable: the server is stopping."),
+            Refused::BodyUnreadable => HuaweiError::unparsable(),
+        }),
     }
 }
 
 /// The gate, then the fault rules (latency waits here, off any lock), then the operation.
 /// `arrived` is the virtual instant the request came in; an injected delay moves it on.
 async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest, arrived: Millis) -> WireResponse {
-    match guarded("authentication", || prepared.authenticate(state, wire)) {
+    match guarded("authentication", || prepared.authenticate(wire)) {
         None => return prepared.internal_error(),
         Some(Err(refused)) => return refused,
         Some(Ok(())) => {}
@@ -282,6 +405,26 @@ mod tests {
     fn a_panic_becomes_none_not_an_unwind() {
         assert_eq!(guarded("test", || 7), Some(7));
         assert_eq!(guarded("test", || -> u8 { panic!("boom (expected by this test)") }), None);
+    }
+
+    #[test]
+    fn the_head_alone_refuses_a_missing_or_doubled_host_and_codings_besides_chunked() {
+        let head = |pairs: &[(&str, &str)]| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.append(hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
+            }
+            headers
+        };
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x")])), None);
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[])), Some(Refused::NoHost));
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "a"), ("host", "b")])), Some(Refused::NoHost));
+        assert_eq!(refused_by_head(Version::HTTP_10, &head(&[])), None, "HTTP/1.0 needs no Host");
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x"), ("transfer-encoding", "Chunked")])), None);
+        for coding in ["gzip, chunked", "gzip,chunked", "x", ""] {
+            assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x"), ("transfer-encoding", coding)])), Some(Refused::UnsupportedCoding), "{coding:?}");
+        }
+        assert_eq!(refused_by_head(Version::HTTP_11, &head(&[("host", "x"), ("transfer-encoding", "gzip"), ("transfer-encoding", "chunked")])), Some(Refused::UnsupportedCoding));
     }
 
     #[test]

@@ -44,14 +44,42 @@ pub struct Config {
     /// `Some(true)` checks every request's credentials, `Some(false)` none; `None` checks them
     /// when a scenario declares credentials.
     pub auth: Option<bool>,
+    /// Entries the journal keeps (`--journal-size`).
     pub journal_size: usize,
+    /// Bytes of what a request sent (caller, path, query, body) one journal entry keeps; the rest
+    /// is cut off (`--journal-entry-bytes`).
+    pub journal_entry_bytes: usize,
+    /// Bytes the whole journal keeps, oldest entries dropped first (`--journal-bytes`).
+    pub journal_bytes: usize,
+    /// Fault rules held at once, scenarios' and the control API's (`--max-fault-rules`).
+    pub max_fault_rules: usize,
+    /// When set, every control call but the dashboard's assets must send it as
+    /// `Authorization: Bearer` (see `control::access`); `serve` makes one when it is required.
+    pub control_token: Option<String>,
+    /// Host names the control API answers for besides the loopback ones (`--allow-host`).
+    pub allow_hosts: Vec<String>,
+    /// The address served on, whose own name the control API answers for too.
+    pub listen_ip: Option<std::net::IpAddr>,
     /// Tasks and phases a load may make, the running world included (`--max-tasks`, `--max-phases`).
     pub budget: Budget,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { dialect: Dialect::Sdk, seed: None, clock_rate: None, auth: None, journal_size: journal::DEFAULT_CAPACITY, budget: Budget::default() }
+        Config {
+            dialect: Dialect::Sdk,
+            seed: None,
+            clock_rate: None,
+            auth: None,
+            journal_size: journal::DEFAULT_CAPACITY,
+            journal_entry_bytes: journal::DEFAULT_ENTRY_BYTES,
+            journal_bytes: journal::DEFAULT_TOTAL_BYTES,
+            max_fault_rules: crate::control::faults::DEFAULT_MAX_RULES,
+            control_token: None,
+            allow_hosts: Vec::new(),
+            listen_ip: None,
+            budget: Budget::default(),
+        }
     }
 }
 
@@ -152,12 +180,12 @@ impl State {
         let loaded = scenario::load_within(&sources, default_start, config.seed, &config.budget)?;
         let rate = config.clock_rate.unwrap_or(loaded.settings.clock_rate);
         let clock = Clock::new(loaded.settings.clock_start, rate).map_err(|e| as_errors("--clock-rate", e.to_string()))?;
-        let faults = Faults::new(loaded.settings.seed);
+        let faults = Faults::new(loaded.settings.seed, config.max_fault_rules);
         faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
         let snapshot = Snapshot::from_loaded(loaded, sources);
         crate::world::release_unused_memory();
         Ok(State {
-            journal: Journal::new(config.journal_size),
+            journal: Journal::new(journal::Bounds { entries: config.journal_size, entry_bytes: config.journal_entry_bytes, total_bytes: config.journal_bytes }),
             config,
             clock,
             faults,

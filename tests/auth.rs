@@ -127,22 +127,36 @@ fn acs3_headers(emu: &Emulator, op: (&str, &str), query: &str, secret: &str, key
 
 /// SDK-HMAC-SHA256 headers for a Huawei request.
 fn huawei_headers(emu: &Emulator, method: &str, path: &str, query: &str, body: &[u8], ak: &str, sk: &str) -> Vec<(String, String)> {
+    huawei_headers_for(emu, (method, path, query, body), ak, sk, None)
+}
+
+/// SDK-HMAC-SHA256 headers, with a signed `X-Project-Id` as the SDK sends when `project_header`
+/// is given.
+fn huawei_headers_for(emu: &Emulator, (method, path, query, body): (&str, &str, &str, &[u8]), ak: &str, sk: &str, project_header: Option<&str>) -> Vec<(String, String)> {
     let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let host = emu.addr.to_string();
-    let signed = [("content-type", "application/json".to_string()), ("host", host), ("x-sdk-date", date.clone())];
+    let mut signed = vec![("content-type", "application/json".to_string()), ("host", host), ("x-sdk-date", date.clone())];
+    if let Some(project) = project_header {
+        signed.push(("x-project-id", project.to_string()));
+        signed.sort();
+    }
     let canonical_headers: String = signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
-    let names = "content-type;host;x-sdk-date";
+    let names = signed.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
     let mut pairs = taskemu::auth::form_decode(query);
     pairs.sort();
     let canonical_query = pairs.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
     let canonical = format!("{method}\n{path}/\n{canonical_query}\n{canonical_headers}\n{names}\n{}", hex_sha256(body));
     let string_to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", hex_sha256(canonical.as_bytes()));
     let signature = hmac256_hex(sk.as_bytes(), &string_to_sign);
-    vec![
+    let mut headers = vec![
         ("Content-Type".into(), "application/json".into()),
         ("X-Sdk-Date".into(), date),
         ("Authorization".into(), format!("SDK-HMAC-SHA256 Access={ak}, SignedHeaders={names}, Signature={signature}")),
-    ]
+    ];
+    if let Some(project) = project_header {
+        headers.push(("X-Project-Id".into(), project.to_string()));
+    }
+    headers
 }
 
 async fn hss_signed(emu: &Emulator, method: &str, path: &str, query: &str, body: &[u8], ak: &str, sk: &str) -> Reply {
@@ -278,4 +292,238 @@ async fn bad_credential_entries_are_scenario_errors() {
     assert_eq!(shown.len(), 2, "{shown:?}");
     assert!(shown[0].starts_with("creds.toml:1:1: a credential is one of"), "{}", shown[0]);
     assert!(shown[1].starts_with("creds.toml:5:1: bad permission \"ecs\""), "{}", shown[1]);
+}
+
+// --- Identity from what was verified (issue 11, S1) and one form-body rule (S3) -----------------
+
+const ALPHA: &str = "LTAIalphavictim";
+const BETA: &str = "LTAIbetaspoofer";
+const BETA_SECRET: &str = "beta-secret";
+const PROJECT_A: &str = "projectaaaa";
+const PROJECT_B: &str = "projectbbbb";
+const HW_BOUND: (&str, &str) = ("HWAKBOUNDTOA", "bound-secret");
+const HW_ANY: (&str, &str) = ("HWAKANYPROJECT", "any-secret");
+const TOKEN_B: &str = "token-of-project-b";
+
+/// Two Alibaba keys with a task of each product apiece, and every one of ALPHA's calls and
+/// PROJECT_B's failing by a tenant-scoped fault rule: a call attributed to them shows at once.
+const IDENTITY: &str = r#"
+[[credentials]]
+access_key_id = "LTAIalphavictim"
+access_key_secret = "alpha-secret"
+
+[[credentials]]
+access_key_id = "LTAIbetaspoofer"
+access_key_secret = "beta-secret"
+
+[[credentials]]
+ak = "HWAKBOUNDTOA"
+sk = "bound-secret"
+project_id = "projectaaaa"
+
+[[credentials]]
+ak = "HWAKANYPROJECT"
+sk = "any-secret"
+
+[[credentials]]
+token = "token-of-project-b"
+project_id = "projectbbbb"
+
+[[ecs.tasks]]
+id = "t-shared"
+
+[[ecs.tasks]]
+id = "t-alpha"
+owner = "LTAIalphavictim"
+
+[[ecs.tasks]]
+id = "t-beta"
+owner = "LTAIbetaspoofer"
+
+[[sas.tasks]]
+id = 7001
+owner = "LTAIalphavictim"
+
+[[sas.tasks]]
+id = 7002
+owner = "LTAIbetaspoofer"
+
+[[avds.scans]]
+scan_id = "aaaaaaaa-0000-4000-8000-00000000a001"
+task_id = 8001
+owner = "LTAIalphavictim"
+targets = ["alpha.example.com"]
+
+[[avds.scans]]
+scan_id = "bbbbbbbb-0000-4000-8000-00000000b002"
+task_id = 8002
+owner = "LTAIbetaspoofer"
+targets = ["beta.example.com"]
+
+[[hss.tasks]]
+task_id = "hw-a"
+project_id = "projectaaaa"
+
+[[hss.tasks]]
+task_id = "hw-b"
+project_id = "projectbbbb"
+
+[[faults]]
+tenant = "LTAIalphavictim"
+error = { code = "InternalError" }
+
+[[faults]]
+tenant = "projectbbbb"
+error = { code = "HSS.1001" }
+"#;
+
+/// An ACS3-signed `POST /?query` with an empty body.
+async fn acs3_signed(emu: &Emulator, op: (&str, &str), query: &str, key: &str, secret: &str) -> Reply {
+    let headers = acs3_headers(emu, op, query, secret, key);
+    let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    send(emu.addr, "POST", &format!("/?{query}"), &refs, b"").await
+}
+
+/// The journal's tenants, oldest first, read in-process (the control API's own tests cover its HTTP).
+fn journal_tenants(emu: &Emulator) -> Vec<(String, u16, Option<String>)> {
+    let mut entries = emu.state.journal.query(&taskemu::control::journal::Filter::default());
+    entries.sort_by_key(|e| e.seq());
+    entries
+        .iter()
+        .map(|e| {
+            let e = e.entry();
+            (e.operation.to_string(), e.status, e.tenant.map(str::to_string))
+        })
+        .collect()
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn an_acs3_caller_is_its_credential_not_the_access_key_id_it_adds() {
+    let emu = start(IDENTITY).await;
+    // BETA signs with its own secret and claims ALPHA's key as a parameter.
+    let claim = format!("AccessKeyId={ALPHA}");
+    let ecs = acs3_signed(&emu, ECS, &format!("RegionId=cn-hangzhou&{claim}"), BETA, BETA_SECRET).await;
+    assert_eq!(ecs.status, 200, "{}", ecs.text());
+    assert_eq!(sorted(pluck(&ecs.json()["TaskSet"]["Task"], "TaskId")), ["t-beta", "t-shared"], "BETA's world, not ALPHA's");
+
+    let alpha_sas = acs3_signed(&emu, SAS, &format!("TaskId=7001&{claim}"), BETA, BETA_SECRET).await;
+    assert_eq!(alibaba_code(&alpha_sas), (400, "InvalidTaskId.NotFound".into(), "The specified TaskId 7001 does not exist.".into()));
+    let own_sas = acs3_signed(&emu, SAS, &format!("TaskId=7002&{claim}"), BETA, BETA_SECRET).await;
+    assert_eq!(own_sas.status, 200, "{}", own_sas.text());
+
+    let avds = acs3_signed(&emu, AVDS, &claim, BETA, BETA_SECRET).await;
+    assert_eq!(avds.status, 200, "{}", avds.text());
+    assert_eq!(pluck(&avds.json()["List"], "TaskId"), ["8002"]);
+
+    // ALPHA's fault rule hits ALPHA's own verified calls, and none of BETA's above.
+    let alpha = acs3_signed(&emu, ECS, "RegionId=cn-hangzhou", ALPHA, "alpha-secret").await;
+    assert_eq!(alibaba_code(&alpha).0, 500, "{}", alpha.text());
+    // A signature that does not verify proves no one: the journal names no tenant for it.
+    let forged = acs3_signed(&emu, ECS, &format!("RegionId=cn-hangzhou&{claim}"), ALPHA, BETA_SECRET).await;
+    assert_eq!(alibaba_code(&forged).1, "SignatureDoesNotMatch");
+
+    let beta = Some(BETA.to_string());
+    assert_eq!(
+        journal_tenants(&emu),
+        [
+            ("DescribeTasks".into(), 200, beta.clone()),
+            ("DescribeScanTaskProgress".into(), 400, beta.clone()),
+            ("DescribeScanTaskProgress".into(), 200, beta.clone()),
+            ("DescribeScanSessions".into(), 200, beta),
+            ("DescribeTasks".into(), 500, Some(ALPHA.to_string())),
+            ("DescribeTasks".into(), 400, None),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_rpc_v1_caller_is_the_signed_access_key_id_and_auth_off_believes_the_declared_one() {
+    let emu = start(IDENTITY).await;
+    let beta = rpc_signed(&emu, ECS, &[("RegionId", "cn-hangzhou")], BETA, BETA_SECRET).await;
+    assert_eq!(sorted(pluck(&beta.json()["TaskSet"]["Task"], "TaskId")), ["t-beta", "t-shared"]);
+    // A denied call was still proven: it is attributed to the key that signed it.
+    let denied_scenario = IDENTITY.replace("access_key_secret = \"beta-secret\"", "access_key_secret = \"beta-secret\"\ndeny = [\"ecs:*\"]");
+    let denying = start(&denied_scenario).await;
+    let denied = rpc_signed(&denying, ECS, &[("RegionId", "cn-hangzhou")], BETA, BETA_SECRET).await;
+    assert_eq!(alibaba_code(&denied).0, 403);
+    assert_eq!(journal_tenants(&denying), [("DescribeTasks".into(), 403, Some(BETA.to_string()))]);
+
+    // With auth off any key works, and the one the request names is who it is.
+    let off = start_sources(Config { auth: Some(false), ..Config::default() }, vec![Source::new("identity.toml", IDENTITY)]).await;
+    let declared = rpc(&off, ECS, &[("RegionId", "cn-hangzhou"), ("AccessKeyId", BETA)]).await;
+    assert_eq!(sorted(pluck(&declared.json()["TaskSet"]["Task"], "TaskId")), ["t-beta", "t-shared"]);
+    assert_eq!(rpc(&off, ECS, &[("RegionId", "cn-hangzhou"), ("AccessKeyId", ALPHA)]).await.status, 500, "ALPHA's fault rule");
+    assert_eq!(journal_tenants(&off).iter().map(|e| e.2.as_deref()).collect::<Vec<_>>(), [Some(BETA), Some(ALPHA)]);
+}
+
+/// A signed Huawei ListTasks (`POST .../batch-query`, body `{}`) on `path_project`, with a signed
+/// `X-Project-Id` when given.
+async fn hss_list_tasks_as(emu: &Emulator, path_project: &str, (ak, sk): (&str, &str), project_header: Option<&str>) -> Reply {
+    let path = batch_query_path(path_project);
+    let headers = huawei_headers_for(emu, ("POST", &path, "", b"{}"), ak, sk, project_header);
+    let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    send(emu.addr, "POST", &path, &refs, b"{}").await
+}
+
+#[tokio::test]
+async fn a_huawei_caller_is_its_credentials_project_not_the_one_it_names() {
+    let emu = start(IDENTITY).await;
+    // A key bound to project A that names project B, in the path or in X-Project-Id.
+    let other_path = hss_list_tasks_as(&emu, PROJECT_B, HW_BOUND, Some(PROJECT_B)).await;
+    assert_hss_error(&other_path, 403, "HSS.0013", "Insufficient permissions.");
+    let other_header = hss_list_tasks_as(&emu, PROJECT_A, HW_BOUND, Some(PROJECT_B)).await;
+    assert_eq!(pluck(&hss_ok(&other_header)["data_list"], "task_id"), ["hw-a"], "project B's fault rule does not fire");
+
+    // The token bound to project B meets project B's fault rule, whatever X-Project-Id says.
+    let token = send(emu.addr, "POST", &batch_query_path(PROJECT_B), &[("X-Auth-Token", TOKEN_B), ("X-Project-Id", PROJECT_A)], b"{}").await;
+    assert_eq!((token.status, token.json()["error_code"].as_str()), (500, Some("HSS.1001")));
+    // A key bound to no project may act for any: it is the project it names, faults and all.
+    let any_b = hss_list_tasks_as(&emu, PROJECT_B, HW_ANY, Some(PROJECT_A)).await;
+    assert_eq!((any_b.status, any_b.json()["error_code"].as_str()), (500, Some("HSS.1001")));
+    let any_a = hss_list_tasks_as(&emu, PROJECT_A, HW_ANY, None).await;
+    assert_eq!(pluck(&hss_ok(&any_a)["data_list"], "task_id"), ["hw-a"]);
+    // An AK whose signature fails proves no project.
+    let forged = hss_list_tasks_as(&emu, PROJECT_B, (HW_BOUND.0, "wrong"), None).await;
+    assert_eq!(forged.status, 401);
+
+    let journal = journal_tenants(&emu);
+    let tenants: Vec<(u16, Option<&str>)> = journal.iter().map(|e| (e.1, e.2.as_deref())).collect();
+    let (a, b) = (Some(PROJECT_A), Some(PROJECT_B));
+    assert_eq!(tenants, [(403, a), (200, a), (500, b), (500, b), (200, a), (401, None)]);
+}
+
+/// RPC v1 signed GET: `signed` are all the parameters the signature covers (the first `in_body` of
+/// them travel in the body, the rest in the query); `unsigned_body`, when given, is the body
+/// instead. Sent with `content_type`.
+async fn rpc_v1_with_body(emu: &Emulator, signed: &[(&str, &str)], in_body: &[&str], unsigned_body: Option<&str>, content_type: &str) -> Reply {
+    let query = rpc_v1_query("GET", signed, BETA, BETA_SECRET, &now_rfc3339(), &nonce());
+    let (body, query): (Vec<&str>, Vec<&str>) = query.split('&').partition(|pair| in_body.iter().any(|name| pair.starts_with(&format!("{name}="))));
+    let body = unsigned_body.map_or_else(|| body.join("&"), str::to_string);
+    send(emu.addr, "GET", &format!("/?{}", query.join("&")), &[("Content-Type", content_type)], body.as_bytes()).await
+}
+
+#[tokio::test]
+async fn a_body_is_read_as_a_form_only_when_the_signature_covers_it() {
+    let emu = start(IDENTITY).await;
+    let op = [("Action", "DescribeTasks"), ("Version", "2014-05-26"), ("RegionId", "cn-hangzhou")];
+    let filters = "PageSize=1&TaskIds=t-beta";
+    // The issue's input: a look-alike content type, unsigned filters in the body of a signed GET.
+    let lookalike = rpc_v1_with_body(&emu, &op, &[], Some(filters), "application/x-www-form-urlencoded-x").await;
+    assert_eq!(lookalike.status, 200, "{}", lookalike.text());
+    assert_eq!(lookalike.json()["TotalCount"], 2, "the unsigned filters are not applied");
+    assert_eq!(sorted(pluck(&lookalike.json()["TaskSet"]["Task"], "TaskId")), ["t-beta", "t-shared"]);
+    // Sent as a form, the same unsigned body is covered by the signature, and so refused.
+    let unsigned_form = rpc_v1_with_body(&emu, &op, &[], Some(filters), "application/x-www-form-urlencoded; charset=UTF-8").await;
+    assert_eq!(alibaba_code(&unsigned_form).1, "SignatureDoesNotMatch");
+    // Signed as a form (with the charset parameter the Tea AVDS SDK sends, in any case), it is read.
+    let mut all = op.to_vec();
+    all.extend([("PageSize", "1"), ("TaskIds", "t-beta")]);
+    let form = rpc_v1_with_body(&emu, &all, &["PageSize", "TaskIds"], None, "Application/X-WWW-Form-Urlencoded ;charset=UTF-8").await;
+    assert_eq!(form.status, 200, "{}", form.text());
+    assert_eq!((form.json()["TotalCount"].as_u64(), pluck(&form.json()["TaskSet"]["Task"], "TaskId")), (Some(1), strings(&["t-beta"])));
 }

@@ -95,7 +95,11 @@ async fn requests_and_fault_verbs() {
     assert_eq!(ok(&url, &["requests", "--clear"]), "cleared 2 request(s)\n");
 
     ok(&url, &["fault", "add", "--throttle", "5", "--tenant", "LTAIx"]);
-    ok(&url, &["fault", "add", "--latency", "10ms..20ms", "--probability", "0.5"]);
+    let second = ok(&url, &["fault", "add", "--latency", "10ms..20ms", "--probability", "0.5"]);
+    // Only the rule just added is shown, not every rule held.
+    let rows: Vec<&str> = second.lines().skip(2).collect();
+    assert_eq!((second.lines().next(), rows.len()), (Some("added rule 3"), 1), "{second}");
+    assert!(rows[0].starts_with("3 ") && rows[0].contains("latency 10ms..20ms"), "{second}");
     assert_eq!(json(&url, &["fault", "list"])["faults"].as_array().map(Vec::len), Some(2));
     let bad = taskemu(&url, &["fault", "add", "--operation", "Nope", "--throttle", "1"]);
     assert_eq!(bad.status.code(), Some(1));

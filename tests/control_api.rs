@@ -6,8 +6,10 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
+/// A control call with the content type it must declare: TOML for a scenario, JSON otherwise.
 async fn control(emu: &Emulator, method: &str, target: &str, body: &str) -> Reply {
-    send(emu.addr, method, target, &[("Content-Type", "application/json")], body.as_bytes()).await
+    let content_type = if method == "POST" && target.starts_with("/_emu/scenarios") { "application/toml" } else { "application/json" };
+    send(emu.addr, method, target, &[("Content-Type", content_type)], body.as_bytes()).await
 }
 
 async fn control_ok(emu: &Emulator, method: &str, target: &str, body: &str) -> Value {

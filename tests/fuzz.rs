@@ -39,7 +39,7 @@ fn assert_well_formed(req: &WireRequest, status: u16, content_type: &str, body: 
 
 fn run(state: &State, req: &WireRequest) {
     let prepared = Prepared::new(state, req);
-    let response = match prepared.authenticate(state, req) {
+    let response = match prepared.authenticate(req) {
         Err(refused) => refused,
         Ok(()) => prepared.run(state, req, state.clock.now()),
     };

@@ -348,10 +348,15 @@ fn assert_huawei_too_large(reply: &Reply) {
     );
 }
 
-/// Declares a body over the limit and sends none of it: the server must refuse on the header.
+/// Declares a body over the limit and sends none of it, then shuts its side: the server must
+/// refuse on the header (it would otherwise see the body cut short, a 400). It waits for the
+/// refused body to discard it, so without the shutdown the connection would stay open a while.
 async fn declared_too_large(emu: &Emulator, method: &str, target: &str) -> Reply {
-    let length = (LIMIT + 1).to_string();
-    send(emu.addr, method, target, &[("Content-Type", "application/json"), ("Content-Length", &length)], b"").await
+    let mut stream = tokio::net::TcpStream::connect(emu.addr).await.unwrap();
+    let head = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", emu.addr, LIMIT + 1);
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.shutdown().await.unwrap();
+    read_reply(&mut stream).await
 }
 
 /// Streams a chunked body over the limit while reading the answer.

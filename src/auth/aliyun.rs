@@ -109,11 +109,12 @@ fn is_acs3(req: &SignedRequest<'_>) -> bool {
         .is_some_and(|v| v.trim_start().starts_with(ACS3_ALGORITHM))
 }
 
-/// RPC v1 parameters: the query, plus the body when it is a form (sdk-notes §1.1), decoded.
-fn rpc_params(req: &SignedRequest<'_>) -> Vec<(String, String)> {
+/// RPC v1 parameters: the query, plus the body when it is a form (sdk-notes §1.1), decoded: what
+/// the signature covers, and so all the operation may read.
+pub(crate) fn rpc_params(req: &SignedRequest<'_>) -> Vec<(String, String)> {
     let mut params = form_decode(req.raw_query);
-    if req.has_form_body() {
-        params.extend(form_decode(&String::from_utf8_lossy(req.body)));
+    if let Some(form) = req.form_body() {
+        params.extend(form_decode(&String::from_utf8_lossy(form)));
     }
     params
 }
@@ -492,7 +493,7 @@ mod tests {
     #[test]
     fn tampered_signed_body_fails() {
         for mut v in all_vectors() {
-            let covered = v.scheme == "ACS3-HMAC-SHA256" || v.request().has_form_body();
+            let covered = v.scheme == "ACS3-HMAC-SHA256" || v.request().form_body().is_some();
             match v.body.first_mut() {
                 Some(byte) => *byte ^= 0x01,
                 None => v.body.push(b'{'),

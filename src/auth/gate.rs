@@ -67,6 +67,7 @@ pub enum Refusal {
     NonceUsed,
     BadToken,
     /// Signed correctly, but the credential may not call this operation (or this project).
+    /// `caller` is the tenant the credential proved, as the gate's `Ok` gives it.
     Denied { caller: String },
 }
 
@@ -92,7 +93,9 @@ impl Gate {
         })
     }
 
-    /// Checks an Alibaba RPC request; on success, the caller's AccessKeyId.
+    /// Checks an Alibaba RPC request; on success, the caller's AccessKeyId: the one whose secret
+    /// the signature was checked with (the ACS3 `Credential`, or RPC v1's signed `AccessKeyId`),
+    /// whatever other `AccessKeyId` the request carries.
     pub fn alibaba(&self, req: &SignedRequest, permission: &str, now_real: i64) -> Result<String, Refusal> {
         let claims = aliyun::parse_claims(req).map_err(|e| Refusal::Incomplete(e.to_string()))?;
         let (credential, secret) = self.alibaba_secret(&claims.access_key_id).ok_or_else(|| Refusal::UnknownKey(claims.access_key_id.clone()))?;
@@ -132,15 +135,16 @@ impl Gate {
         Ok(())
     }
 
-    /// Checks a Huawei request (token or AK/SK) for `project_id`; on success, who called.
+    /// Checks a Huawei request (token or AK/SK) for `project_id`, the project its path names; on
+    /// success, the tenant the credential proved: its own project when it is bound to one (the
+    /// path must then name it), else the path's, which an unbound credential may act for. Never
+    /// the `X-Project-Id` header, which the credential does not vouch for.
     pub fn huawei(&self, req: &SignedRequest, permission: &str, project_id: &str, now_real: i64) -> Result<String, Refusal> {
-        let (credential, caller) = if let Some(token) = huawei::token(req) {
-            let credential = self
-                .credentials
+        let credential = if let Some(token) = huawei::token(req) {
+            self.credentials
                 .iter()
                 .find(|c| matches!(&c.secret, Secret::HuaweiToken { token: t } if t == token))
-                .ok_or(Refusal::BadToken)?;
-            (credential, "token".to_string())
+                .ok_or(Refusal::BadToken)?
         } else {
             let claims = huawei::parse_claims(req).map_err(|e| match e {
                 HuaweiAuthError::Missing => Refusal::Incomplete("no Authorization or X-Auth-Token header".into()),
@@ -159,13 +163,13 @@ impl Gate {
             if (at - now_real).abs() > SKEW_MS {
                 return Err(Refusal::Expired);
             }
-            (credential, claims.access_key)
+            credential
         };
-        let in_project = credential.project_id.as_deref().is_none_or(|p| p == project_id);
-        if !in_project || !credential.permits(permission) {
-            return Err(Refusal::Denied { caller });
+        let tenant = credential.project_id.as_deref().unwrap_or(project_id);
+        if tenant != project_id || !credential.permits(permission) {
+            return Err(Refusal::Denied { caller: tenant.to_string() });
         }
-        Ok(caller)
+        Ok(tenant.to_string())
     }
 }
 

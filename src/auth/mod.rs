@@ -105,18 +105,29 @@ impl<'a> SignedRequest<'a> {
             .map(|(_, v)| v.as_str())
     }
 
-    /// Whether the body is a form whose parameters are signed along with the query (Alibaba RPC v1).
-    /// Parameters such as `; charset=UTF-8` after the media type do not matter.
-    fn has_form_body(&self) -> bool {
-        self.content_type
-            .or_else(|| self.header("content-type"))
-            .and_then(|ct| ct.split(';').next())
-            .is_some_and(|media| {
-                media
-                    .trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
+    /// The request's content type: the one the caller extracted, else the first `Content-Type`.
+    fn content_type(&self) -> Option<&'a str> {
+        self.content_type.or_else(|| self.header("content-type"))
     }
+
+    /// The body when it is a form whose parameters are signed along with the query (Alibaba RPC
+    /// v1): decided by [`form_body`], the rule the operations read their parameters by.
+    pub(crate) fn form_body(&self) -> Option<&'a [u8]> {
+        form_body(self.content_type(), self.body)
+    }
+}
+
+/// The one rule for which bodies are forms, shared by the RPC v1 signature (which covers a form's
+/// parameters) and the Alibaba edge (which reads them): two rules that disagree would let a caller
+/// slip unsigned parameters into a signed request.
+///
+/// A body is a form exactly when the media type (the content type before any `;` parameters, such
+/// as the `; charset=UTF-8` the Tea AVDS SDK sends), trimmed, is `application/x-www-form-urlencoded`
+/// in any case: `application/x-www-form-urlencoded-x` is not one.
+pub fn form_body<'b>(content_type: Option<&str>, body: &'b [u8]) -> Option<&'b [u8]> {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let media = content_type?.split(';').next()?.trim();
+    media.eq_ignore_ascii_case(FORM).then_some(body)
 }
 
 /// Lower-case hex SHA-256, the digest format of ACS3 and SDK-HMAC-SHA256 alike.
@@ -516,9 +527,34 @@ mod tests {
             body: b"",
             content_type: None,
         };
-        assert!(req.has_form_body());
+        assert!(req.form_body().is_some());
         req.content_type = Some("application/json");
-        assert!(!req.has_form_body());
+        assert!(req.form_body().is_none());
+    }
+
+    #[test]
+    fn only_the_exact_form_media_type_is_a_form() {
+        for form in [
+            "application/x-www-form-urlencoded",
+            " APPLICATION/x-www-FORM-urlencoded ",
+            "application/x-www-form-urlencoded;charset=UTF-8",
+            "application/x-www-form-urlencoded ; charset=utf-8; x=y",
+        ] {
+            assert_eq!(form_body(Some(form), b"a=1"), Some(&b"a=1"[..]), "{form:?}");
+        }
+        for other in [
+            "application/x-www-form-urlencoded-x",
+            "application/x-www-form-urlencodedx;charset=utf-8",
+            "application/x-www-form",
+            "xapplication/x-www-form-urlencoded",
+            "application/x-www-form-urlencoded,text/plain",
+            "multipart/form-data",
+            "",
+            ";application/x-www-form-urlencoded",
+        ] {
+            assert_eq!(form_body(Some(other), b"a=1"), None, "{other:?}");
+        }
+        assert_eq!(form_body(None, b"a=1"), None);
     }
 
     #[test]

@@ -7,9 +7,11 @@ pub mod huawei;
 pub mod pairs;
 
 use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 use rand::RngExt;
 
+use crate::auth::gate::Refusal;
 use crate::auth::SignedRequest;
 use crate::control::faults::Failure;
 use crate::state::State;
@@ -121,6 +123,38 @@ impl WireResponse {
     }
 }
 
+/// Who a request acts as, for its owned tasks, the journal and tenant-scoped fault rules: the
+/// tenant it declares when auth is off (any key works then), and only the one the gate verified
+/// when auth is on; until the gate has passed it (or when it refused an unproven caller), none.
+#[derive(Debug)]
+pub struct Caller {
+    auth_on: bool,
+    declared: Option<Arc<str>>,
+    /// Set once by [`Prepared::authenticate`]; a cell, so that the request can go on being shared
+    /// (`&Prepared`) through the gate, the fault rules and the operation.
+    verified: OnceLock<Arc<str>>,
+}
+
+impl Caller {
+    /// `declared`: the tenant the request names (Alibaba's AccessKeyId, Huawei's path project).
+    pub(crate) fn new(auth_on: bool, declared: Option<Arc<str>>) -> Caller {
+        Caller { auth_on, declared, verified: OnceLock::new() }
+    }
+
+    pub fn tenant(&self) -> Option<Arc<str>> {
+        if self.auth_on {
+            self.verified.get().cloned()
+        } else {
+            self.declared.clone()
+        }
+    }
+
+    fn set_verified(&self, tenant: String) {
+        // A second verification of the same request (never made) would keep the first.
+        let _ = self.verified.set(Arc::from(tenant));
+    }
+}
+
 /// A request to one of the five operations, read and routed, before the gate, the fault rules
 /// and the operation itself have their say.
 pub enum Prepared {
@@ -169,11 +203,16 @@ impl Prepared {
         operation_name(self.operation())
     }
 
-    /// Whose world the request reads: the access key (Alibaba) or the project (Huawei).
-    pub fn tenant(&self) -> Option<std::sync::Arc<str>> {
+    /// Whose world the request reads, whose journal lists it and whose fault rules it meets: the
+    /// access key (Alibaba) or the project (Huawei); see [`Caller`].
+    pub fn tenant(&self) -> Option<Arc<str>> {
+        self.caller().tenant()
+    }
+
+    fn caller(&self) -> &Caller {
         match self {
-            Prepared::Aliyun(p) => p.routed.caller.0.clone(),
-            Prepared::Huawei(p) => p.route.as_ref().map(|(_, project)| project.clone()),
+            Prepared::Aliyun(p) => &p.caller,
+            Prepared::Huawei(p) => &p.caller,
         }
     }
 
@@ -200,25 +239,37 @@ impl Prepared {
         }
     }
 
-    /// Checks credentials when auth is on; the refusal, rendered, when they fail.
-    pub fn authenticate(&self, state: &State, req: &WireRequest) -> Result<(), WireResponse> {
-        let snapshot = match self {
-            Prepared::Aliyun(p) => &p.snapshot,
-            Prepared::Huawei(p) => &p.snapshot,
-        };
-        if !state.auth_on(snapshot) {
+    /// Checks credentials when auth is on, and records who they prove the caller to be (also
+    /// when they prove it but deny the operation); the refusal, rendered, when they fail.
+    pub fn authenticate(&self, req: &WireRequest) -> Result<(), WireResponse> {
+        if !self.caller().auth_on {
             return Ok(());
         }
         let headers = req.headers.pairs();
-        let signed = SignedRequest { method: &req.method, path: &req.path, raw_query: &req.query, headers: &headers, body: &req.body, content_type: None };
+        let signed = SignedRequest { method: &req.method, path: &req.path, raw_query: &req.query, headers: &headers, body: &req.body, content_type: req.content_type() };
         let now_real = chrono::Utc::now().timestamp_millis();
-        match self {
-            Prepared::Aliyun(p) => snapshot.gate.alibaba(&signed, &p.permission(), now_real).map(|_| ()).map_err(|r| p.refuse(&r)),
+        let checked = match self {
+            Prepared::Aliyun(p) => p.snapshot.gate.alibaba(&signed, &p.permission(), now_real),
             Prepared::Huawei(p) => match (p.operation(), p.project_id()) {
-                // An unknown path is the gateway's 404 whoever asks.
-                (Some(op), Some(project)) => snapshot.gate.huawei(&signed, &format!("hss:{}", op.name()), project, now_real).map(|_| ()).map_err(|r| p.refuse(&r)),
-                _ => Ok(()),
+                (Some(op), Some(project)) => p.snapshot.gate.huawei(&signed, &format!("hss:{}", op.name()), project, now_real),
+                // An unknown path is the gateway's 404 whoever asks, and reads no one's world.
+                _ => return Ok(()),
             },
+        };
+        match checked {
+            Ok(tenant) => {
+                self.caller().set_verified(tenant);
+                Ok(())
+            }
+            Err(refusal) => {
+                if let Refusal::Denied { caller } = &refusal {
+                    self.caller().set_verified(caller.clone());
+                }
+                Err(match self {
+                    Prepared::Aliyun(p) => p.refuse(&refusal),
+                    Prepared::Huawei(p) => p.refuse(&refusal),
+                })
+            }
         }
     }
 

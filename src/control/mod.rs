@@ -1,8 +1,10 @@
 //! The control API under `/_emu/`: how tests, CI jobs and demos drive the world from outside:
 //! health, the clock, reset, run-time scenarios and tasks, the request journal, fault rules, and
 //! the dashboard's assets. JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a
-//! bad request never changes the world.
+//! bad request never changes the world. Every request passes `access` first (Host, token,
+//! content type): no handler here sees one it refuses.
 
+pub mod access;
 pub mod faults;
 pub mod journal;
 pub mod tasks;
@@ -63,10 +65,6 @@ impl Params {
     }
 }
 
-fn ok(value: Value) -> WireResponse {
-    WireResponse::new(200, "application/json", value.to_string().into_bytes())
-}
-
 /// Whether the call builds a world (a load, a replacement, a reset, tasks added or deleted): work
 /// that can take seconds on a big world.
 fn builds_world(req: &WireRequest) -> bool {
@@ -92,13 +90,22 @@ pub fn handle_request(state: &State, req: &WireRequest) -> WireResponse {
 }
 
 pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
+    // Who may ask comes before what is asked: no handler sees a request the gate refuses.
+    if let Err(refused) = access::admit(&state.config, req) {
+        return refused;
+    }
     if req.method == "GET" {
         if let Some((content_type, bytes)) = ui::asset(&req.path) {
             return WireResponse::new(200, content_type, bytes.to_vec());
         }
     }
-    match answer(state, req) {
-        Ok(value) => ok(value),
+    // The journal is written straight to bytes, never through a `Value` (see `journal`).
+    let answered = match (req.method.as_ref(), req.path.trim_end_matches('/')) {
+        ("GET", "/_emu/requests") => requests(state, &Params(form_decode(&req.query))).map_err(plain),
+        _ => answer(state, req).map(|value| value.to_string().into_bytes()),
+    };
+    match answered {
+        Ok(body) => WireResponse::new(200, "application/json", body),
         Err((e, details)) => {
             let mut body = json!({ "error": e.message });
             if !details.is_null() {
@@ -151,7 +158,6 @@ fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
                 Err(plain(ControlError { status: 404, message: format!("no task with id {id:?}") }))
             }
         }
-        ("GET", "/_emu/requests") => requests(state, &params).map_err(plain),
         ("DELETE", "/_emu/requests") => Ok(json!({ "cleared": state.journal.clear(params.get("tenant")) })),
         (_, "/_emu/requests") => Err(plain(ControlError::method("GET or DELETE"))),
         ("GET", "/_emu/faults") => Ok(json!({ "faults": state.faults.list(params.get("tenant")) })),
@@ -249,7 +255,8 @@ fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
     Ok(json!({ "now": format_rfc3339(now), "total": total, "tasks": list }))
 }
 
-fn requests(state: &State, params: &Params) -> Result<Value, ControlError> {
+/// `GET /_emu/requests`: the entries picked under the journal's lock, written after it.
+fn requests(state: &State, params: &Params) -> Result<Vec<u8>, ControlError> {
     let since_ms = params
         .get("since")
         .map(|s| parse_rfc3339(s).ok_or_else(|| ControlError::bad_request("since takes an RFC 3339 instant")))
@@ -264,7 +271,7 @@ fn requests(state: &State, params: &Params) -> Result<Value, ControlError> {
         limit: params.number("limit")?,
     };
     let entries = state.journal.query(&filter);
-    Ok(json!({ "count": entries.len(), "requests": entries }))
+    journal::render(&entries).map_err(|e| ControlError { status: 500, message: format!("the journal could not be written: {e}") })
 }
 
 /// One rule, a list of rules, or `{"rules": [...]}`; all checked before any is added.
@@ -281,8 +288,10 @@ fn add_faults(state: &State, body: &Value) -> Result<Value, ControlError> {
     if specs.is_empty() {
         return Err(ControlError::bad_request("no fault rule given"));
     }
-    let ids = state.faults.add(specs).map_err(ControlError::bad_request)?;
-    Ok(json!({ "ids": ids, "faults": state.faults.list(None) }))
+    // The rules added, not the whole list: an answer that grew with every rule was the list
+    // copied once per POST.
+    let added = state.faults.add(specs).map_err(ControlError::bad_request)?;
+    Ok(json!({ "ids": added.iter().map(|r| r.id).collect::<Vec<_>>(), "added": added }))
 }
 
 pub fn health(state: &State) -> Value {
@@ -319,10 +328,10 @@ fn set_clock(state: &State, body: &Value) -> Result<Value, ControlError> {
             None => (false, text.strip_prefix('+').unwrap_or(text)),
         };
         let amount = parse_duration(text).map_err(ControlError::bad_request)?;
-        state.clock.advance(if negative { -amount } else { amount });
+        state.clock.try_advance(if negative { -amount } else { amount }).map_err(|e| ControlError::bad_request(e.to_string()))?;
     } else if let Some(to) = fields.get("set") {
         let at = to.as_str().and_then(parse_rfc3339).ok_or_else(|| ControlError::bad_request("set takes an RFC 3339 instant such as \"2026-11-22T09:00:00Z\""))?;
-        state.clock.set(at);
+        state.clock.try_set(at).map_err(|e| ControlError::bad_request(e.to_string()))?;
     } else if let Some(rate) = fields.get("rate") {
         let rate = rate.as_f64().ok_or_else(|| ControlError::bad_request("rate takes a number"))?;
         state.clock.set_rate(rate).map_err(|e| ControlError::bad_request(e.to_string()))?;

@@ -70,6 +70,12 @@ impl Sweeper {
         due.into_iter().for_each(Waker::wake);
     }
 
+    /// Fires every armed deadline now. Armed means a connection waiting for a request head (none
+    /// in flight), so at shutdown this closes exactly the connections there is nothing to finish on.
+    pub fn expire_all(&self) {
+        self.sweep(DISARMED - 1);
+    }
+
     fn millis(&self, at: Instant) -> u64 {
         u64::try_from(at.saturating_duration_since(self.epoch).as_millis()).unwrap_or(DISARMED - 1)
     }
@@ -196,5 +202,20 @@ mod tests {
         drop((next, timer));
         sweeper.sweep(u64::MAX - 1);
         assert!(lock(&sweeper.slots).is_empty());
+    }
+
+    #[test]
+    fn expiring_all_fires_armed_deadlines_only() {
+        let sweeper = Sweeper::new(Duration::from_secs(10));
+        let (waiting, busy) = (sweeper.connection(), sweeper.connection());
+        let woken = Arc::new(Count(Default::default()));
+        let waker = Waker::from(woken.clone());
+        let mut head = waiting.sleep(Duration::from_secs(3600));
+        assert!(poll(&mut head, &waker).is_pending());
+        // The other connection's head is in: its deadline is gone.
+        drop(busy.sleep(Duration::from_secs(3600)));
+        sweeper.expire_all();
+        assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+        assert!(poll(&mut head, &waker).is_ready());
     }
 }

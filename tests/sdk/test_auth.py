@@ -147,6 +147,13 @@ def test_a_denied_operation(auth_wire, emu_auth, family, product):
 
 
 @pytest.mark.parametrize("family, product", ALIBABA_CASES, ids=CASE_IDS)
+def test_a_call_that_proves_no_key_is_attributed_to_no_tenant(auth_wire, emu_auth, family, product):
+    # The key it names is only a claim until its signature verifies (issue 11, S1).
+    alibaba_error(lambda: canonical_call(auth_wire, family, product, ALIBABA_AK, WRONG_SECRET))
+    assert [(e["status"], e["tenant"]) for e in emu_auth.requests()] == [(400, None)]
+
+
+@pytest.mark.parametrize("family, product", ALIBABA_CASES, ids=CASE_IDS)
 def test_a_restricted_key_may_call_what_it_is_allowed(auth_wire, emu_auth, family, product):
     ak, secret = ECS_ONLY if product == ECS else NO_ECS
     assert canonical_call(auth_wire, family, product, ak, secret) == CANONICAL_ANSWERS[product]
@@ -218,6 +225,13 @@ def test_huawei_a_denied_operation(emu_auth_journal):
 def test_huawei_a_key_bound_to_a_project_is_denied_in_another(emu_auth_journal):
     ak, sk = HW_LIST_TASKS_ONLY
     huawei_refusal(emu_auth_journal, "ListTasks", 403, "HSS.0013", "Insufficient permissions.", ak=ak, sk=sk, project_id=OTHER_PROJECT)
+
+
+def test_huawei_a_key_bound_to_a_project_is_that_project_whatever_it_names(emu_auth_journal):
+    # The journal (and tenant-scoped fault rules) see the project the key proved, not the path's claim.
+    ak, sk = HW_LIST_TASKS_ONLY
+    huawei_refusal(emu_auth_journal, "ListTasks", 403, "HSS.0013", "Insufficient permissions.", ak=ak, sk=sk, project_id=OTHER_PROJECT)
+    assert [e["tenant"] for e in emu_auth_journal.requests()] == [PROJECT_ID]
 
 
 def test_huawei_a_restricted_key_may_call_what_it_is_allowed(emu_auth_journal):

@@ -12,7 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alibabacloud_tea_openapi.utils import Utils
+from alibabacloud_tea_openapi.utils_models import OpenApiRequest, Params
+from darabonba.runtime import RuntimeOptions
 
+import clients
 from calls import AVDS, CANONICAL_ANSWERS, ECS, OPERATIONS, SAS, TEA_AVDS, alibaba_error, avds_sessions, canonical_call, ecs_ids, sas_status
 from clients import ALIBABA_AK, LEGACY, TEA_V2, TEA_V3
 from world import (
@@ -139,3 +143,44 @@ def test_a_fault_rule_for_one_tenant(tenants):
     assert ecs_ids(tenants, TEA_V3, BETA, SECRET) == ECS_SEEN[BETA]
     assert canonical_call(tenants, TEA_V3, SAS, ALPHA, SECRET) == CANONICAL_ANSWERS[SAS], "only the rule's operation"
     assert [(e["tenant"], e["status"]) for e in tenants.requests(operation="DescribeTasks")] == [(ALPHA, 503), (BETA, 200)]
+
+
+# --- With auth on, a caller is the key that signed, never the AccessKeyId it names (issue 11, S1) ---
+AUTH_CREDENTIALS = HERE / "scenarios" / "auth" / "credentials.toml"
+
+
+@pytest.fixture(scope="module")
+def _guarded_server(start_emulator):
+    """The suite's world with credentials (auth on), and ALPHA's tasks; ALPHA itself holds no credential."""
+    server = start_emulator([*sorted((HERE / "scenarios").glob("*.toml")), AUTH_CREDENTIALS], "tenants-auth")
+    assert server.health()["auth"] is True
+    loaded = server.load_scenario((HERE / "scenarios" / "tenants" / "alpha.toml").read_text(), tenant=ALPHA, name="alpha.toml")
+    assert loaded["tasks"] > loaded["tasks_before"]
+    return server
+
+
+@pytest.fixture
+def guarded(_guarded_server):
+    _guarded_server.reset()
+    _guarded_server.clear_requests()
+    return _guarded_server
+
+
+def tea_v3_naming_alpha(target, action: str, version: str, **query) -> dict:
+    """A Tea V3 (ACS3) call signed with the suite's own key that also sends `AccessKeyId=ALPHA`."""
+    params = Params(action=action, version=version, protocol="HTTP", pathname="/", method="POST", auth_type="AK",
+                    style="RPC", req_body_type="formData", body_type="json")
+    request = OpenApiRequest(query=Utils.query({**query, "AccessKeyId": ALPHA}))
+    return clients.tea_ecs(target.endpoint, TEA_V3).call_api(params, request, RuntimeOptions())["body"]
+
+
+def test_an_acs3_caller_naming_another_key_sees_only_its_own_world(guarded):
+    guarded.add_fault({"tenant": ALPHA, "error": {"code": "InternalError"}})
+    ecs = tea_v3_naming_alpha(guarded, "DescribeTasks", "2014-05-26", RegionId="cn-hangzhou")
+    assert [t["TaskId"] for t in ecs["TaskSet"]["Task"]] == ECS_SEEN[ALIBABA_AK], "not ALPHA's task, nor ALPHA's fault"
+    error = alibaba_error(lambda: tea_v3_naming_alpha(guarded, "DescribeScanTaskProgress", "2018-12-03", TaskId=str(ALPHA_SAS)))
+    assert (error.status, error.code) == (400, "InvalidTaskId.NotFound")
+    avds = tea_v3_naming_alpha(guarded, "DescribeScanSessions", "2017-11-29")
+    assert [s["TaskId"] for s in avds["List"]] == SESSIONS_SEEN[ALIBABA_AK]
+    assert guarded.requests(tenant=ALPHA) == []
+    assert [(e["tenant"], e["status"]) for e in guarded.requests()] == [(ALIBABA_AK, 200), (ALIBABA_AK, 400), (ALIBABA_AK, 200)]

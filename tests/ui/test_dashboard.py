@@ -2,7 +2,9 @@
 binary in $TASKEMU_BIN) serving scenarios/ecs-image-import-export.toml, and a person's steps are
 checked: the task table shows the scenario's tasks, 'advance' moves the clock and a status
 changes, the journal shows calls, a fault is added and cleared from the form, the clock controls
-work, and the page says so when the server goes away. Screenshots go to tests/output/ui/.
+work, and the page says so when the server goes away. The server requires a control token
+(TASKEMU_CONTROL_TOKEN): the page is opened at /_emu/ui#token=... as the server prints it, and a
+page opened without it asks for it. Screenshots go to tests/output/ui/.
 
 Run it with tests/ui/run (which installs Chromium and the Python packages when missing).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import subprocess
 import time
@@ -32,16 +35,19 @@ SHANGHAI = "t-uf6import0golden005"  # appears at 09:10
 
 
 class Taskemu:
-    """The taskemu binary serving one scenario on a free port of the loopback."""
+    """The taskemu binary serving one scenario on a free port of the loopback, its control API
+    behind a token of this run."""
 
     def __init__(self, binary: Path, scenario: Path, log_path: Path):
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.token = secrets.token_hex(16)
         self.process = subprocess.Popen(
             [str(binary), "serve", "--listen", "127.0.0.1:0", "--scenario", str(scenario)],
             stdout=subprocess.PIPE,
             stderr=self.log,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, "TASKEMU_CONTROL_TOKEN": self.token},
         )
         self.url = self._listening_url()
 
@@ -65,7 +71,8 @@ class Taskemu:
 
     def call(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {self.token}"}
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
                 return answer.status, json.load(answer)
@@ -106,7 +113,7 @@ def browser():
 @pytest.fixture(scope="module")
 def page(server, browser):
     tab = browser.new_page()
-    tab.navigate(server.url + "/_emu/ui")
+    tab.navigate(server.url + "/_emu/ui#token=" + server.token)
     yield tab
     tab.close()
 
@@ -136,6 +143,7 @@ def world(server: Taskemu) -> dict[str, str]:
 
 def test_the_task_table_shows_the_scenarios_tasks(server, page):
     page.wait_for("document.querySelectorAll('#task-table tr[data-testid=task-row]').length > 0", "the task table to fill")
+    assert page.evaluate("window.location.hash") == "", "the token is taken out of the address bar"
     expected = world(server)
     assert len(expected) == 12, expected
     page.wait_for(f"document.querySelectorAll('#task-table tr[data-testid=task-row]').length === {len(expected)}", "every task in the table")
@@ -253,6 +261,29 @@ def test_pause_and_rate_controls(server, page):
     page.click("#rate-set")
     page.wait_for("document.getElementById('clock-state').textContent === 'frozen'", "the clock to freeze again")
     assert server.control("GET", "/_emu/clock")["rate"] == 0
+
+
+def test_a_page_without_the_token_asks_for_it(server, browser):
+    status, answer = server.call("GET", "/_emu/health")
+    assert status == 200
+    request = urllib.request.Request(server.url + "/_emu/health")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401
+    tab = browser.new_page()  # a tab of its own: no token in its address or its session storage
+    try:
+        tab.navigate(server.url + "/_emu/ui")
+        tab.wait_for("!document.getElementById('token-banner').hidden", "the page to ask for the token")
+        assert tab.evaluate("document.getElementById('conn-state').dataset.state") == "locked"
+        assert tab.evaluate("document.getElementById('offline-banner').hidden") is True, "answering, not offline"
+        tab.screenshot(OUTPUT / "dashboard-token-needed.png")
+        tab.type_into("#token-input", server.token)
+        tab.click("#token-form button")
+        tab.wait_for("document.getElementById('conn-state').dataset.state === 'live'", "the page to go live with the pasted token")
+        tab.wait_for("document.querySelectorAll('#task-table tr[data-testid=task-row]').length > 0", "the task table to fill")
+        assert tab.evaluate("document.getElementById('token-banner').hidden") is True
+    finally:
+        tab.close()
 
 
 def test_the_page_says_when_the_server_is_gone(server, page):

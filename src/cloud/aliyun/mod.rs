@@ -19,7 +19,7 @@ use crate::state::{Dialect, Snapshot, State};
 use crate::world::Owner;
 
 use super::pairs::Pairs;
-use super::{WireRequest, WireResponse};
+use super::{Caller, WireRequest, WireResponse};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Product {
@@ -68,22 +68,18 @@ pub fn content_type(format: Format) -> &'static str {
 pub struct Params(Pairs);
 
 impl Params {
+    /// The query, then the body when [`crate::auth::form_body`] (the rule the RPC v1 signature
+    /// covers it by) says it is a form.
     pub fn from_request(req: &WireRequest) -> Params {
-        if Self::is_form(req) {
-            Params(Pairs::decode(&[&req.query, &String::from_utf8_lossy(&req.body)]))
-        } else {
-            Params(Pairs::decode(&[&req.query]))
+        match form_body(req) {
+            Some(form) => Params(Pairs::decode(&[&req.query, &String::from_utf8_lossy(form)])),
+            None => Params(Pairs::decode(&[&req.query])),
         }
     }
 
     /// Every name and value, in wire order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter()
-    }
-
-    fn is_form(req: &WireRequest) -> bool {
-        const FORM: &str = "application/x-www-form-urlencoded";
-        req.content_type().is_some_and(|ct| ct.get(..FORM.len()).is_some_and(|media| media.eq_ignore_ascii_case(FORM)))
     }
 
     /// The first value given (a repeated parameter keeps its first), empty counting as given.
@@ -123,6 +119,11 @@ impl Params {
     }
 }
 
+/// The request's body when it is a form, by the signature's own rule.
+fn form_body(req: &WireRequest) -> Option<&[u8]> {
+    crate::auth::form_body(req.content_type(), &req.body)
+}
+
 /// One operation call: what every operation file gets.
 pub struct Call<'a> {
     pub params: &'a Params,
@@ -154,7 +155,9 @@ pub struct Routed {
     pub product: Option<Product>,
     pub action: Option<std::borrow::Cow<'static, str>>,
     pub format: Format,
-    pub caller: Owner,
+    /// The key the request names (`AccessKeyId`, else the ACS3 `Credential`): who it is with auth
+    /// off; with auth on only the gate's verified key counts ([`super::Caller`]).
+    pub declared_caller: Option<std::sync::Arc<str>>,
 }
 
 /// Reads Action, Version, Format and the caller's key; never fails, so errors can be rendered in
@@ -167,7 +170,7 @@ pub fn route(req: &WireRequest, params: &Params) -> Routed {
     let version = params.get("Version").or_else(|| req.header("x-acs-version").filter(|v| !v.is_empty()));
     let action = params.get("Action").or_else(|| req.header("x-acs-action").filter(|v| !v.is_empty()));
     let caller = params.get("AccessKeyId").map(str::to_string).or_else(|| acs3_access_key(req));
-    Routed { product: version.and_then(Product::by_version), action: action.map(super::operation_name), format, caller: Owner(caller.map(std::sync::Arc::from)) }
+    Routed { product: version.and_then(Product::by_version), action: action.map(super::operation_name), format, declared_caller: caller.map(std::sync::Arc::from) }
 }
 
 /// The AccessKeyId in an `ACS3-HMAC-SHA256 Credential=...` Authorization header.
@@ -183,6 +186,7 @@ pub struct Prepared {
     pub request_id: String,
     /// The world as the request found it: one snapshot serves the gate and the operation.
     pub snapshot: crate::state::SnapshotRef,
+    pub caller: Caller,
 }
 
 impl Prepared {
@@ -191,7 +195,8 @@ impl Prepared {
         let routed = route(req, &params);
         let snapshot = state.snapshot();
         let pinned = routed.action.as_deref().and_then(|a| snapshot.settings.request_ids.get(a).cloned());
-        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id), snapshot }
+        let caller = Caller::new(state.auth_on(&snapshot), routed.declared_caller.clone());
+        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id), snapshot, caller }
     }
 
     pub fn product(&self) -> Product {
@@ -206,7 +211,7 @@ impl Prepared {
     /// The parameters for the journal, raw (the query taken: the request is answered), decoded
     /// as [`Params::from_request`] does, the signature left out, when the journal is read.
     pub fn journal_parameters(req: &mut WireRequest) -> Parameters {
-        let form = Params::is_form(req).then(|| bytes::Bytes::copy_from_slice(&req.body));
+        let form = form_body(req).map(bytes::Bytes::copy_from_slice);
         Parameters { query: std::mem::take(&mut req.query), form, body: None, hide_signature: true }
     }
 
@@ -255,14 +260,15 @@ impl Prepared {
     }
 
     pub fn run(&self, state: &State, req: &WireRequest, now: Millis) -> WireResponse {
-        match answer(state, &self.snapshot, req, &self.params, &self.routed, &self.request_id, now) {
+        match answer(state, self, req, now) {
             Ok(body) => WireResponse::new(200, content_type(self.routed.format), body),
             Err(error) => self.error(&error),
         }
     }
 }
 
-fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params, routed: &Routed, request_id: &str, now: Millis) -> Result<Vec<u8>, AliyunError> {
+fn answer(state: &State, prepared: &Prepared, req: &WireRequest, now: Millis) -> Result<Vec<u8>, AliyunError> {
+    let Prepared { params, routed, request_id, snapshot, caller } = prepared;
     if !matches!(req.method.as_ref(), "GET" | "POST") {
         return Err(AliyunError::action_not_found());
     }
@@ -274,7 +280,7 @@ fn answer(state: &State, snapshot: &Snapshot, req: &WireRequest, params: &Params
     let product = routed.product.ok_or_else(AliyunError::invalid_version)?;
     let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
     let pins = snapshot.settings.responses.get(action).unwrap_or(render::NO_PINS);
-    let call = Call { params, dialect, caller: routed.caller.clone(), now, snapshot, request_id, format: routed.format, pins };
+    let call = Call { params, dialect, caller: Owner(caller.tenant()), now, snapshot, request_id, format: routed.format, pins };
     match (product, action) {
         (Product::Ecs, "DescribeTasks") => ecs_describe_tasks::call(&call),
         (Product::Sas, "DescribeScanTaskProgress") => sas_describe_scan_task_progress::call(&call),
@@ -330,6 +336,40 @@ mod tests {
         req.headers.push("authorization", "ACS3-HMAC-SHA256 Credential=LTAIkey,SignedHeaders=host,Signature=ab");
         let routed = route(&req, &Params::from_request(&req));
         assert_eq!(routed.product, Some(Product::Sas));
-        assert_eq!(routed.caller, Owner(Some("LTAIkey".into())));
+        assert_eq!(routed.declared_caller.as_deref(), Some("LTAIkey"));
+    }
+
+    /// Content types near the form's: its media type in any case, with parameters, whitespace,
+    /// look-alike suffixes and prefixes, other types, and noise.
+    fn content_types() -> impl proptest::strategy::Strategy<Value = Option<String>> {
+        use proptest::prelude::*;
+        let media = prop::sample::select(vec!["application/x-www-form-urlencoded", "application/x-www-form", "application/json", "multipart/form-data", "text/plain", ""]);
+        let recase = prop::collection::vec(any::<bool>(), 40);
+        let around = prop::sample::select(vec!["", " ", "\t", "x", "-x", "+xml"]);
+        let params = prop::sample::select(vec!["", ";charset=UTF-8", " ; charset=utf-8", ";", ",text/plain", "; a=b; c=d", "x;charset=utf-8"]);
+        let built = (around.clone(), media, recase, around, params).prop_map(|(before, media, upper, after, params)| {
+            let media: String = media.chars().zip(upper.iter().cycle()).map(|(c, up)| if *up { c.to_ascii_uppercase() } else { c }).collect();
+            Some(format!("{before}{media}{after}{params}"))
+        });
+        prop_oneof![4 => built, 1 => "[ -~]{0,50}".prop_map(Some), 1 => Just(None)]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// What the RPC v1 signature covers and what the operation (and the journal) reads are the
+        /// same parameters, whatever the content type and body.
+        #[test]
+        fn the_signature_covers_exactly_what_the_operation_reads(content_type in content_types(), body in "[a-zA-Z0-9=&%+.*]{0,60}") {
+            let mut req = request("Action=DescribeTasks&AccessKeyId=k&TaskIds=t-1", &body, content_type.as_deref());
+            let headers = req.headers.pairs();
+            let signed = crate::auth::SignedRequest { method: &req.method, path: &req.path, raw_query: &req.query, headers: &headers, body: &req.body, content_type: req.content_type() };
+            let covered = crate::auth::aliyun::rpc_params(&signed);
+            let read: Vec<(String, String)> = Params::from_request(&req).iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            proptest::prop_assert_eq!(&covered, &read);
+            let covered_body = signed.form_body().map(<[u8]>::to_vec);
+            let journalled = Prepared::journal_parameters(&mut req);
+            proptest::prop_assert_eq!(journalled.form.as_deref().map(<[u8]>::to_vec), covered_body);
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::render::{self, Format, Object};
 use crate::state::{Snapshot, State};
 
 use super::pairs::Pairs;
-use super::{WireRequest, WireResponse};
+use super::{Caller, WireRequest, WireResponse};
 
 const JSON: &str = "application/json";
 const XML: &str = "application/xml";
@@ -155,6 +155,9 @@ pub struct Prepared {
     pub request_id: String,
     /// The world as the request found it: one snapshot serves the gate and the operation.
     pub snapshot: crate::state::SnapshotRef,
+    /// The path's project with auth off; with auth on the one the credential proved, which the
+    /// gate lets through only when it is the path's (so the operation reads the path's).
+    pub caller: Caller,
 }
 
 impl Prepared {
@@ -164,7 +167,8 @@ impl Prepared {
         let route = route(&req.path);
         let snapshot = state.snapshot();
         let pinned = route.as_ref().and_then(|(op, _)| snapshot.settings.request_ids.get(op.name()).cloned());
-        Prepared { query, format, route, request_id: pinned.unwrap_or_else(super::huawei_request_id), snapshot }
+        let caller = Caller::new(state.auth_on(&snapshot), route.as_ref().map(|(_, project)| project.clone()));
+        Prepared { query, format, route, request_id: pinned.unwrap_or_else(super::huawei_request_id), snapshot, caller }
     }
 
     pub fn operation(&self) -> Option<Operation> {

@@ -58,6 +58,46 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // --- the control token --------------------------------------------------------------------------
+
+  // When the server requires a token it prints this page's address with `#token=...`. The token is
+  // kept for this tab in sessionStorage and taken out of the address bar, so that it ends up in
+  // neither a screenshot nor a shared link; every call sends it as `Authorization: Bearer`.
+  const TOKEN_KEY = 'taskemu-control-token';
+
+  function storeToken(token) {
+    try {
+      if (token) sessionStorage.setItem(TOKEN_KEY, token);
+      else sessionStorage.removeItem(TOKEN_KEY);
+    } catch (e) {
+      // Storage switched off: the token lives as long as the page.
+    }
+    return token;
+  }
+
+  function tokenFromAddress() {
+    const match = /(?:^#|&)token=([^&]*)/.exec(window.location.hash);
+    if (!match) return null;
+    let token = match[1];
+    try {
+      token = decodeURIComponent(token);
+    } catch (e) {
+      // Not percent-encoded after all: take it as written.
+    }
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    return storeToken(token.trim());
+  }
+
+  function storedToken() {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY) || '';
+    } catch (e) {
+      return '';
+    }
+  }
+
+  let controlToken = tokenFromAddress() ?? storedToken();
+
   // --- DOM helpers: text always through textContent --------------------------------------------
 
   function el(tag, props, ...children) {
@@ -168,10 +208,14 @@
     const timer = setTimeout(() => controller.abort(), FETCH_TIMEOUT_MS);
     let response;
     try {
+      const headers = {};
+      // Every change declares JSON: the server refuses the types a cross-site form could send.
+      if (method !== 'GET') headers['Content-Type'] = 'application/json';
+      if (controlToken) headers.Authorization = `Bearer ${controlToken}`;
       response = await fetch(path, {
         method,
         cache: 'no-store',
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: controller.signal,
       });
@@ -224,7 +268,8 @@
       state.tasksNow = tasks[0] && tasks[0].now ? Date.parse(tasks[0].now) : clock.now_ms;
       setOnline(true);
     } catch (e) {
-      setOnline(false, e.message);
+      if (e.status === 401) needToken(e.message);
+      else setOnline(false, e.message);
       delay = OFFLINE_RETRY_MS;
     }
     try {
@@ -248,9 +293,24 @@
     poll();
   }
 
+  // The server answers but wants the token (none sent, or not its own): say how to give it.
+  function needToken(reason) {
+    $('offline-banner').hidden = true;
+    $('token-banner').hidden = false;
+    setText('token-reason', controlToken ? '(the token this page has was refused)' : '');
+    if (reason) $('token-banner').title = reason;
+    const conn = $('conn-state');
+    conn.dataset.state = 'locked';
+    conn.textContent = 'token needed';
+    document.body.classList.add('offline');
+    state.online = false;
+    state.health = null;
+  }
+
   function setOnline(online, reason) {
     const banner = $('offline-banner');
     const conn = $('conn-state');
+    $('token-banner').hidden = true;
     if (online) {
       banner.hidden = true;
       conn.dataset.state = 'live';
@@ -773,6 +833,19 @@
     }
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden) refresh();
+    });
+    $('token-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      controlToken = storeToken($('token-input').value.trim());
+      $('token-input').value = '';
+      refresh();
+    });
+    window.addEventListener('hashchange', () => {
+      const token = tokenFromAddress();
+      if (token !== null) {
+        controlToken = token;
+        refresh();
+      }
     });
   }
 
