@@ -124,6 +124,11 @@ fn check_takes_the_budget_flags() {
     // Three default phases each: 33 is over 32.
     let out = taskemu(&["check", "--max-phases", "32", path]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("over the budget of 32 per load (raise it with --max-phases)"));
+    // `serve` refuses to start on a load over its budget, before it listens.
+    let out = taskemu(&["serve", "--listen", "127.0.0.1:0", "--max-tasks", "10", "--scenario", path]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "", "no ready line");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("over the budget of 10 tasks per load"), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// Entries for the property test: (generated, count, phases), as TOML.
