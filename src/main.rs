@@ -91,11 +91,15 @@ enum Command {
         /// Another Host name the control API answers for, besides loopback names and the listen address (repeatable).
         #[arg(long = "allow-host", value_name = "NAME")]
         allow_hosts: Vec<String>,
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Validate scenarios without serving; exit 1 on any error.
     Check {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        #[command(flatten)]
+        budget: BudgetArgs,
     },
     /// Show or move the virtual clock of a running taskemu.
     Clock {
@@ -159,6 +163,23 @@ enum Command {
         #[command(subcommand)]
         action: FaultAction,
     },
+}
+
+/// The budget of a load, for `serve` (start-up, run-time loads, resets) and `check` alike.
+#[derive(clap::Args)]
+struct BudgetArgs {
+    /// Most tasks a load may make, all files and the running world together.
+    #[arg(long, default_value_t = scenario::DEFAULT_MAX_TASKS)]
+    max_tasks: u64,
+    /// Most lifecycle phases (with drawn targets and failed images) a load may make.
+    #[arg(long, default_value_t = scenario::DEFAULT_MAX_PHASES)]
+    max_phases: u64,
+}
+
+impl BudgetArgs {
+    fn budget(&self) -> scenario::Budget {
+        scenario::Budget { max_tasks: self.max_tasks, max_phases: self.max_phases }
+    }
 }
 
 /// Where the running taskemu is, and how to print its answers.
@@ -239,7 +260,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
-        Command::Check { paths } => check(&paths),
+        Command::Check { paths, budget } => check(&paths, &budget.budget()),
         Command::Clock { remote, change } => remote_call(&remote, |c| clock(c, change)),
         Command::Reset { remote } => remote_call(&remote, |c| c.call("POST", "/_emu/reset", None).map(|v| (v.clone(), format!("reset: clock at {}, {} task(s)\n", v["clock"]["now"].as_str().unwrap_or("?"), v["tasks"])))),
         Command::Load { remote, file, replace, tenant } => remote_call(&remote, |c| load(c, &file, replace, tenant.as_deref())),
@@ -256,7 +277,7 @@ fn main() -> ExitCode {
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget } => {
             // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
             let control_token = control_token.filter(|t| !t.is_empty());
             if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
@@ -286,6 +307,7 @@ fn main() -> ExitCode {
                 control_token,
                 allow_hosts,
                 listen_ip: Some(listen.ip()),
+                budget: budget.budget(),
             };
             let limits = Limits { max_body, header_timeout, body_timeout, max_connections: max_connections as usize, drain, ..Limits::default() };
             serve(listen, scenarios, config, limits)
@@ -451,9 +473,9 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
     }
 }
 
-fn check(paths: &[PathBuf]) -> ExitCode {
+fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {
     let checked = read_sources(paths).and_then(|sources| {
-        let loaded = scenario::load(&sources, scenario::wall_clock_start(), None)?;
+        let loaded = scenario::load_within(&sources, scenario::wall_clock_start(), None, budget)?;
         Ok((sources.len(), loaded.world.task_count()))
     });
     match checked {

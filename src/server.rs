@@ -285,7 +285,7 @@ pub async fn respond(state: &State, mut wire: WireRequest, refused: Option<Refus
     if is_control(&wire.path) {
         return match unread {
             Some(status) => WireResponse::new(status, "application/json", serde_json::json!({ "error": unread_reason(status) }).to_string().into_bytes()),
-            None => guarded("control request", || control::handle(state, &wire))
+            None => guarded("control request", || control::handle_request(state, &wire))
                 .unwrap_or_else(|| WireResponse::new(500, "application/json", b"{\"error\":\"internal error\"}".to_vec())),
         };
     }

@@ -3,14 +3,14 @@
 //! holds its snapshot without a lock while it renders.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::auth::gate::Gate;
 use crate::clock::Clock;
 use crate::control::faults::Faults;
 use crate::control::journal::{self, Journal};
 use crate::instant::Millis;
-use crate::scenario::{self, ScenarioError, ScenarioErrors, Settings, Source};
+use crate::scenario::{self, Budget, Loaded, ScenarioError, ScenarioErrors, Settings, Source, Usage};
 use crate::world::World;
 
 /// Which shapes ECS DescribeTasks and AVDS DescribeScanSessions answer in.
@@ -60,6 +60,8 @@ pub struct Config {
     pub allow_hosts: Vec<String>,
     /// The address served on, whose own name the control API answers for too.
     pub listen_ip: Option<std::net::IpAddr>,
+    /// Tasks and phases a load may make, the running world included (`--max-tasks`, `--max-phases`).
+    pub budget: Budget,
 }
 
 impl Default for Config {
@@ -76,6 +78,7 @@ impl Default for Config {
             control_token: None,
             allow_hosts: Vec::new(),
             listen_ip: None,
+            budget: Budget::default(),
         }
     }
 }
@@ -88,12 +91,18 @@ pub struct Snapshot {
     /// The scenarios a reset rebuilds from (start-up ones and those loaded at run time).
     pub sources: Vec<Source>,
     pub gate: Gate,
+    /// What the world counts against the budget of the next run-time load.
+    pub usage: Usage,
 }
 
 impl Snapshot {
-    fn new(world: World, settings: Settings, sources: Vec<Source>) -> Snapshot {
+    fn new(world: World, settings: Settings, sources: Vec<Source>, usage: Usage) -> Snapshot {
         let gate = Gate::new(settings.credentials.clone());
-        Snapshot { world, settings, sources, gate }
+        Snapshot { world, settings, sources, gate, usage }
+    }
+
+    fn from_loaded(loaded: Loaded, sources: Vec<Source>) -> Snapshot {
+        Snapshot::new(loaded.world, loaded.settings, sources, loaded.usage)
     }
 }
 
@@ -104,6 +113,9 @@ pub struct State {
     pub journal: Journal,
     pub faults: Faults,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// Held by a change for its whole build, so that two never build on the same snapshot and
+    /// lose each other's work; the snapshot's own lock is taken only to swap the result in.
+    writer: Mutex<()>,
     /// Bumped by every change of the snapshot: what the per-thread handles check.
     generation: AtomicU64,
     /// Tells this state's handles from another's (tests run many states on the same threads).
@@ -165,12 +177,12 @@ fn as_errors(file: &str, message: impl Into<String>) -> ScenarioErrors {
 impl State {
     pub fn new(config: Config, sources: Vec<Source>) -> Result<State, ScenarioErrors> {
         let default_start = scenario::wall_clock_start();
-        let loaded = scenario::load(&sources, default_start, config.seed)?;
+        let loaded = scenario::load_within(&sources, default_start, config.seed, &config.budget)?;
         let rate = config.clock_rate.unwrap_or(loaded.settings.clock_rate);
         let clock = Clock::new(loaded.settings.clock_start, rate).map_err(|e| as_errors("--clock-rate", e.to_string()))?;
         let faults = Faults::new(loaded.settings.seed, config.max_fault_rules);
         faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
-        let snapshot = Snapshot::new(loaded.world, loaded.settings, sources);
+        let snapshot = Snapshot::from_loaded(loaded, sources);
         crate::world::release_unused_memory();
         Ok(State {
             journal: Journal::new(journal::Bounds { entries: config.journal_size, entry_bytes: config.journal_entry_bytes, total_bytes: config.journal_bytes }),
@@ -178,6 +190,7 @@ impl State {
             clock,
             faults,
             snapshot: RwLock::new(Arc::new(snapshot)),
+            writer: Mutex::new(()),
             generation: AtomicU64::new(0),
             id: NEXT_STATE_ID.fetch_add(1, Ordering::Relaxed),
             default_start,
@@ -200,8 +213,18 @@ impl State {
         })
     }
 
-    fn slot(&self) -> Slot<'_> {
-        Slot { guard: self.snapshot.write().unwrap_or_else(|p| p.into_inner()), generation: &self.generation }
+    /// Starts a change: the writers' turn, and the snapshot it builds on. The build runs without
+    /// the snapshot's lock, so requests keep being answered from the current world meanwhile.
+    fn begin_change(&self) -> (std::sync::MutexGuard<'_, ()>, Arc<Snapshot>) {
+        let turn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
+        (turn, current)
+    }
+
+    /// Swaps a built snapshot in (under the writers' turn, which the caller holds).
+    fn publish(&self, snapshot: Snapshot) {
+        let mut slot = Slot { guard: self.snapshot.write().unwrap_or_else(|p| p.into_inner()), generation: &self.generation };
+        *slot = Arc::new(snapshot);
     }
 
     /// Whether requests must prove who they are.
@@ -212,63 +235,63 @@ impl State {
     /// Back to the loaded scenarios' start: the world rebuilt from their text (read counters,
     /// tasks added or deleted at run time gone), their fault rules, and the clock at its start.
     pub fn reset(&self) -> Result<(), ScenarioErrors> {
-        let mut slot = self.slot();
-        let sources = slot.sources.clone();
-        let loaded = scenario::load(&sources, self.default_start, self.config.seed)?;
+        let (_turn, current) = self.begin_change();
+        let sources = current.sources.clone();
+        let loaded = scenario::load_within(&sources, self.default_start, self.config.seed, &self.config.budget)?;
         self.clock.restart(loaded.settings.clock_start, self.config.clock_rate.unwrap_or(loaded.settings.clock_rate));
         self.faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
-        *slot = Arc::new(Snapshot::new(loaded.world, loaded.settings, sources));
+        self.publish(Snapshot::from_loaded(loaded, sources));
         Ok(())
     }
 
     /// Loads a scenario at run time, all or nothing; it stays loaded across resets. Its relative
-    /// instants count from the virtual now. Added, it joins the world; replacing the world, it
-    /// brings its own clock start (or keeps the virtual now when it sets none) and fault rules.
+    /// instants count from the virtual now. Added, it joins the world (and counts against the
+    /// budget with it); replacing the world, it brings its own clock start (or keeps the virtual
+    /// now when it sets none) and fault rules.
     pub fn load(&self, mut source: Source, replace: bool) -> Result<Change, ScenarioErrors> {
-        let mut slot = self.slot();
-        let before = slot.world.task_count();
+        let (_turn, current) = self.begin_change();
+        let before = current.world.task_count();
         let now = self.clock.now();
         source.anchor = Some(now);
         if replace {
             let sources = vec![source];
-            let loaded = scenario::load(&sources, now, self.config.seed)?;
+            let loaded = scenario::load_within(&sources, now, self.config.seed, &self.config.budget)?;
             self.faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
             self.clock.restart(loaded.settings.clock_start, self.config.clock_rate.unwrap_or(loaded.settings.clock_rate));
             let after = loaded.world.task_count();
-            *slot = Arc::new(Snapshot::new(loaded.world, loaded.settings, sources));
+            self.publish(Snapshot::from_loaded(loaded, sources));
             return Ok(Change { tasks_before: before, tasks_after: after });
         }
-        let added = scenario::extend(&slot.world, std::slice::from_ref(&source), now, self.config.seed)?;
+        let added = scenario::extend((&current.world, current.usage), std::slice::from_ref(&source), now, self.config.seed, &self.config.budget)?;
         self.faults.add(added.settings.faults.clone()).map_err(|e| as_errors(&source.name, e))?;
-        let mut settings = slot.settings.clone();
+        let mut settings = current.settings.clone();
         settings.request_ids.extend(added.settings.request_ids);
         settings.credentials.extend(added.settings.credentials);
-        let mut sources = slot.sources.clone();
+        let mut sources = current.sources.clone();
         sources.push(source);
         let after = added.world.task_count();
-        *slot = Arc::new(Snapshot::new(added.world, settings, sources));
+        self.publish(Snapshot::new(added.world, settings, sources, added.usage));
         Ok(Change { tasks_before: before, tasks_after: after })
     }
 
-    /// Adds tasks for this run only (a reset drops them): the same checks as a scenario.
+    /// Adds tasks for this run only (a reset drops them): the same checks and budget as a scenario.
     pub fn add_tasks(&self, mut source: Source) -> Result<Change, ScenarioErrors> {
-        let mut slot = self.slot();
+        let (_turn, current) = self.begin_change();
         let now = self.clock.now();
         source.anchor = Some(now);
-        let before = slot.world.task_count();
-        let added = scenario::extend(&slot.world, std::slice::from_ref(&source), now, self.config.seed)?;
+        let before = current.world.task_count();
+        let added = scenario::extend((&current.world, current.usage), std::slice::from_ref(&source), now, self.config.seed, &self.config.budget)?;
         let after = added.world.task_count();
-        let (settings, sources) = (slot.settings.clone(), slot.sources.clone());
-        *slot = Arc::new(Snapshot::new(added.world, settings, sources));
+        self.publish(Snapshot::new(added.world, current.settings.clone(), current.sources.clone(), added.usage));
         Ok(Change { tasks_before: before, tasks_after: after })
     }
 
-    /// Deletes a task by id (any product) until the next reset; says whether one went.
+    /// Deletes a task by id (any product) until the next reset; says whether one went. (Its
+    /// share of the budget stays counted until then.)
     pub fn delete_task(&self, id: &str) -> bool {
-        let mut slot = self.slot();
-        let Some(world) = slot.world.without(id) else { return false };
-        let (settings, sources) = (slot.settings.clone(), slot.sources.clone());
-        *slot = Arc::new(Snapshot::new(world, settings, sources));
+        let (_turn, current) = self.begin_change();
+        let Some(world) = current.world.without(id) else { return false };
+        self.publish(Snapshot::new(world, current.settings.clone(), current.sources.clone(), current.usage));
         true
     }
 

@@ -65,6 +65,30 @@ impl Params {
     }
 }
 
+/// Whether the call builds a world (a load, a replacement, a reset, tasks added or deleted): work
+/// that can take seconds on a big world.
+fn builds_world(req: &WireRequest) -> bool {
+    let path = req.path.trim_end_matches('/');
+    match req.method.as_ref() {
+        "POST" => matches!(path, "/_emu/scenarios" | "/_emu/reset" | "/_emu/tasks"),
+        "DELETE" => path.starts_with("/_emu/tasks/"),
+        _ => false,
+    }
+}
+
+/// Answers a control call; one that builds a world runs with its runtime worker handed over to
+/// another thread (`block_in_place`: the request borrows the state, which `spawn_blocking` could
+/// not take), so that the other connections keep being served while it builds. A runtime of one
+/// thread (the benchmark, single-threaded tests) has no worker to spare: it builds in place.
+pub fn handle_request(state: &State, req: &WireRequest) -> WireResponse {
+    let spare_worker = tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if spare_worker && builds_world(req) {
+        tokio::task::block_in_place(|| handle(state, req))
+    } else {
+        handle(state, req)
+    }
+}
+
 pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
     // Who may ask comes before what is asked: no handler sees a request the gate refuses.
     if let Err(refused) = access::admit(&state.config, req) {
@@ -223,6 +247,9 @@ fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
         offset: params.number("offset")?.unwrap_or(0),
         limit: params.number("limit")?.unwrap_or(1000),
     };
+    if filter.limit > tasks::MAX_LIMIT {
+        return Err(ControlError::bad_request(format!("limit must be at most {}", tasks::MAX_LIMIT)));
+    }
     let now = state.clock.now();
     let (total, list) = tasks::list(&state.snapshot().world, now, &filter);
     Ok(json!({ "now": format_rfc3339(now), "total": total, "tasks": list }))

@@ -6,9 +6,14 @@ use serde_json::{json, Map, Value};
 
 use crate::instant::{format_rfc3339, Millis};
 use crate::world::lifecycle::{Lifecycle, Stage, Status};
+use crate::world::avds::{self, AvdsStatus};
 use crate::world::World;
 
 pub const PRODUCTS: &[&str] = &["ecs", "sas", "avds", "hss_image", "hss_task"];
+
+/// The most lines one listing gives (`limit`): each is a JSON object, and periodic AVDS scans
+/// can have billions of sessions.
+pub const MAX_LIMIT: usize = 10_000;
 
 #[derive(Debug, Default, Clone)]
 pub struct Filter {
@@ -39,24 +44,34 @@ fn line<S: Status>(product: &str, id: String, tenant: Option<&str>, created: Mil
     Value::Object(fields)
 }
 
+/// The lines kept so far (from `offset`, at most `limit`) and how many matched in all.
+struct Listing {
+    offset: usize,
+    limit: usize,
+    total: usize,
+    out: Vec<Value>,
+}
+
+impl Listing {
+    fn emit(&mut self, make: impl FnOnce() -> Value) {
+        if self.total >= self.offset && self.out.len() < self.limit {
+            self.out.push(make());
+        }
+        self.total += 1;
+    }
+}
+
 /// Every task visible at `now` that the filter keeps, and how many there are in all.
 pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) {
     let wants = |product: &str| filter.product.as_deref().is_none_or(|p| p == product);
     let tenant_ok = |tenant: Option<&str>| filter.tenant.as_deref().is_none_or(|t| tenant == Some(t));
     let status_ok = |status: &str| filter.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(status));
-    let mut total = 0usize;
-    let mut out = Vec::new();
-    let mut emit = |make: &dyn Fn() -> Value| {
-        if total >= filter.offset && out.len() < filter.limit {
-            out.push(make());
-        }
-        total += 1;
-    };
+    let mut listing = Listing { offset: filter.offset, limit: filter.limit, total: 0, out: Vec::new() };
     if wants("ecs") {
         for t in world.ecs.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
-                emit(&|| line("ecs", t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": &*t.region, "action": t.action, "resource_id": t.resource_id })));
+                listing.emit(|| line("ecs", t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": &*t.region, "action": t.action, "resource_id": t.resource_id })));
             }
         }
     }
@@ -65,19 +80,27 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let targets: Vec<&str> = t.targets.iter().map(|x| x.name.as_str()).collect();
-                emit(&|| line("sas", t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "targets": targets })));
+                listing.emit(|| line("sas", t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "targets": targets })));
             }
         }
     }
     if wants("avds") {
-        let query = crate::world::avds::AvdsQuery { page: 1, page_size: usize::MAX, ..Default::default() };
-        let sessions = crate::world::avds::sessions(&world.avds, &query, now);
-        for s in sessions.iter().filter(|s| tenant_ok(s.scan.owner.0.as_deref())) {
-            if status_ok(s.stage.status.name()) {
-                emit(&|| {
-                    line("avds", s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() }))
-                });
+        // Sessions are counted from their scans' schedules and only the page's are made: an
+        // hourly scan has millions after a jump of centuries.
+        let statuses: Option<Vec<AvdsStatus>> = match filter.status.as_deref() {
+            Some(name) => AvdsStatus::from_name(&name.to_ascii_lowercase()).map(|s| vec![s]),
+            None => Some(Vec::new()),
+        };
+        if let Some(statuses) = statuses {
+            let query = avds::AvdsQuery { statuses, ..Default::default() };
+            let skip = listing.offset.saturating_sub(listing.total);
+            let size = listing.limit.saturating_sub(listing.out.len());
+            let page = avds::page(&world.avds, &query, |scan| tenant_ok(scan.owner.0.as_deref()), skip, size, now, false);
+            // The page's sessions are the ones the running offset and limit keep.
+            for s in &page.items {
+                listing.out.push(line("avds", s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() })));
             }
+            listing.total = listing.total.saturating_add(page.total);
         }
     }
     if wants("hss_image") {
@@ -85,7 +108,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let v = t.view(stage, now);
-                emit(&|| {
+                listing.emit(|| {
                     line("hss_image", t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.task_type, "images": t.images, "success": v.success, "failed": v.failed, "status_code": v.status_code }))
                 });
             }
@@ -96,11 +119,40 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let c = t.view(stage, now).counts;
-                emit(&|| {
+                listing.emit(|| {
                     line("hss_task", t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.kind.name(), "total": c.total, "succeeded": c.succeeded, "failed": c.failed, "in_progress": c.in_progress }))
                 });
             }
         }
     }
-    (total, out)
+    (listing.total, listing.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{self, Source};
+
+    /// Every window of the listing (offsets across products, AVDS sessions paged rather than
+    /// listed) is the same slice of the whole listing, with the same total.
+    #[test]
+    fn a_window_is_a_slice_of_the_whole_listing() {
+        let loaded = scenario::load(&[Source::demo()], 0, None).unwrap();
+        let now = loaded.settings.clock_start + 10 * crate::instant::MINUTE;
+        for product in [None, Some("avds")] {
+            for status in [None, Some("finished"), Some("Running")] {
+                let filter = |offset, limit| Filter { product: product.map(str::to_string), status: status.map(str::to_string), offset, limit, ..Filter::default() };
+                let (total, all) = list(&loaded.world, now, &filter(0, usize::MAX));
+                assert!(total == all.len() && (total > 0 || status.is_some()), "{product:?} {status:?}");
+                for offset in 0..=total + 1 {
+                    for limit in [0, 1, 3, 7] {
+                        let (windowed_total, window) = list(&loaded.world, now, &filter(offset, limit));
+                        let end = (offset + limit).min(total);
+                        assert_eq!(windowed_total, total);
+                        assert_eq!(window, all[offset.min(total)..end.max(offset.min(total))].to_vec(), "{product:?} {status:?} from {offset}, {limit}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::schema::{self, Choice, DurationSpec, IntSpec, PhaseSpec, When};
 use super::{Located, ScenarioError};
-use crate::instant::{Millis, MINUTE, SECOND};
+use crate::instant::{in_range, Millis, MINUTE, SECOND};
 use crate::world::avds::{AvdsScan, AvdsStatus, Period, ReportPlan, Trigger};
 use crate::world::ecs::{EcsStatus, EcsTask};
 use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAULT_ENTERPRISE_PROJECT};
@@ -69,16 +69,7 @@ impl<T> Declared<T> {
 /// file makes many. Errors come back in the order the products are listed in.
 pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile) -> (Vec<ScenarioError>, Built) {
     let builder = || Builder { source, start, seed, errors: Vec::new(), built: Built::default() };
-    let generated: u64 = [
-        file.ecs.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
-        file.sas.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
-        file.avds.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
-        file.hss.image_generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
-        file.hss.generate.iter().map(|s| s.get_ref().count).sum::<Option<u32>>(),
-    ]
-    .iter()
-    .map(|n| u64::from(n.unwrap_or(0)))
-    .sum();
+    let generated: u64 = super::budget::entries(file).filter(|e| e.generated).map(|e| u64::from(e.count.map_or(0, |c| *c.get_ref()))).sum();
     let ecs = |b: &mut Builder| {
         b.ecs(&file.ecs.tasks, false);
         b.ecs(&file.ecs.generate, true);
@@ -268,8 +259,8 @@ impl<'a> Builder<'a> {
     }
 
     /// Checks `count` and `id` against the kind of entry and says how many tasks it makes.
-    fn entry(&mut self, at: usize, count: Option<u32>, has_id: bool, generated: bool, id_field: &str) -> Option<Entry> {
-        match (generated, count) {
+    fn entry(&mut self, at: usize, count: Option<&Spanned<u32>>, has_id: bool, generated: bool, id_field: &str) -> Option<Entry> {
+        match (generated, count.map(|c| (*c.get_ref(), c.span().start))) {
             (false, Some(_)) => {
                 self.error(at, "`count` belongs in a generator entry ([[...generate]]), not in an explicit task");
                 None
@@ -286,12 +277,24 @@ impl<'a> Builder<'a> {
                 self.error(at, "a generator needs `count`");
                 None
             }
-            (true, Some(n)) if n > MAX_GENERATED => {
-                self.error(at, format!("count {n} is over the limit of {MAX_GENERATED} tasks per generator"));
+            (true, Some((n, count_at))) if n > MAX_GENERATED => {
+                self.error(count_at, format!("count {n} is over the limit of {MAX_GENERATED} tasks per generator"));
                 None
             }
-            (_, count) => Some(Entry { at, count: count.unwrap_or(1), generated }),
+            (_, count) => Some(Entry { at, count: count.map_or(1, |(n, _)| n), generated }),
         }
+    }
+
+    /// The entry's `created`, checked once for all its tasks: both ends of a range must resolve
+    /// within the years 1970–9999 (the clouds' formats write no other).
+    fn created(&mut self, created: &Option<Spanned<When>>) -> Option<Option<When>> {
+        let Some(spanned) = created else { return Some(None) };
+        let when = *spanned.get_ref();
+        if [when.low, when.high].iter().all(|end| in_range(end.resolve(self.start))) {
+            return Some(Some(when));
+        }
+        self.errors.push(super::out_of_range(self.source, "created", spanned.span()));
+        None
     }
 
     fn lifecycle<S: Status>(&mut self, spec: &Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool, draw: &mut Draw) -> Option<Lifecycle<S>> {
@@ -352,7 +355,8 @@ impl<'a> Builder<'a> {
         let section = if generated { "ecs.generate" } else { "ecs.tasks" };
         for (index, spanned) in specs.iter().enumerate() {
             let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count, spec.id.is_some(), generated, "id") else { continue };
+            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.id.is_some(), generated, "id") else { continue };
+            let Some(created) = self.created(&spec.created) else { continue };
             let mut draw = self.draw(section, index);
             let owner = self.built.interner.owner(spec.owner.as_deref());
             let regions: Vec<std::sync::Arc<str>> = match &spec.region {
@@ -371,7 +375,7 @@ impl<'a> Builder<'a> {
                     owner: owner.clone(),
                     action: spec.action.as_ref().map_or("ImportImage", |a| draw.one(a).0),
                     resource_id: spec.resource_id.as_deref().map(Text::new).or_else(|| entry.generated.then(|| draw.resource_id())),
-                    created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
+                    created: created.map_or(self.start, |w| draw.when(w, self.start)),
                     support_cancel: spec.support_cancel,
                     lifecycle,
                     pins: pins.clone(),
@@ -385,7 +389,8 @@ impl<'a> Builder<'a> {
         let section = if generated { "sas.generate" } else { "sas.tasks" };
         for (index, spanned) in specs.iter().enumerate() {
             let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count, spec.id.is_some(), generated, "id") else { continue };
+            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.id.is_some(), generated, "id") else { continue };
+            let Some(created) = self.created(&spec.created) else { continue };
             let mut draw = self.draw(section, index);
             let base: i64 = draw.0.random_range(100_000..900_000_000);
             let owner = self.built.interner.owner(spec.owner.as_deref());
@@ -400,7 +405,7 @@ impl<'a> Builder<'a> {
                     }
                 }
                 let id = spec.id.as_ref().map_or(base + i64::from(n), |id| *id.get_ref());
-                let created = spec.created.map_or(self.start, |w| draw.when(w, self.start));
+                let created = created.map_or(self.start, |w| draw.when(w, self.start));
                 self.built.sas.push(SasTask::new(id, owner.clone(), created, targets, lifecycle, pins.clone()), spec.id.as_ref().map_or(entry.at, |id| id.span().start));
             }
         }
@@ -410,7 +415,8 @@ impl<'a> Builder<'a> {
         let section = if generated { "avds.generate" } else { "avds.scans" };
         for (index, spanned) in specs.iter().enumerate() {
             let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count, spec.scan_id.is_some(), generated, "scan_id") else { continue };
+            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.scan_id.is_some(), generated, "scan_id") else { continue };
+            let Some(created) = self.created(&spec.created) else { continue };
             let mut draw = self.draw(section, index);
             let owner = self.built.interner.owner(spec.owner.as_deref());
             let pins = Self::pins(&spec.set, &spec.unset);
@@ -442,7 +448,7 @@ impl<'a> Builder<'a> {
                     targets,
                     owner: owner.clone(),
                     first_task_id: spec.task_id.unwrap_or_else(|| 1_000_000 + (index as i64 * 1_000 + i64::from(n)) * 100_000 + draw.0.random_range(0..1_000)),
-                    created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
+                    created: created.map_or(self.start, |w| draw.when(w, self.start)),
                     trigger,
                     lifecycle,
                     report: ReportPlan {
@@ -461,7 +467,8 @@ impl<'a> Builder<'a> {
         let section = if generated { "hss.image_generate" } else { "hss.image_tasks" };
         for (index, spanned) in specs.iter().enumerate() {
             let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count, spec.task_id.is_some(), generated, "task_id") else { continue };
+            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.task_id.is_some(), generated, "task_id") else { continue };
+            let Some(created) = self.created(&spec.created) else { continue };
             let mut draw = self.draw(section, index);
             let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_deref().unwrap_or(DEFAULT_PROJECT));
             let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
@@ -485,7 +492,7 @@ impl<'a> Builder<'a> {
             for _ in 0..entry.count {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(ImageTaskStatus::Scanning, Some(10 * MINUTE)), (ImageTaskStatus::Finished, None)], false, &mut draw) else { break };
                 let task_type = spec.task_type.as_ref().map_or("manual", |t| draw.one(t).0);
-                let created = spec.created.map_or(self.start, |w| draw.when(w, self.start));
+                let created = created.map_or(self.start, |w| draw.when(w, self.start));
                 let images = draw.count(spec.images, 10);
                 let mut failures = draw.count(spec.failures, declared_failed.len() as u32);
                 let failed_images: Box<[FailedImage]> = if declared_failed.is_empty() && entry.generated {
@@ -548,7 +555,8 @@ impl<'a> Builder<'a> {
         let section = if generated { "hss.generate" } else { "hss.tasks" };
         for (index, spanned) in specs.iter().enumerate() {
             let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count, spec.task_id.is_some(), generated, "task_id") else { continue };
+            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.task_id.is_some(), generated, "task_id") else { continue };
+            let Some(created) = self.created(&spec.created) else { continue };
             let mut draw = self.draw(section, index);
             let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_deref().unwrap_or(DEFAULT_PROJECT));
             let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
@@ -585,7 +593,7 @@ impl<'a> Builder<'a> {
                     task_name: spec.task_name.as_deref().map_or_else(|| Text::from(format!("{}-{}", kind.name().replace('_', "-"), draw.word())), Text::new),
                     trigger_type: spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0),
                     kind,
-                    created: spec.created.map_or(self.start, |w| draw.when(w, self.start)),
+                    created: created.map_or(self.start, |w| draw.when(w, self.start)),
                     lifecycle,
                     pins: pins.clone(),
                 };

@@ -2,6 +2,7 @@
 //! lives. This module reads them (from disk, the embedded demo, or a control-API body), reports
 //! every problem as `FILE:LINE:COLUMN: message`, and builds a [`World`] from a set of them.
 
+mod budget;
 mod build;
 pub mod schema;
 
@@ -10,12 +11,13 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use budget::{Budget, Usage, DEFAULT_MAX_PHASES, DEFAULT_MAX_TASKS};
 pub use build::{DEFAULT_PROJECT, DEFAULT_REGION, MAX_GENERATED};
 use schema::ScenarioFile;
 
 use crate::auth::gate::{valid_pattern, Credential, Secret};
 use crate::control::faults::FaultSpec;
-use crate::instant::{Millis, SECOND};
+use crate::instant::{in_range, Millis, SECOND};
 use crate::world::store::IdIndex;
 use crate::world::{Owner, Record, World};
 
@@ -69,6 +71,13 @@ impl Located<'_> {
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         ScenarioError { file: self.name.to_string(), line, column, message: message.into() }
     }
+}
+
+/// An instant field (`created`, `[clock] start`) that resolves outside the years 1970–9999, at
+/// the value as written.
+fn out_of_range(source: &Located, field: &str, span: std::ops::Range<usize>) -> ScenarioError {
+    let written = source.text.get(span.clone()).unwrap_or_default().trim();
+    source.error_at(span.start, format!("{field} {written} lies outside the years 1970-9999 (from 1970-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z)"))
 }
 
 /// A scenario as loaded: its text is kept so that a reset rebuilds the world exactly.
@@ -142,17 +151,25 @@ pub struct Settings {
 pub struct Loaded {
     pub world: World,
     pub settings: Settings,
+    /// The world's size as the budget counts it.
+    pub usage: Usage,
 }
 
-/// Parses and builds every source into one world. `default_start` is the clock start when no
-/// scenario sets one; `seed` overrides the scenarios' seeds.
+/// Parses and builds every source into one world, within the default [`Budget`]. `default_start`
+/// is the clock start when no scenario sets one; `seed` overrides the scenarios' seeds.
 pub fn load(sources: &[Source], default_start: Millis, seed: Option<u64>) -> Result<Loaded, ScenarioErrors> {
-    extend(&World::default(), sources, default_start, seed)
+    load_within(sources, default_start, seed, &Budget::default())
 }
 
-/// Like [`load`], on top of an existing world: its tasks are kept (read counters and all), and an
-/// id the new sources declare again is an error at the new declaration.
-pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Option<u64>) -> Result<Loaded, ScenarioErrors> {
+/// Like [`load`], within this budget.
+pub fn load_within(sources: &[Source], default_start: Millis, seed: Option<u64>, budget: &Budget) -> Result<Loaded, ScenarioErrors> {
+    extend((&World::default(), Usage::default()), sources, default_start, seed, budget)
+}
+
+/// Like [`load`], on top of an existing world (and its usage, which counts against the budget):
+/// its tasks are kept (read counters and all), and an id the new sources declare again is an
+/// error at the new declaration.
+pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_start: Millis, seed: Option<u64>, budget: &Budget) -> Result<Loaded, ScenarioErrors> {
     let mut errors = Vec::new();
     let mut parsed = Vec::new();
     for source in sources {
@@ -164,11 +181,24 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
     if !errors.is_empty() {
         return Err(ScenarioErrors(errors));
     }
-    let clock_start = parsed
-        .iter()
-        .find_map(|(s, f)| f.clock.as_ref()?.start.as_ref().map(|at| at.get_ref().low.resolve(s.anchor.unwrap_or(default_start))))
-        // No file sets a start: the first file's load instant (run-time loads), else the default.
-        .unwrap_or_else(|| sources.first().and_then(|s| s.anchor).unwrap_or(default_start));
+    // Counted before anything is built: over the budget, nothing is.
+    let mut usage = base_usage;
+    for (source, file) in &parsed {
+        budget.admit(&mut usage, &Located { name: &source.name, text: &source.text }, file).map_err(|e| ScenarioErrors(vec![e]))?;
+    }
+    let clock_start = parsed.iter().find_map(|(s, f)| {
+        let at = f.clock.as_ref()?.start.as_ref()?;
+        let start = at.get_ref().low.resolve(s.anchor.unwrap_or(default_start));
+        if !in_range(start) {
+            errors.push(out_of_range(&Located { name: &s.name, text: &s.text }, "clock start", at.span()));
+        }
+        Some(start)
+    });
+    if !errors.is_empty() {
+        return Err(ScenarioErrors(errors));
+    }
+    // No file sets a start: the first file's load instant (run-time loads), else the default.
+    let clock_start = clock_start.unwrap_or_else(|| sources.first().and_then(|s| s.anchor).unwrap_or(default_start));
     let clock_rate = parsed.iter().find_map(|(_, f)| f.clock.as_ref()?.rate.as_ref().map(|r| *r.get_ref())).unwrap_or(0.0);
     let mut settings = Settings {
         name: parsed.iter().find_map(|(_, f)| f.name.clone()).unwrap_or_else(|| sources.first().map_or("empty".into(), |s| s.name.clone())),
@@ -272,7 +302,7 @@ pub fn extend(base: &World, sources: &[Source], default_start: Millis, seed: Opt
         world.ecs = ecs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         world.hss_images = hss_images.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     });
-    Ok(Loaded { world, settings })
+    Ok(Loaded { world, settings, usage })
 }
 
 /// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions.

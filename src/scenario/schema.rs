@@ -123,13 +123,13 @@ pub type Lifecycle<S> = Spanned<Vec<Spanned<PhaseSpec<S>>>>;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EcsSpec {
-    pub count: Option<u32>,
+    pub count: Option<Spanned<u32>>,
     pub id: Option<Spanned<String>>,
     pub region: Option<Choice<String>>,
     pub owner: Option<String>,
     pub action: Option<Choice<Word<EcsAction>>>,
     pub resource_id: Option<String>,
-    pub created: Option<When>,
+    pub created: Option<Spanned<When>>,
     pub support_cancel: Option<bool>,
     pub lifecycle: Option<Lifecycle<crate::world::ecs::EcsStatus>>,
     pub set: Option<toml::Table>,
@@ -140,10 +140,10 @@ pub struct EcsSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SasSpec {
-    pub count: Option<u32>,
+    pub count: Option<Spanned<u32>>,
     pub id: Option<Spanned<i64>>,
     pub owner: Option<String>,
-    pub created: Option<When>,
+    pub created: Option<Spanned<When>>,
     #[serde(default)]
     pub targets: Vec<SasTargetSpec>,
     /// For generators: how many random servers each task scans.
@@ -166,14 +166,14 @@ pub struct SasTargetSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AvdsSpec {
-    pub count: Option<u32>,
+    pub count: Option<Spanned<u32>>,
     pub scan_id: Option<Spanned<String>>,
     pub task_id: Option<i64>,
     pub name: Option<String>,
     pub owner: Option<String>,
     pub targets: Option<Vec<String>>,
     pub target_count: Option<IntSpec>,
-    pub created: Option<When>,
+    pub created: Option<Spanned<When>>,
     pub trigger: Option<Choice<Word<AvdsTrigger>>>,
     pub period: Option<Choice<Word<AvdsPeriod>>>,
     pub interval: Option<IntSpec>,
@@ -191,7 +191,7 @@ pub struct AvdsSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageTaskSpec {
-    pub count: Option<u32>,
+    pub count: Option<Spanned<u32>>,
     pub task_id: Option<Spanned<String>>,
     pub project_id: Option<String>,
     pub enterprise_project_id: Option<String>,
@@ -209,7 +209,7 @@ pub struct ImageTaskSpec {
     pub failed_images: Vec<FailedImageSpec>,
     pub sync_task_type: Option<String>,
     pub failed_reason: Option<String>,
-    pub created: Option<When>,
+    pub created: Option<Spanned<When>>,
     pub lifecycle: Option<Lifecycle<crate::world::hss_image::ImageTaskStatus>>,
     pub set: Option<toml::Table>,
     #[serde(default)]
@@ -232,7 +232,7 @@ pub struct FailedImageSpec {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HssTaskSpec {
-    pub count: Option<u32>,
+    pub count: Option<Spanned<u32>>,
     pub task_id: Option<Spanned<String>>,
     pub project_id: Option<String>,
     pub enterprise_project_id: Option<String>,
@@ -241,7 +241,7 @@ pub struct HssTaskSpec {
     pub trigger_type: Option<Choice<Word<TriggerType>>>,
     pub cluster_scan: Option<ClusterScanSpec>,
     pub iac_scan: Option<IacScanSpec>,
-    pub created: Option<When>,
+    pub created: Option<Spanned<When>>,
     pub lifecycle: Option<Lifecycle<crate::world::hss_task::HssTaskStatus>>,
     pub set: Option<toml::Table>,
     #[serde(default)]

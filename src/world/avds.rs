@@ -1,6 +1,8 @@
 //! AVDS scans and the sessions they spawn (DescribeScanSessions). A one-off scan (`date`) has one
 //! session; a periodic one (`interval`) spawns a session every Interval × Period from its start. A
-//! session's number, start and state all follow from the instant: nothing is stored per session.
+//! session's number, start and state all follow from the instant: nothing is stored per session,
+//! and a listing counts sessions from the schedules and makes only its page's (a scan a minute
+//! for centuries has billions).
 
 use chrono::{Months, TimeZone, Utc};
 
@@ -153,55 +155,92 @@ pub struct AvdsSession<'a> {
     pub report_url: Option<String>,
 }
 
+/// Start of the `k`-th session of a schedule every `interval` periods from `created` (its limit
+/// aside); None past the calendar's end.
+fn scheduled(created: Millis, period: Period, interval: u32, k: u64) -> Option<Millis> {
+    // The loader refuses an interval of 0; as 1 here, so that sessions always move on.
+    let steps = k.checked_mul(u64::from(interval.max(1)))?;
+    match period.fixed_length() {
+        Some(length) => created.checked_add(i64::try_from(steps).ok()?.checked_mul(length)?),
+        None => {
+            let start = Utc.timestamp_millis_opt(created).single()?;
+            start.checked_add_months(Months::new(u32::try_from(steps).ok()?)).map(|t| t.timestamp_millis())
+        }
+    }
+}
+
 impl AvdsScan {
-    /// Start of session `k`, if the schedule has one.
-    fn session_start(&self, k: u32) -> Option<Millis> {
+    /// Start of session `k`, if the schedule has one (None also past the calendar's end).
+    fn session_start(&self, k: u64) -> Option<Millis> {
         match self.trigger {
             Trigger::Once => (k == 0).then_some(self.created),
             Trigger::Every { period, interval, limit } => {
-                if limit.is_some_and(|limit| k >= limit) {
+                if limit.is_some_and(|limit| k >= u64::from(limit)) {
                     return None;
                 }
-                let steps = i64::from(k) * i64::from(interval);
-                match period.fixed_length() {
-                    Some(length) => self.created.checked_add(steps.checked_mul(length)?),
-                    None => {
-                        let start = Utc.timestamp_millis_opt(self.created).single()?;
-                        start.checked_add_months(Months::new(u32::try_from(steps).ok()?)).map(|t| t.timestamp_millis())
+                scheduled(self.created, period, interval, k)
+            }
+        }
+    }
+
+    /// The first session number whose start is at or after `t` (the schedule's limit aside):
+    /// arithmetic, whatever the number of sessions before it.
+    fn first_at_or_after(&self, t: Millis) -> u64 {
+        if t <= self.created {
+            return 0;
+        }
+        let Trigger::Every { period, interval, .. } = self.trigger else { return 1 };
+        let periods = u64::from(interval.max(1));
+        let since = u64::try_from(t.saturating_sub(self.created)).unwrap_or(0);
+        match period.fixed_length() {
+            Some(length) => since.div_ceil(u64::try_from(length).unwrap_or(1).saturating_mul(periods)),
+            None => {
+                // Calendar months: past `t`'s month by two at the latest (a session's day clamps
+                // to the month's last), then a binary search below that: O(log), however far.
+                use chrono::Datelike;
+                let (from, to) = (Utc.timestamp_millis_opt(self.created).single(), Utc.timestamp_millis_opt(t).single());
+                let mut high = match (from, to) {
+                    (Some(from), Some(to)) => {
+                        let months = (i64::from(to.year()) - i64::from(from.year())) * 12 + i64::from(to.month()) - i64::from(from.month());
+                        u64::try_from(months.saturating_add(2)).unwrap_or(0).div_ceil(periods)
+                    }
+                    // Past the calendar: every session that has a start.
+                    _ => u64::from(u32::MAX) / periods + 1,
+                };
+                let mut low = 0;
+                while low < high {
+                    let mid = low + (high - low) / 2;
+                    if scheduled(self.created, period, interval, mid).is_some_and(|s| s < t) {
+                        low = mid + 1;
+                    } else {
+                        high = mid;
                     }
                 }
+                low
             }
         }
     }
 
     /// How many sessions have started by `now`.
-    pub fn sessions_started(&self, now: Millis) -> u32 {
+    pub fn sessions_started(&self, now: Millis) -> u64 {
         if now < self.created {
             return 0;
         }
+        let started = self.first_at_or_after(now.saturating_add(1));
         match self.trigger {
-            Trigger::Once => 1,
-            Trigger::Every { period, interval, limit } => {
-                let started = match period.fixed_length() {
-                    Some(length) => {
-                        let step = length * i64::from(interval.max(1));
-                        u32::try_from((now - self.created) / step + 1).unwrap_or(u32::MAX)
-                    }
-                    None => (0..).take_while(|&k| self.session_start(k).is_some_and(|s| s <= now)).count() as u32,
-                };
-                limit.map_or(started, |limit| started.min(limit))
-            }
+            Trigger::Every { limit: Some(limit), .. } => started.min(u64::from(limit)),
+            _ => started,
         }
     }
 
     #[cfg(test)]
-    fn session(&self, k: u32, now: Millis, count_read: bool) -> Option<AvdsSession<'_>> {
+    fn session(&self, k: u64, now: Millis, count_read: bool) -> Option<AvdsSession<'_>> {
         Some(self.session_from(k, self.session_start(k)?, now, count_read))
     }
 
-    fn session_from(&self, k: u32, started: Millis, now: Millis, count_read: bool) -> AvdsSession<'_> {
+    fn session_from(&self, k: u64, started: Millis, now: Millis, count_read: bool) -> AvdsSession<'_> {
         let stage = if count_read { self.lifecycle.read(started, now) } else { self.lifecycle.at(started, now) };
-        let task_id = self.first_task_id.saturating_add(i64::from(k));
+        let task_id = self.task_id(k);
         let report = match (stage.status, stage.ended_at) {
             (AvdsStatus::Finished, Some(ended)) if now >= ended.saturating_add(self.report.delay) => {
                 if self.report.fails {
@@ -217,7 +256,59 @@ impl AvdsScan {
             .then(|| self.report.url.replace("{ScanId}", &self.scan_id).replace("{TaskId}", &task_id.to_string()));
         AvdsSession { scan: self, task_id, started, stage, report, report_url }
     }
+
+    fn task_id(&self, k: u64) -> i64 {
+        self.first_task_id.saturating_add(i64::try_from(k).unwrap_or(i64::MAX))
+    }
+
+    /// The session numbers (as `[lo, hi)` ranges, newest first) started by `now` whose status
+    /// now is one of `statuses` (any, when empty). A periodic scan's sessions all live the same
+    /// lifecycle of durations, so a status is a range of ages, and a range of ages a range of
+    /// session numbers: nothing is walked.
+    /// Appended to `ranges` (one buffer for every scan of a query: no allocation per scan).
+    fn matching_ranges(&self, statuses: &[AvdsStatus], now: Millis, ranges: &mut Vec<(u64, u64)>) {
+        let started = self.sessions_started(now);
+        if started == 0 {
+            return;
+        }
+        if statuses.is_empty() {
+            ranges.push((0, started));
+            return;
+        }
+        if self.trigger == Trigger::Once {
+            if statuses.contains(&self.lifecycle.at(self.created, now).status) {
+                ranges.push((0, 1));
+            }
+            return;
+        }
+        let from = ranges.len();
+        // Ages [from, to) in the status: started in (now - to, now - from].
+        let by_duration = self.lifecycle.intervals(0, |status, from, to| {
+            if statuses.contains(&status) && from < to {
+                let lo = self.first_at_or_after(now.saturating_sub(to).saturating_add(1)).min(started);
+                let hi = self.first_at_or_after(now.saturating_sub(from).saturating_add(1)).min(started);
+                if lo < hi {
+                    ranges.push((lo, hi));
+                }
+            }
+        });
+        if !by_duration {
+            // Periodic sessions end phases after durations only (the loader refuses reads), so
+            // this is a backstop: the newest sessions, looked at one by one, a bounded number.
+            ranges.truncate(from);
+            for k in (started.saturating_sub(WALK_BACKSTOP)..started).rev() {
+                if self.session_start(k).is_some_and(|at| statuses.contains(&self.lifecycle.at(at, now).status)) {
+                    ranges.push((k, k + 1));
+                }
+            }
+        }
+        ranges[from..].sort_unstable_by_key(|&(lo, _)| std::cmp::Reverse(lo));
+    }
 }
+
+/// Sessions of a scan whose lifecycle is not one of durations, looked at when a status filter
+/// applies: the newest this many (never reached by a scenario the loader accepts).
+const WALK_BACKSTOP: u64 = 10_000;
 
 #[derive(Debug, Default, Clone)]
 pub struct AvdsQuery {
@@ -283,15 +374,8 @@ impl Search {
     }
 }
 
-/// Every session matching the query (owners aside), newest first, without counting reads.
-pub fn sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, now: Millis) -> Vec<AvdsSession<'a>> {
-    let mut found = matching_sessions(scans, query, None, now);
-    found.sort_by(newest_session);
-    found.into_iter().map(|(started, _, scan, k)| scan.session_from(k, started, now, false)).collect()
-}
-
 /// A session found: its start, TaskId, scan and number.
-type Found<'a> = (Millis, i64, &'a AvdsScan, u32);
+type Found<'a> = (Millis, i64, &'a AvdsScan, u64);
 
 /// Newest first, then the greater TaskId; sessions equal in both stay in store order (the scan's
 /// creation, newest first, then its id) and then in their own order.
@@ -303,44 +387,159 @@ fn newest_session(a: &Found, b: &Found) -> std::cmp::Ordering {
         .then(a.3.cmp(&b.3))
 }
 
-/// A scan over every scan, in memory order (the sessions are sorted after): Search is a text
-/// search, and sessions of periodic scans interleave. A Search reads the store's lower-cased
-/// texts, one buffer, and looks at a scan only when it matches.
-fn matching_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: Option<&Owner>, now: Millis) -> Vec<Found<'a>> {
+/// One scan's matching sessions, newest first: ranges of session numbers (`[lo, hi)`, the newest
+/// first) in the query's shared buffer, `[next, end)` of it, taken from the top.
+struct Stream<'a> {
+    scan: &'a AvdsScan,
+    next: usize,
+    end: usize,
+}
+
+impl<'a> Stream<'a> {
+    fn len(&self, ranges: &[(u64, u64)]) -> u64 {
+        ranges[self.next..self.end].iter().map(|(lo, hi)| hi - lo).sum()
+    }
+
+    /// How many of its sessions started at or after `t`.
+    fn count_from(&self, ranges: &[(u64, u64)], t: Millis) -> u64 {
+        let first = self.scan.first_at_or_after(t);
+        ranges[self.next..self.end].iter().map(|&(lo, hi)| hi.saturating_sub(lo.max(first))).sum()
+    }
+
+    /// Keeps only its sessions started before `t`.
+    fn cut_before(&mut self, ranges: &mut [(u64, u64)], t: Millis) {
+        let first = self.scan.first_at_or_after(t);
+        while self.next < self.end && ranges[self.next].0 >= first {
+            self.next += 1;
+        }
+        if let Some((_, hi)) = ranges[self.next..self.end].first_mut() {
+            *hi = (*hi).min(first);
+        }
+    }
+
+    /// The newest session left.
+    fn head(&self, ranges: &[(u64, u64)]) -> Option<Found<'a>> {
+        let &(_, hi) = ranges[self.next..self.end].first()?;
+        let k = hi - 1;
+        Some((self.scan.session_start(k)?, self.scan.task_id(k), self.scan, k))
+    }
+
+    /// Takes the newest session left.
+    fn pop(&mut self, ranges: &mut [(u64, u64)]) -> Option<Found<'a>> {
+        let found = self.head(ranges)?;
+        let (lo, hi) = &mut ranges[self.next];
+        *hi -= 1;
+        if lo == hi {
+            self.next += 1;
+        }
+        Some(found)
+    }
+}
+
+/// A stream in the merge, ordered by its next session (the newest on top of the heap).
+struct Head<'a>(Found<'a>, usize);
+
+impl PartialEq for Head<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Head<'_> {}
+
+impl PartialOrd for Head<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Head<'_> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        newest_session(&other.0, &self.0)
+    }
+}
+
+/// Up to this many sessions are skipped by merging from the newest; past it, the page's first
+/// instant is found by a binary search over time (each step counts every scan arithmetically).
+const MERGE_SKIP: u64 = 4_096;
+
+/// One page of the sessions (newest first) of the scans `keep` holds for that match the query's
+/// scan id, search and statuses, and how many match in all, at `now`: counted per scan from its
+/// schedule, and only the page's sessions made (O(scans + page), not O(sessions)). `count_read`
+/// counts the page as read (the cloud API's callers do; the control API only looks).
+pub fn page<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, skip: usize, size: usize, now: Millis, count_read: bool) -> Page<AvdsSession<'a>> {
+    page_with(scans, query, keep, skip, size, now, count_read, MERGE_SKIP)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, skip: usize, size: usize, now: Millis, count_read: bool, merge_skip: u64) -> Page<AvdsSession<'a>> {
+    // Search is a text search over every scan's name and targets: it reads the store's
+    // lower-cased texts, one buffer, and looks at a scan only when it matches.
     let search = query.search.as_deref().map(Search::new);
     let candidates: Box<dyn Iterator<Item = &'a AvdsScan> + 'a> = match search {
         Some(search) => Box::new(scans.search(move |lowered| search.matches_lowered(lowered, false))),
         None => Box::new(scans.scan()),
     };
-    let mut sessions: Vec<Found<'a>> = Vec::new();
-    for scan in candidates {
-        if scan.created > now || caller.is_some_and(|c| !scan.owner.visible_to(c)) || query.scan_id.as_deref().is_some_and(|id| id != scan.scan_id) {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    let mut streams: Vec<Stream<'a>> = Vec::new();
+    for scan in candidates.filter(|scan| scan.created <= now && keep(scan) && query.scan_id.as_deref().is_none_or(|id| id == scan.scan_id)) {
+        let next = ranges.len();
+        scan.matching_ranges(&query.statuses, now, &mut ranges);
+        if ranges.len() > next {
+            streams.push(Stream { scan, next, end: ranges.len() });
+        }
+    }
+    let total: u64 = streams.iter().map(|s| s.len(&ranges)).sum();
+    let total_items = usize::try_from(total).unwrap_or(usize::MAX);
+    let skip = u64::try_from(skip).unwrap_or(u64::MAX);
+    if skip >= total || size == 0 {
+        return Page { total: total_items, items: Vec::new() };
+    }
+    // Where the merge starts: from the newest, or, for a deep page, from the instant of the
+    // page's first session, the sessions after it counted rather than walked.
+    let mut to_skip = skip;
+    if skip > merge_skip {
+        // The latest t with more than `skip` sessions started at or after it: the start of the
+        // session at position `skip`.
+        let count_from = |t: Millis| streams.iter().map(|s| s.count_from(&ranges, t)).sum::<u64>();
+        let (mut low, mut high) = (streams.iter().map(|s| s.scan.created).min().unwrap_or(now), now);
+        while low < high {
+            let mid = low + (high - low) / 2 + 1;
+            if count_from(mid) > skip {
+                low = mid;
+            } else {
+                high = mid - 1;
+            }
+        }
+        to_skip -= count_from(low.saturating_add(1));
+        for stream in &mut streams {
+            stream.cut_before(&mut ranges, low.saturating_add(1));
+        }
+    }
+    let mut heap: std::collections::BinaryHeap<Head<'a>> = streams.iter().enumerate().filter_map(|(i, s)| Some(Head(s.head(&ranges)?, i))).collect();
+    // A caller's page size is not trusted to size the allocation.
+    let mut items = Vec::with_capacity(size.min(total_items).min(1024));
+    while let Some(Head(_, i)) = heap.pop() {
+        let Some((started, _, scan, k)) = streams[i].pop(&mut ranges) else { continue };
+        if let Some(next) = streams[i].head(&ranges) {
+            heap.push(Head(next, i));
+        }
+        if to_skip > 0 {
+            to_skip -= 1;
             continue;
         }
-        for k in 0..scan.sessions_started(now) {
-            let Some(started) = scan.session_start(k) else { break };
-            if !query.statuses.is_empty() && !query.statuses.contains(&scan.lifecycle.at(started, now).status) {
-                continue;
-            }
-            sessions.push((started, scan.first_task_id.saturating_add(i64::from(k)), scan, k));
+        items.push(scan.session_from(k, started, now, count_read));
+        if items.len() == size {
+            break;
         }
     }
-    sessions
+    Page { total: total_items, items }
 }
 
+/// DescribeScanSessions: the query's page of the sessions the caller may see, counted as read.
 pub fn describe_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: &Owner, now: Millis) -> Page<AvdsSession<'a>> {
-    let mut sessions = matching_sessions(scans, query, Some(caller), now);
-    let total = sessions.len();
     let skip = query.page.saturating_sub(1).saturating_mul(query.page_size);
-    // Only the sessions up to the page's end need ordering among themselves.
-    let end = skip.saturating_add(query.page_size).min(total);
-    if end < total && end > 0 {
-        sessions.select_nth_unstable_by(end - 1, newest_session);
-        sessions.truncate(end);
-    }
-    sessions.sort_by(newest_session);
-    let items = sessions.into_iter().skip(skip).take(query.page_size).map(|(started, _, scan, k)| scan.session_from(k, started, now, true)).collect();
-    Page { total, items }
+    page(scans, query, |scan| scan.owner.visible_to(caller), skip, query.page_size, now, true)
 }
 
 #[cfg(test)]

@@ -272,12 +272,19 @@ fn hss_list_image_tasks_agrees_with_the_full_scan() {
     }
 }
 
+/// The periods a world's periodic scans use, and how far its clock goes: far enough for many
+/// sessions, near enough for the reference to list them all.
+const AVDS_SCALES: [(super::avds::Period, Millis); 3] = [(super::avds::Period::Minute, 400_000), (super::avds::Period::Hour, 300 * 3_600_000), (super::avds::Period::Month, 40 * 31 * 86_400_000)];
+
 fn avds_world(seed: u64) -> Store<super::avds::AvdsScan> {
     use super::avds::{AvdsScan, AvdsStatus, Period, ReportPlan, Trigger};
     let mut rng = StdRng::seed_from_u64(seed);
     let owners = [Owner(None), Owner(Some("k1".into()))];
     let names = ["web perimeter", "DB scan", "Été nightly", "api *gateway*"];
     let targets = ["1.2.3.4", "www.example.com", "10.0.0.1", "İstanbul.example.org"];
+    let (period, _) = AVDS_SCALES[seed as usize % AVDS_SCALES.len()];
+    // Months start on days that clamp (the 29th to the 31st) as well as on the 1st.
+    let unit = if period == Period::Month { 86_400_000 * 14 + 7 } else { 30 };
     let n = rng.random_range(0..40);
     let scans = (0..n)
         .map(|i| AvdsScan {
@@ -287,15 +294,20 @@ fn avds_world(seed: u64) -> Store<super::avds::AvdsScan> {
             owner: owners[rng.random_range(0..2)].clone(),
             // Few distinct first TaskIds and starts: sessions that tie on both.
             first_task_id: rng.random_range(0..4),
-            created: rng.random_range(0..6) * 30,
+            created: rng.random_range(0..6) * unit,
             trigger: match rng.random_range(0..3) {
                 0 => Trigger::Once,
-                _ => Trigger::Every { period: Period::Minute, interval: rng.random_range(1..3), limit: option(&mut rng, 2, |r| r.random_range(1..5)) },
+                _ => Trigger::Every { period, interval: rng.random_range(1..4), limit: option(&mut rng, 2, |r| r.random_range(1..500)) },
             },
-            lifecycle: Lifecycle::new(vec![
-                Phase { status: AvdsStatus::Running, end: PhaseEnd::After(rng.random_range(1..90_000)) },
-                Phase { status: [AvdsStatus::Finished, AvdsStatus::Aborted][rng.random_range(0..2)], end: PhaseEnd::Never },
-            ]),
+            // Up to four phases: zero-length ones, a status twice.
+            lifecycle: Lifecycle::new(
+                (0..rng.random_range(1..5))
+                    .map(|_| Phase {
+                        status: AvdsStatus::all()[rng.random_range(0..4)],
+                        end: PhaseEnd::After(if rng.random_range(0..5) == 0 { 0 } else { rng.random_range(1..unit.max(2) * 90) }),
+                    })
+                    .collect(),
+            ),
             report: ReportPlan { delay: 1000, fails: false, url: "https://r/{ScanId}/{TaskId}".into() },
             pins: None,
         })
@@ -303,22 +315,24 @@ fn avds_world(seed: u64) -> Store<super::avds::AvdsScan> {
     Store::from_tasks(scans)
 }
 
-/// DescribeScanSessions as it was: sessions in store order, a stable sort, the page of it.
+/// DescribeScanSessions as it was: every session listed (its start computed on its own, not
+/// from the schedule arithmetic), in store order, a stable sort, the page of it.
 fn avds_reference(scans: &Store<super::avds::AvdsScan>, q: &super::avds::AvdsQuery, caller: &Owner, now: Millis) -> Vec<(i64, String, Millis)> {
     let mut sessions = Vec::new();
     for scan in scans.iter() {
-        if !scan.owner.visible_to(caller)
+        if scan.created > now
+            || !scan.owner.visible_to(caller)
             || q.scan_id.as_deref().is_some_and(|id| id != scan.scan_id)
             || q.search.as_deref().is_some_and(|s| !super::avds::search_matches(s, &scan.name) && !scan.targets.iter().any(|t| super::avds::search_matches(s, t)))
         {
             continue;
         }
-        for k in 0..scan.sessions_started(now) {
-            let started = scans_start(scan, k);
+        for k in 0.. {
+            let Some(started) = scans_start(scan, k).filter(|&s| s <= now) else { break };
             if !q.statuses.is_empty() && !q.statuses.contains(&scan.lifecycle.at(started, now).status) {
                 continue;
             }
-            sessions.push((started, scan.first_task_id + i64::from(k), scan.scan_id.to_string()));
+            sessions.push((started, scan.first_task_id + k as i64, scan.scan_id.to_string()));
         }
     }
     sessions.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
@@ -329,13 +343,23 @@ fn avds_reference(scans: &Store<super::avds::AvdsScan>, q: &super::avds::AvdsQue
     page
 }
 
-fn scans_start(scan: &super::avds::AvdsScan, k: u32) -> Millis {
+fn scans_start(scan: &super::avds::AvdsScan, k: u64) -> Option<Millis> {
     use super::avds::{Period, Trigger};
+    use chrono::TimeZone;
     match scan.trigger {
-        Trigger::Once => scan.created,
+        Trigger::Once => (k == 0).then_some(scan.created),
+        Trigger::Every { limit: Some(limit), .. } if k >= u64::from(limit) => None,
+        Trigger::Every { period: Period::Month, interval, .. } => {
+            let created = chrono::Utc.timestamp_millis_opt(scan.created).single()?;
+            Some(created.checked_add_months(chrono::Months::new(k as u32 * interval))?.timestamp_millis())
+        }
         Trigger::Every { period, interval, .. } => {
-            assert_eq!(period, Period::Minute);
-            scan.created + i64::from(k) * i64::from(interval) * 60_000
+            let length = match period {
+                Period::Minute => 60_000,
+                Period::Hour => 3_600_000,
+                _ => unreachable!("the worlds use minutes, hours and months"),
+            };
+            Some(scan.created + k as i64 * i64::from(interval) * length)
         }
     }
 }
@@ -345,21 +369,25 @@ fn avds_sessions_agree_with_the_stable_sort_of_every_session() {
     use super::avds::{self, AvdsQuery, AvdsStatus};
     for seed in 0..300 {
         let scans = avds_world(seed);
+        let (_, horizon) = AVDS_SCALES[seed as usize % AVDS_SCALES.len()];
         let mut rng = StdRng::seed_from_u64(seed ^ 0x777);
         for _ in 0..30 {
             let q = AvdsQuery {
                 scan_id: option(&mut rng, 8, |r| format!("s-{:02}", r.random_range(0..40))),
                 search: option(&mut rng, 3, |r| ["web", "*.com", "1.*.*.4", "été", "i̇stanbul*", "*GATEWAY*", "*"][r.random_range(0..7)].to_string()),
-                statuses: (0..rng.random_range(0..2)).map(|_| AvdsStatus::all()[rng.random_range(0..4)]).collect(),
-                page: rng.random_range(1..5),
+                statuses: (0..rng.random_range(0..3)).map(|_| AvdsStatus::all()[rng.random_range(0..4)]).collect(),
+                page: rng.random_range(1..40),
                 page_size: rng.random_range(1..8),
             };
             let caller = [Owner(None), Owner(Some("k1".into()))][rng.random_range(0..2)].clone();
-            let now = rng.random_range(0..400_000);
-            let got = avds::describe_sessions(&scans, &q, &caller, now);
+            let now = rng.random_range(0..horizon);
+            // Deep pages both ways: merged from the newest, and found by the search over time.
+            let merge_skip = [0, 3, u64::MAX][rng.random_range(0..3)];
+            let skip = (q.page - 1) * q.page_size;
+            let got = avds::page_with(&scans, &q, |scan| scan.owner.visible_to(&caller), skip, q.page_size, now, true, merge_skip);
             let mut ids: Vec<(i64, String, Millis)> = got.items.iter().map(|s| (s.task_id, s.scan.scan_id.to_string(), s.started)).collect();
             ids.push((got.total as i64, String::new(), 0));
-            assert_eq!(ids, avds_reference(&scans, &q, &caller, now), "seed {seed}, {q:?}, now {now}");
+            assert_eq!(ids, avds_reference(&scans, &q, &caller, now), "seed {seed}, {q:?}, now {now}, merge_skip {merge_skip}");
         }
     }
 }
