@@ -74,16 +74,16 @@ enum Command {
         #[arg(long, value_enum, default_value = "auto")]
         auth: AuthArg,
         /// Requests the journal keeps (oldest dropped first).
-        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_CAPACITY)]
+        #[arg(long, default_value_t = taskemu::journal::DEFAULT_CAPACITY)]
         journal_size: usize,
         /// Bytes of a request (caller, path, query, body) one journal entry keeps; the rest is cut off and the entry marked truncated.
-        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_ENTRY_BYTES)]
+        #[arg(long, default_value_t = taskemu::journal::DEFAULT_ENTRY_BYTES)]
         journal_entry_bytes: usize,
         /// Bytes the whole journal keeps (oldest entries dropped first).
-        #[arg(long, default_value_t = taskemu::control::journal::DEFAULT_TOTAL_BYTES)]
+        #[arg(long, default_value_t = taskemu::journal::DEFAULT_TOTAL_BYTES)]
         journal_bytes: usize,
         /// Fault rules held at once, scenarios' included; a POST past it is refused with 400.
-        #[arg(long, default_value_t = taskemu::control::faults::DEFAULT_MAX_RULES)]
+        #[arg(long, default_value_t = taskemu::faults::DEFAULT_MAX_RULES)]
         max_fault_rules: usize,
         /// Token the control API (/_emu/) requires as `Authorization: Bearer`; made and printed on stderr when auth is on or the address is not loopback.
         #[arg(long, env = "TASKEMU_CONTROL_TOKEN", hide_env_values = true, value_name = "TOKEN")]

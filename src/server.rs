@@ -32,7 +32,8 @@ use body::DISCARD_FACTOR;
 use crate::cloud::aliyun::AliyunError;
 use crate::cloud::huawei::HuaweiError;
 use crate::cloud::{Headers, Prepared, WireRequest, WireResponse};
-use crate::control::{self, journal::Logged};
+use crate::control;
+use crate::journal::Logged;
 use crate::instant::Millis;
 use crate::state::State;
 

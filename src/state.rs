@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::auth::gate::Gate;
 use crate::clock::Clock;
-use crate::control::faults::Faults;
-use crate::control::journal::{self, Journal};
+use crate::faults::Faults;
+use crate::journal::{self, Journal};
 use crate::instant::Millis;
 use crate::scenario::{self, Budget, Loaded, ScenarioError, ScenarioErrors, Settings, Source, Usage};
 use crate::world::World;
@@ -74,7 +74,7 @@ impl Default for Config {
             journal_size: journal::DEFAULT_CAPACITY,
             journal_entry_bytes: journal::DEFAULT_ENTRY_BYTES,
             journal_bytes: journal::DEFAULT_TOTAL_BYTES,
-            max_fault_rules: crate::control::faults::DEFAULT_MAX_RULES,
+            max_fault_rules: crate::faults::DEFAULT_MAX_RULES,
             control_token: None,
             allow_hosts: Vec::new(),
             listen_ip: None,

@@ -386,7 +386,7 @@ async fn acs3_signed(emu: &Emulator, op: (&str, &str), query: &str, key: &str, s
 
 /// The journal's tenants, oldest first, read in-process (the control API's own tests cover its HTTP).
 fn journal_tenants(emu: &Emulator) -> Vec<(String, u16, Option<String>)> {
-    let mut entries = emu.state.journal.query(&taskemu::control::journal::Filter::default());
+    let mut entries = emu.state.journal.query(&taskemu::journal::Filter::default());
     entries.sort_by_key(|e| e.seq());
     entries
         .iter()

@@ -103,7 +103,7 @@ async fn sixty_four_clients_good_and_hostile() {
     tokio::time::timeout(Duration::from_secs(60), all).await.expect("the load finished within 60 s");
     // Still serving, and every good request was journalled as a success.
     good(addr, 0).await;
-    let ok = emu.state.journal.query(&taskemu::control::journal::Filter { status: Some(200), ..Default::default() });
+    let ok = emu.state.journal.query(&taskemu::journal::Filter { status: Some(200), ..Default::default() });
     // Each client sends 8 good requests of its 12; plus the one just above.
     assert_eq!(ok.len(), 64 * 8 + 1);
     emu.stop().await.unwrap();

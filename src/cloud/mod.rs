@@ -13,7 +13,7 @@ use rand::RngExt;
 
 use crate::auth::gate::Refusal;
 use crate::auth::SignedRequest;
-use crate::control::faults::Failure;
+use crate::faults::Failure;
 use crate::state::State;
 
 /// A request as received: what both edges (and the signature checks) need, nothing of hyper's.
@@ -224,7 +224,7 @@ impl Prepared {
     }
 
     /// The request's parameters for the journal, taken once it is answered.
-    pub fn journal_parameters(&self, req: &mut WireRequest) -> crate::control::journal::Parameters {
+    pub fn journal_parameters(&self, req: &mut WireRequest) -> crate::journal::Parameters {
         match self {
             Prepared::Aliyun(_) => aliyun::Prepared::journal_parameters(req),
             Prepared::Huawei(_) => huawei::Prepared::journal_parameters(req),

@@ -5,8 +5,6 @@
 //! content type): no handler here sees one it refuses.
 
 pub mod access;
-pub mod faults;
-pub mod journal;
 pub mod tasks;
 pub mod ui;
 
@@ -16,8 +14,9 @@ use crate::auth::form_decode;
 use crate::cloud::{WireRequest, WireResponse};
 use crate::instant::{format_rfc3339, parse_duration, parse_rfc3339};
 use crate::scenario::{ScenarioErrors, Source};
+use crate::faults::FaultSpec;
+use crate::journal;
 use crate::state::State;
-use faults::FaultSpec;
 
 pub const PREFIX: &str = "/_emu/";
 

@@ -16,7 +16,7 @@ pub use build::{DEFAULT_PROJECT, DEFAULT_REGION, MAX_GENERATED};
 use schema::ScenarioFile;
 
 use crate::auth::gate::{valid_pattern, Credential, Secret};
-use crate::control::faults::FaultSpec;
+use crate::faults::FaultSpec;
 use crate::instant::{in_range, Millis, SECOND};
 use crate::world::store::IdIndex;
 use crate::world::{Owner, Record, World};
@@ -222,10 +222,10 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
         }
         settings.request_ids.extend(file.request_ids.clone());
         for (operation, pins) in &file.responses {
-            if crate::control::faults::OPERATIONS.contains(&operation.get_ref().as_str()) {
+            if crate::faults::OPERATIONS.contains(&operation.get_ref().as_str()) {
                 settings.responses.insert(operation.get_ref().clone(), build::Builder::pins(&pins.set, &pins.unset));
             } else {
-                let known = crate::control::faults::OPERATIONS.join(", ");
+                let known = crate::faults::OPERATIONS.join(", ");
                 errors.push(located.error_at(operation.span().start, format!("unknown operation {:?} in [responses]: expected one of {known}", operation.get_ref())));
             }
         }

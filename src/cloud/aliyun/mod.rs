@@ -11,8 +11,8 @@ mod sas_describe_scan_task_progress;
 pub use error::AliyunError;
 
 use crate::auth::gate::Refusal;
-use crate::control::faults::Failure;
-use crate::control::journal::Parameters;
+use crate::faults::Failure;
+use crate::journal::Parameters;
 use crate::instant::Millis;
 use crate::render::{self, Format, Object};
 use crate::state::{Dialect, Snapshot, State};

@@ -10,8 +10,8 @@ mod list_tasks;
 pub use error::HuaweiError;
 
 use crate::auth::gate::Refusal;
-use crate::control::faults::Failure;
-use crate::control::journal::Parameters;
+use crate::faults::Failure;
+use crate::journal::Parameters;
 use crate::instant::Millis;
 use crate::render::{self, Format, Object};
 use crate::state::{Snapshot, State};
