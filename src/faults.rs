@@ -16,9 +16,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::instant::parse_duration;
 
-/// The operation names a rule may target (or `*`).
-pub const OPERATIONS: &[&str] = &["DescribeTasks", "DescribeScanTaskProgress", "DescribeScanSessions", "ListImageScanTask", "ListTasks"];
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ErrorSpec {
@@ -59,8 +56,8 @@ pub struct LatencyRange {
 impl FaultSpec {
     /// Checks a rule; the message says what is wrong.
     pub fn validate(&self) -> Result<(), String> {
-        if self.operation != "*" && !OPERATIONS.contains(&self.operation.as_str()) {
-            return Err(format!("unknown operation {:?}: expected * or one of {}", self.operation, OPERATIONS.join(", ")));
+        if self.operation != "*" && crate::ops::named(&self.operation).is_none() {
+            return Err(format!("unknown operation {:?}: expected * or one of {}", self.operation, crate::ops::names()));
         }
         let effects = usize::from(self.error.is_some()) + usize::from(self.latency.is_some()) + usize::from(self.throttle.is_some());
         if effects != 1 {
@@ -184,12 +181,12 @@ pub struct RuleView {
 pub const DEFAULT_MAX_RULES: usize = 1_000;
 
 /// Rules kept by the operation they target, so that a call meets only its operation's rules and
-/// the wildcard ones: bucket 0 is `*`, bucket `i + 1` is `OPERATIONS[i]`. Each bucket is in id
+/// the wildcard ones: bucket 0 is `*`, bucket `i + 1` is the catalogue's `i`th operation ([`crate::ops::ALL`]). Each bucket is in id
 /// order, and a call walks its two buckets merged by id, so rules apply in the order they were
 /// added, as one list would.
 #[derive(Debug)]
 struct Rules {
-    buckets: [Vec<Rule>; OPERATIONS.len() + 1],
+    buckets: [Vec<Rule>; crate::ops::ALL.len() + 1],
     count: usize,
     next_id: u64,
     rng: StdRng,
@@ -199,7 +196,7 @@ fn bucket_of(operation: &str) -> Option<usize> {
     if operation == "*" {
         return Some(0);
     }
-    OPERATIONS.iter().position(|o| *o == operation).map(|i| i + 1)
+    crate::ops::rows().position(|row| row.name == operation).map(|i| i + 1)
 }
 
 impl Rules {

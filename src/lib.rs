@@ -14,6 +14,7 @@ pub mod control;
 pub mod faults;
 pub mod instant;
 pub mod journal;
+pub mod ops;
 pub mod render;
 pub mod scenario;
 pub mod server;
@@ -24,7 +25,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use scenario::Source;
-pub use state::{Config, Dialect, State};
+pub use cloud::aliyun::Dialect;
+pub use state::{Config, State};
 
 /// A running emulator: its address, its state (for tests that move the clock directly), and a
 /// handle that stops it.

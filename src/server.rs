@@ -29,9 +29,7 @@ use tokio::sync::Semaphore;
 
 use body::DISCARD_FACTOR;
 
-use crate::cloud::aliyun::AliyunError;
-use crate::cloud::huawei::HuaweiError;
-use crate::cloud::{Headers, Prepared, WireRequest, WireResponse};
+use crate::cloud::{Bounds, Headers, Prepared, WireRequest, WireResponse};
 use crate::control;
 use crate::journal::Logged;
 use crate::instant::Millis;
@@ -69,40 +67,19 @@ impl Default for Limits {
     }
 }
 
-/// Why a request is answered without being read, or without being read whole.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refused {
-    /// HTTP/1.1 without exactly one Host header (RFC 9112 §3.2: 400).
-    NoHost,
-    /// A transfer coding besides `chunked` (RFC 9112 §6.1: 501).
-    UnsupportedCoding,
-    HeadersTooLarge,
-    BodyTooLarge,
-    /// The body was not all there within the body timeout.
-    BodyTimeout,
-    /// The server began stopping while the body was still on its way.
-    Stopping,
-    /// The body broke off or was malformed.
-    BodyUnreadable,
+pub use crate::cloud::Refused;
+
+impl Limits {
+    /// What a refusal's message may state: the limits the edges word in their clouds' envelopes.
+    fn bounds(&self) -> Bounds {
+        Bounds { max_body: self.max_body, max_headers: self.max_headers, max_header_bytes: self.max_header_bytes, body_timeout: self.body_timeout }
+    }
 }
 
-impl Refused {
-    pub fn status(self) -> u16 {
-        match self {
-            Refused::NoHost | Refused::BodyUnreadable => 400,
-            Refused::UnsupportedCoding => 501,
-            Refused::HeadersTooLarge => 431,
-            Refused::BodyTooLarge => 413,
-            Refused::BodyTimeout => 408,
-            Refused::Stopping => 503,
-        }
-    }
-
-    /// Refused with the body unread but still coming: worth reading and discarding so that the
-    /// client, still sending, can read the answer.
-    fn leaves_a_body_to_discard(self) -> bool {
-        matches!(self, Refused::NoHost | Refused::UnsupportedCoding | Refused::HeadersTooLarge | Refused::BodyTooLarge)
-    }
+/// Refused with the body unread but still coming: worth reading and discarding so that the
+/// client, still sending, can read the answer.
+fn leaves_a_body_to_discard(refused: Refused) -> bool {
+    matches!(refused, Refused::NoHost | Refused::UnsupportedCoding | Refused::HeadersTooLarge | Refused::BodyTooLarge)
 }
 
 /// hyper's own limits sit above ours, so that ours answer first, in the right envelope; past
@@ -245,7 +222,7 @@ async fn handle(connection: &Connection, req: Request<Incoming>, limits: Limits)
         let bound = limits.max_body.saturating_mul(DISCARD_FACTOR);
         // A client waiting for `100 Continue` sends nothing more, and a body past the bound
         // would be cut anyway: neither is waited for.
-        let worth_discarding = refused.leaves_a_body_to_discard()
+        let worth_discarding = leaves_a_body_to_discard(refused)
             && !body.is_end_stream()
             && !parts.headers.get(EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"))
             && declared.is_none_or(|n| n <= bound as u64);
@@ -294,7 +271,7 @@ pub async fn respond(state: &State, mut wire: WireRequest, refused: Option<Refus
         return WireResponse::new(500, "text/plain", b"internal error".to_vec());
     };
     let response = match refused {
-        Some(refused) => prepared_error(&prepared, refused, limits),
+        Some(refused) => prepared.unread(refused, &limits.bounds()),
         None => answer(state, &prepared, &wire, virtual_now).await,
     };
     // What the journal keeps is moved out of the request, not copied; it is formatted when read.
@@ -327,37 +304,6 @@ fn unread_reason(status: u16) -> &'static str {
     }
 }
 
-/// A request refused before it could be read, in its cloud's envelope.
-fn prepared_error(prepared: &Prepared, refused: Refused, limits: &Limits) -> WireResponse {
-    let status = refused.status();
-    match prepared {
-        Prepared::Aliyun(p) => p.error(&match refused {
-            Refused::BodyTooLarge => AliyunError::body_too_large(limits.max_body),
-            Refused::HeadersTooLarge => AliyunError::new(
-                status,
-                "RequestHeaderFieldsTooLarge",
-                format!("The request headers exceed the limit of {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes),
-            ),
-            Refused::NoHost => AliyunError::new(status, "MissingHost", "An HTTP/1.1 request must carry exactly one Host header."),
-            Refused::UnsupportedCoding => AliyunError::new(status, "NotImplemented", "Transfer codings other than chunked are not supported."),
-            Refused::BodyTimeout => AliyunError::new(status, "RequestTimeout", format!("The request body did not arrive within {} ms.", limits.body_timeout.as_millis())),
-            Refused::Stopping => AliyunError::new(status, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
-            Refused::BodyUnreadable => AliyunError::new(status, "InvalidParameter", "The request body could not be read."),
-        }),
-        Prepared::Huawei(p) => p.error(&match refused {
-            Refused::BodyTooLarge => HuaweiError::body_too_large(limits.max_body),
-            Refused::HeadersTooLarge => {
-                HuaweiError::gateway(status, "APIGW.0201", format!("Request headers too large: over {} headers or {} bytes.", limits.max_headers, limits.max_header_bytes))
-            }
-            Refused::NoHost => HuaweiError::gateway(status, "APIGW.0201", "Bad request: an HTTP/1.1 request must carry exactly one Host header."),
-            Refused::UnsupportedCoding => HuaweiError::gateway(status, "APIGW.0201", "Not implemented: transfer codings other than chunked are not supported."),
-            Refused::BodyTimeout => HuaweiError::gateway(status, "APIGW.0201", format!("Request timeout: the body did not arrive within {} ms.", limits.body_timeout.as_millis())),
-            Refused::Stopping => HuaweiError::gateway(status, "APIGW.0201", "Service unavailable: the server is stopping."),
-            Refused::BodyUnreadable => HuaweiError::unparsable(),
-        }),
-    }
-}
-
 /// The gate, then the fault rules (latency waits here, off any lock), then the operation.
 /// `arrived` is the virtual instant the request came in; an injected delay moves it on.
 async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest, arrived: Millis) -> WireResponse {
@@ -376,7 +322,7 @@ async fn answer(state: &State, prepared: &Prepared, wire: &WireRequest, arrived:
     };
     match &effect.failure {
         Some(failure) => prepared.fail(failure),
-        None => guarded("operation", || prepared.run(state, wire, now)).unwrap_or_else(|| prepared.internal_error()),
+        None => guarded("operation", || prepared.run(wire, now)).unwrap_or_else(|| prepared.internal_error()),
     }
 }
 

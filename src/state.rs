@@ -7,31 +7,12 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use crate::auth::gate::Gate;
 use crate::clock::Clock;
+use crate::cloud::aliyun::Dialect;
 use crate::faults::Faults;
 use crate::journal::{self, Journal};
 use crate::instant::Millis;
 use crate::scenario::{self, Budget, Loaded, ScenarioError, ScenarioErrors, Settings, Source, Usage};
 use crate::world::World;
-
-/// Which shapes ECS DescribeTasks and AVDS DescribeScanSessions answer in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Dialect {
-    /// What the official SDKs parse (the docs' response tables and XML examples).
-    #[default]
-    Sdk,
-    /// The documented JSON examples, verbatim.
-    Docs,
-}
-
-impl Dialect {
-    pub fn parse(text: &str) -> Option<Dialect> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "sdk" => Some(Dialect::Sdk),
-            "docs" => Some(Dialect::Docs),
-            _ => None,
-        }
-    }
-}
 
 /// How the emulator was started; fixed for its life.
 #[derive(Debug, Clone)]

@@ -53,6 +53,27 @@ async fn health_reports_ready_with_version_clock_and_task_count() {
     control_refused(&emu, "GET", "/_emu/nothing", "", 404, "/_emu/nothing").await;
 }
 
+/// The catalogue the dashboard reads: every operation once, each with what a caller needs to
+/// call it, and each listing a product `GET /_emu/tasks` knows.
+#[tokio::test]
+async fn operations_lists_the_catalogue_with_its_wire_and_products() {
+    let emu = demo().await;
+    let doc = control_ok(&emu, "GET", "/_emu/operations", "").await;
+    let operations = doc["operations"].as_array().expect("an operations array");
+    let names: Vec<&str> = operations.iter().filter_map(|o| o["name"].as_str()).collect();
+    assert_eq!(names, ["DescribeTasks", "DescribeScanTaskProgress", "DescribeScanSessions", "ListImageScanTask", "ListTasks"]);
+    let ecs = &operations[0];
+    assert_eq!((ecs["cloud"].as_str(), ecs["product"].as_str(), ecs["xml_root"].as_str()), (Some("alibaba"), Some("ecs"), Some("DescribeTasksResponse")));
+    assert_eq!(ecs["wire"], json!({ "style": "rpc", "version": "2014-05-26" }));
+    assert_eq!(operations[4]["wire"], json!({ "style": "rest", "method": "POST", "path": "/v5/{project_id}/common/tasks/batch-query" }));
+    assert_eq!(operations[4]["paging"]["max_limit"], json!(200));
+    for op in operations {
+        let product = op["tasks"].as_str().expect("a product");
+        control_ok(&emu, "GET", &format!("/_emu/tasks?product={product}&limit=1"), "").await;
+    }
+    control_refused(&emu, "POST", "/_emu/operations", "{}", 405, "GET").await;
+}
+
 #[tokio::test]
 async fn clock_advances_sets_rates_and_pauses_and_refuses_nonsense() {
     let emu = demo().await;

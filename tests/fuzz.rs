@@ -41,7 +41,7 @@ fn run(state: &State, req: &WireRequest) {
     let prepared = Prepared::new(state, req);
     let response = match prepared.authenticate(req) {
         Err(refused) => refused,
-        Ok(()) => prepared.run(state, req, state.clock.now()),
+        Ok(()) => prepared.run(req, state.clock.now()),
     };
     assert_well_formed(req, response.status, response.content_type, &response.body);
     if matches!(prepared, Prepared::Huawei(_)) {

@@ -14,6 +14,9 @@ use rand::RngExt;
 use crate::auth::gate::Refusal;
 use crate::auth::SignedRequest;
 use crate::faults::Failure;
+use crate::instant::Millis;
+use crate::journal::Parameters;
+use crate::ops::Cloud;
 use crate::state::State;
 
 /// A request as received: what both edges (and the signature checks) need, nothing of hyper's.
@@ -155,8 +158,75 @@ impl Caller {
     }
 }
 
-/// A request to one of the five operations, read and routed, before the gate, the fault rules
-/// and the operation itself have their say.
+/// Why the server answered a request without reading it, or without reading it whole: what each
+/// edge words in its own cloud's envelope ([`Edge::unread`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// HTTP/1.1 without exactly one Host header (RFC 9112 §3.2: 400).
+    NoHost,
+    /// A transfer coding besides `chunked` (RFC 9112 §6.1: 501).
+    UnsupportedCoding,
+    HeadersTooLarge,
+    BodyTooLarge,
+    /// The body was not all there within the body timeout.
+    BodyTimeout,
+    /// The server began stopping while the body was still on its way.
+    Stopping,
+    /// The body broke off or was malformed.
+    BodyUnreadable,
+}
+
+impl Refused {
+    pub fn status(self) -> u16 {
+        match self {
+            Refused::NoHost | Refused::BodyUnreadable => 400,
+            Refused::UnsupportedCoding => 501,
+            Refused::HeadersTooLarge => 431,
+            Refused::BodyTooLarge => 413,
+            Refused::BodyTimeout => 408,
+            Refused::Stopping => 503,
+        }
+    }
+}
+
+/// The server's limits, as a refusal's message states the one a request met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub max_body: usize,
+    pub max_headers: usize,
+    pub max_header_bytes: usize,
+    pub body_timeout: std::time::Duration,
+}
+
+/// What both edges do with a prepared request, alike: [`Prepared`] dispatches to one of them once.
+pub trait Edge {
+    fn cloud(&self) -> Cloud;
+    /// The product, for the journal.
+    fn product(&self) -> &'static str;
+    /// The operation asked for, as the caller named it.
+    fn operation(&self) -> &str;
+    fn caller(&self) -> &Caller;
+    fn request_id(&self) -> &str;
+    fn take_request_id(&mut self) -> String;
+    /// The request's parameters for the journal, raw, taken once it is answered.
+    fn journal_parameters(&self, req: &mut WireRequest) -> Parameters;
+    /// The gate's verdict on the request's credentials (the tenant they prove); `None` when the
+    /// request is no operation's and so reads no one's world.
+    fn check(&self, signed: &SignedRequest, now_real: i64) -> Option<Result<String, Refusal>>;
+    /// The gate's refusal in the cloud's words.
+    fn refuse(&self, refusal: &Refusal) -> WireResponse;
+    /// An injected fault in the cloud's words.
+    fn fail(&self, failure: &Failure) -> WireResponse;
+    /// A request the server refused before reading it (whole), in the cloud's words.
+    fn unread(&self, refused: Refused, bounds: &Bounds) -> WireResponse;
+    /// Runs the operation at virtual instant `now`.
+    fn run(&self, req: &WireRequest, now: Millis) -> WireResponse;
+    /// The cloud's 500, for a handler that panicked.
+    fn internal_error(&self) -> WireResponse;
+}
+
+/// A request to one of the catalogue's operations, read and routed, before the gate, the fault
+/// rules and the operation itself have their say.
 pub enum Prepared {
     Aliyun(aliyun::Prepared),
     Huawei(huawei::Prepared),
@@ -172,30 +242,32 @@ impl Prepared {
         }
     }
 
-    pub fn cloud(&self) -> &'static str {
+    /// The request's edge: the one place that tells the clouds apart.
+    pub fn edge(&self) -> &dyn Edge {
         match self {
-            Prepared::Aliyun(_) => "alibaba",
-            Prepared::Huawei(_) => "huawei",
+            Prepared::Aliyun(p) => p,
+            Prepared::Huawei(p) => p,
         }
     }
 
-    pub fn product(&self) -> &'static str {
+    fn edge_mut(&mut self) -> &mut dyn Edge {
         match self {
-            Prepared::Aliyun(p) => match p.product() {
-                aliyun::Product::Ecs => "ecs",
-                aliyun::Product::Sas => "sas",
-                aliyun::Product::Avds => "avds",
-            },
-            Prepared::Huawei(_) => "hss",
+            Prepared::Aliyun(p) => p,
+            Prepared::Huawei(p) => p,
         }
+    }
+
+    pub fn cloud(&self) -> &'static str {
+        self.edge().cloud().name()
+    }
+
+    pub fn product(&self) -> &'static str {
+        self.edge().product()
     }
 
     /// The operation asked for, as the caller named it.
     pub fn operation(&self) -> &str {
-        match self {
-            Prepared::Aliyun(p) => p.routed.action.as_deref().unwrap_or_default(),
-            Prepared::Huawei(p) => p.operation().map_or("", |op| op.name()),
-        }
+        self.edge().operation()
     }
 
     /// The operation's name for the journal.
@@ -206,101 +278,71 @@ impl Prepared {
     /// Whose world the request reads, whose journal lists it and whose fault rules it meets: the
     /// access key (Alibaba) or the project (Huawei); see [`Caller`].
     pub fn tenant(&self) -> Option<Arc<str>> {
-        self.caller().tenant()
-    }
-
-    fn caller(&self) -> &Caller {
-        match self {
-            Prepared::Aliyun(p) => &p.caller,
-            Prepared::Huawei(p) => &p.caller,
-        }
+        self.edge().caller().tenant()
     }
 
     pub fn request_id(&self) -> &str {
-        match self {
-            Prepared::Aliyun(p) => &p.request_id,
-            Prepared::Huawei(p) => &p.request_id,
-        }
+        self.edge().request_id()
     }
 
     /// The request's parameters for the journal, taken once it is answered.
-    pub fn journal_parameters(&self, req: &mut WireRequest) -> crate::journal::Parameters {
-        match self {
-            Prepared::Aliyun(_) => aliyun::Prepared::journal_parameters(req),
-            Prepared::Huawei(_) => huawei::Prepared::journal_parameters(req),
-        }
+    pub fn journal_parameters(&self, req: &mut WireRequest) -> Parameters {
+        self.edge().journal_parameters(req)
     }
 
     /// The request id, taken for the journal once the request is answered.
     pub fn take_request_id(&mut self) -> String {
-        match self {
-            Prepared::Aliyun(p) => std::mem::take(&mut p.request_id),
-            Prepared::Huawei(p) => std::mem::take(&mut p.request_id),
-        }
+        self.edge_mut().take_request_id()
     }
 
     /// Checks credentials when auth is on, and records who they prove the caller to be (also
     /// when they prove it but deny the operation); the refusal, rendered, when they fail.
     pub fn authenticate(&self, req: &WireRequest) -> Result<(), WireResponse> {
-        if !self.caller().auth_on {
+        let edge = self.edge();
+        if !edge.caller().auth_on {
             return Ok(());
         }
         let headers = req.headers.pairs();
         let signed = SignedRequest { method: &req.method, path: &req.path, raw_query: &req.query, headers: &headers, body: &req.body, content_type: req.content_type() };
         let now_real = chrono::Utc::now().timestamp_millis();
-        let checked = match self {
-            Prepared::Aliyun(p) => p.snapshot.gate.alibaba(&signed, &p.permission(), now_real),
-            Prepared::Huawei(p) => match (p.operation(), p.project_id()) {
-                (Some(op), Some(project)) => p.snapshot.gate.huawei(&signed, &format!("hss:{}", op.name()), project, now_real),
-                // An unknown path is the gateway's 404 whoever asks, and reads no one's world.
-                _ => return Ok(()),
-            },
-        };
-        match checked {
-            Ok(tenant) => {
-                self.caller().set_verified(tenant);
+        match edge.check(&signed, now_real) {
+            None => Ok(()),
+            Some(Ok(tenant)) => {
+                edge.caller().set_verified(tenant);
                 Ok(())
             }
-            Err(refusal) => {
+            Some(Err(refusal)) => {
                 if let Refusal::Denied { caller } = &refusal {
-                    self.caller().set_verified(caller.clone());
+                    edge.caller().set_verified(caller.clone());
                 }
-                Err(match self {
-                    Prepared::Aliyun(p) => p.refuse(&refusal),
-                    Prepared::Huawei(p) => p.refuse(&refusal),
-                })
+                Err(edge.refuse(&refusal))
             }
         }
     }
 
     pub fn fail(&self, failure: &Failure) -> WireResponse {
-        match self {
-            Prepared::Aliyun(p) => p.fail(failure),
-            Prepared::Huawei(p) => p.fail(failure),
-        }
+        self.edge().fail(failure)
+    }
+
+    /// A request refused before it could be read, in its cloud's envelope.
+    pub fn unread(&self, refused: Refused, bounds: &Bounds) -> WireResponse {
+        self.edge().unread(refused, bounds)
     }
 
     /// Runs the operation at virtual instant `now`.
-    pub fn run(&self, state: &State, req: &WireRequest, now: crate::instant::Millis) -> WireResponse {
-        match self {
-            Prepared::Aliyun(p) => p.run(state, req, now),
-            Prepared::Huawei(p) => p.run(req, now),
-        }
+    pub fn run(&self, req: &WireRequest, now: Millis) -> WireResponse {
+        self.edge().run(req, now)
     }
 
     /// The cloud's 500, for a handler that panicked.
     pub fn internal_error(&self) -> WireResponse {
-        match self {
-            Prepared::Aliyun(p) => p.error(&aliyun::AliyunError::server_error()),
-            Prepared::Huawei(p) => p.error(&huawei::HuaweiError::internal()),
-        }
+        self.edge().internal_error()
     }
 }
 
-/// An operation's name as a caller gave it: static for the five (no copy per request).
+/// An operation's name as a caller gave it: static for the catalogue's (no copy per request).
 pub fn operation_name(name: &str) -> Cow<'static, str> {
-    const KNOWN: [&str; 5] = ["DescribeTasks", "DescribeScanTaskProgress", "DescribeScanSessions", "ListImageScanTask", "ListTasks"];
-    KNOWN.iter().find(|k| **k == name).map_or_else(|| Cow::Owned(name.to_string()), |k| Cow::Borrowed(*k))
+    crate::ops::named(name).map_or_else(|| Cow::Owned(name.to_string()), |row| Cow::Borrowed(row.name))
 }
 
 /// An Alibaba-style request id: an upper-case UUID.

@@ -135,6 +135,8 @@ fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
     match (method, path) {
         ("GET", "/_emu/health") => Ok(health(state)),
         (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),
+        ("GET", "/_emu/operations") => Ok(json!({ "operations": crate::ops::rows().collect::<Vec<_>>() })),
+        (_, "/_emu/operations") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/clock") => Ok(clock(state)),
         ("POST", "/_emu/clock") => set_clock(state, &body_json(req).map_err(plain)?).map_err(plain),
         (_, "/_emu/clock") => Err(plain(ControlError::method("GET or POST"))),

@@ -222,10 +222,10 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
         }
         settings.request_ids.extend(file.request_ids.clone());
         for (operation, pins) in &file.responses {
-            if crate::faults::OPERATIONS.contains(&operation.get_ref().as_str()) {
+            if crate::ops::named(operation.get_ref()).is_some() {
                 settings.responses.insert(operation.get_ref().clone(), build::Builder::pins(&pins.set, &pins.unset));
             } else {
-                let known = crate::faults::OPERATIONS.join(", ");
+                let known = crate::ops::names();
                 errors.push(located.error_at(operation.span().start, format!("unknown operation {:?} in [responses]: expected one of {known}", operation.get_ref())));
             }
         }

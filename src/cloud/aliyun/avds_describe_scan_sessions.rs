@@ -4,14 +4,11 @@
 //! `docs` dialect: the documented example, a `requestId`/`data`/`code`/`success` wrapper with
 //! mixed-case item keys and `PageNumber` (sdk-notes §2.1: the Tea SDK reads every field as empty).
 
-use super::{AliyunError, Call};
+use super::{AliyunError, Call, Dialect};
 use crate::render::{List, Word};
-use crate::state::Dialect;
 use crate::world::avds::{self, AvdsQuery, AvdsSession, AvdsStatus, Trigger};
 use crate::world::lifecycle::Status;
 
-const DEFAULT_PAGE_SIZE: i64 = 20;
-const MAX_PAGE_SIZE: i64 = 100;
 
 fn query(call: &Call) -> Result<AvdsQuery, AliyunError> {
     let p = call.params;
@@ -22,12 +19,13 @@ fn query(call: &Call) -> Result<AvdsQuery, AliyunError> {
         .map(|s| AvdsStatus::from_name(s.trim_matches('"')).ok_or_else(|| AliyunError::invalid_parameter("StatusList")))
         .collect::<Result<Vec<_>, _>>()?;
     // SourceIp is the caller's own address (as on every Alibaba security API), not a filter.
+    let (page, page_size) = call.pages()?;
     Ok(AvdsQuery {
         scan_id: p.get("ScanId").map(str::to_string),
         search: p.get("Search").map(str::to_string),
         statuses,
-        page: p.int("CurrentPage", 1, i64::from(i32::MAX), 1)? as usize,
-        page_size: p.int("PageSize", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE)? as usize,
+        page,
+        page_size,
     })
 }
 
@@ -93,7 +91,7 @@ pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
     let q = query(call)?;
     let page = avds::describe_sessions(&call.snapshot.world.avds, &q, &call.caller, call.now);
     Ok(match call.dialect {
-        Dialect::Sdk => call.document("DescribeScanSessionsResponse", |o| {
+        Dialect::Sdk => call.document(|o| {
             o.field("RequestId", call.request_id)
                 .field("TotalCount", page.total)
                 .field("PageSize", q.page_size)
@@ -102,7 +100,8 @@ pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
                 .field("Count", page.items.len())
                 .list("List", |list| page.items.iter().for_each(|s| session_sdk(list, s)));
         }),
-        Dialect::Docs => call.document("DescribeScanSessions", |o| {
+        // The documented example's root is the operation's name.
+        Dialect::Docs => call.document_under(call.operation.name, |o| {
             o.field("requestId", call.request_id)
                 .object("data", |o| {
                     o.field("PageNumber", q.page)

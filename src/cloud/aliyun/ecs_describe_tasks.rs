@@ -4,16 +4,14 @@
 //! (what every SDK model parses). `docs` dialect: the documented JSON example's shape, `TaskSet` an
 //! array of one object and `SupportCancel` a boolean (sdk-notes §2.5: Tea gets `body = None` on it).
 
-use super::{AliyunError, Call};
+use super::{AliyunError, Call, Dialect};
 use crate::instant::{parse_iso8601_utc, EcsMinute};
 use crate::render::{List, Object, Word};
-use crate::state::Dialect;
 use crate::world::ecs::{self, EcsQuery, EcsStatus, EcsView};
 use crate::world::lifecycle::Status;
 
 const MAX_TASK_IDS: usize = 100;
 const MAX_RESOURCE_IDS: usize = 100;
-const MAX_PAGE_SIZE: i64 = 100;
 
 fn query<'a>(call: &Call<'a>) -> Result<EcsQuery<'a>, AliyunError> {
     let p = call.params;
@@ -43,6 +41,7 @@ fn query<'a>(call: &Call<'a>) -> Result<EcsQuery<'a>, AliyunError> {
             return Err(AliyunError::invalid_parameter("EndTime"));
         }
     }
+    let (page_number, page_size) = call.pages()?;
     Ok(EcsQuery {
         region,
         task_ids,
@@ -52,8 +51,8 @@ fn query<'a>(call: &Call<'a>) -> Result<EcsQuery<'a>, AliyunError> {
         status: p.get("TaskStatus").and_then(EcsStatus::from_name).filter(|s| s.filterable()),
         created_from,
         created_to,
-        page_number: p.int("PageNumber", 1, i64::from(i32::MAX), 1)? as usize,
-        page_size: p.int("PageSize", 1, MAX_PAGE_SIZE, 10)? as usize,
+        page_number,
+        page_size,
     })
 }
 
@@ -93,7 +92,7 @@ pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
             }
         });
     };
-    Ok(call.document("DescribeTasksResponse", |o| match call.dialect {
+    Ok(call.document(|o| match call.dialect {
         Dialect::Sdk => {
             o.field("PageNumber", q.page_number)
                 .field("TotalCount", page.total)

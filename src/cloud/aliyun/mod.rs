@@ -11,15 +11,18 @@ mod sas_describe_scan_task_progress;
 pub use error::AliyunError;
 
 use crate::auth::gate::Refusal;
+use crate::ops::{AlibabaOp, Paging};
 use crate::faults::Failure;
 use crate::journal::Parameters;
 use crate::instant::Millis;
 use crate::render::{self, Format, Object};
-use crate::state::{Dialect, Snapshot, State};
+use crate::state::{Snapshot, State};
 use crate::world::Owner;
 
 use super::pairs::Pairs;
-use super::{Caller, WireRequest, WireResponse};
+use super::{Bounds, Caller, Edge, Refused, WireRequest, WireResponse};
+use crate::auth::SignedRequest;
+use crate::ops::Cloud;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Product {
@@ -29,12 +32,22 @@ pub enum Product {
 }
 
 impl Product {
+    /// The product whose API version this is (the catalogue says), whatever the action.
     pub fn by_version(version: &str) -> Option<Product> {
-        match version {
-            "2014-05-26" => Some(Product::Ecs),
-            "2018-12-03" => Some(Product::Sas),
-            "2017-11-29" => Some(Product::Avds),
+        match crate::ops::rpc_product(version)? {
+            "ecs" => Some(Product::Ecs),
+            "sas" => Some(Product::Sas),
+            "avds" => Some(Product::Avds),
             _ => None,
+        }
+    }
+
+    /// The product's name in the catalogue and the journal.
+    pub fn name(self) -> &'static str {
+        match self {
+            Product::Ecs => "ecs",
+            Product::Sas => "sas",
+            Product::Avds => "avds",
         }
     }
 
@@ -52,6 +65,26 @@ impl Product {
             Product::Ecs => "Ecs",
             Product::Sas => "Sas",
             Product::Avds => "avds",
+        }
+    }
+}
+
+/// Which shapes ECS DescribeTasks and AVDS DescribeScanSessions answer in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dialect {
+    /// What the official SDKs parse (the docs' response tables and XML examples).
+    #[default]
+    Sdk,
+    /// The documented JSON examples, verbatim.
+    Docs,
+}
+
+impl Dialect {
+    pub fn parse(text: &str) -> Option<Dialect> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sdk" => Some(Dialect::Sdk),
+            "docs" => Some(Dialect::Docs),
+            _ => None,
         }
     }
 }
@@ -126,6 +159,7 @@ fn form_body(req: &WireRequest) -> Option<&[u8]> {
 
 /// One operation call: what every operation file gets.
 pub struct Call<'a> {
+    pub operation: &'static crate::ops::Operation,
     pub params: &'a Params,
     pub dialect: Dialect,
     pub caller: Owner,
@@ -138,14 +172,32 @@ pub struct Call<'a> {
 }
 
 impl Call<'_> {
-    /// The answer, written in the format asked for under its XML root element, pins applied.
-    pub fn document(&self, root: &str, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
+    /// The answer, written in the format asked for under the operation's XML root element, pins
+    /// applied.
+    pub fn document(&self, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
+        self.document_under(self.operation.xml_root, fill)
+    }
+
+    /// Like [`document`](Self::document), under another root element (a dialect's own).
+    pub fn document_under(&self, root: &str, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
         render::document(self.format, root, &[self.pins], fill)
     }
 
     /// An answer about one task: its pins apply to the whole answer, under the operation's.
-    pub fn document_of(&self, root: &str, task_pins: &crate::world::Pins, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
-        render::document(self.format, root, &[task_pins, self.pins], fill)
+    pub fn document_of(&self, task_pins: &crate::world::Pins, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
+        render::document(self.format, self.operation.xml_root, &[task_pins, self.pins], fill)
+    }
+
+    /// The page number and size asked for, by the operation's page rules ([`Paging::None`]: 1, 1).
+    pub fn pages(&self) -> Result<(usize, usize), AliyunError> {
+        match self.operation.paging {
+            Paging::Pages { number, size, default_size, max_size } => {
+                let page = self.params.int(number, 1, i64::from(i32::MAX), 1)?;
+                let page_size = self.params.int(size, 1, max_size, default_size)?;
+                Ok((page as usize, page_size as usize))
+            }
+            Paging::None | Paging::Offset { .. } => Ok((1, 1)),
+        }
     }
 }
 
@@ -153,6 +205,8 @@ impl Call<'_> {
 #[derive(Debug, Clone)]
 pub struct Routed {
     pub product: Option<Product>,
+    /// The catalogue's operation for the Version and Action given, if there is one.
+    pub operation: Option<AlibabaOp>,
     pub action: Option<std::borrow::Cow<'static, str>>,
     pub format: Format,
     /// The key the request names (`AccessKeyId`, else the ACS3 `Credential`): who it is with auth
@@ -170,7 +224,13 @@ pub fn route(req: &WireRequest, params: &Params) -> Routed {
     let version = params.get("Version").or_else(|| req.header("x-acs-version").filter(|v| !v.is_empty()));
     let action = params.get("Action").or_else(|| req.header("x-acs-action").filter(|v| !v.is_empty()));
     let caller = params.get("AccessKeyId").map(str::to_string).or_else(|| acs3_access_key(req));
-    Routed { product: version.and_then(Product::by_version), action: action.map(super::operation_name), format, declared_caller: caller.map(std::sync::Arc::from) }
+    Routed {
+        product: version.and_then(Product::by_version),
+        operation: version.zip(action).and_then(|(version, action)| crate::ops::rpc(version, action)),
+        action: action.map(super::operation_name),
+        format,
+        declared_caller: caller.map(std::sync::Arc::from),
+    }
 }
 
 /// The AccessKeyId in an `ACS3-HMAC-SHA256 Credential=...` Authorization header.
@@ -187,6 +247,8 @@ pub struct Prepared {
     /// The world as the request found it: one snapshot serves the gate and the operation.
     pub snapshot: crate::state::SnapshotRef,
     pub caller: Caller,
+    /// The shapes to answer in: the request's `x-taskemu-dialect`, else the emulator's.
+    pub dialect: Dialect,
 }
 
 impl Prepared {
@@ -196,7 +258,8 @@ impl Prepared {
         let snapshot = state.snapshot();
         let pinned = routed.action.as_deref().and_then(|a| snapshot.settings.request_ids.get(a).cloned());
         let caller = Caller::new(state.auth_on(&snapshot), routed.declared_caller.clone());
-        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id), snapshot, caller }
+        let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
+        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id), snapshot, caller, dialect }
     }
 
     pub fn product(&self) -> Product {
@@ -220,8 +283,43 @@ impl Prepared {
         WireResponse::new(error.status, content_type(self.routed.format), body).with_error_code(&error.code)
     }
 
+}
+
+impl Edge for Prepared {
+    fn cloud(&self) -> Cloud {
+        Cloud::Alibaba
+    }
+
+    fn product(&self) -> &'static str {
+        self.product().name()
+    }
+
+    fn operation(&self) -> &str {
+        self.routed.action.as_deref().unwrap_or_default()
+    }
+
+    fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    fn take_request_id(&mut self) -> String {
+        std::mem::take(&mut self.request_id)
+    }
+
+    fn journal_parameters(&self, req: &mut WireRequest) -> Parameters {
+        Prepared::journal_parameters(req)
+    }
+
+    fn check(&self, signed: &SignedRequest, now_real: i64) -> Option<Result<String, Refusal>> {
+        Some(self.snapshot.gate.alibaba(signed, &self.permission(), now_real))
+    }
+
     /// The gate's refusal in Alibaba's words.
-    pub fn refuse(&self, refusal: &Refusal) -> WireResponse {
+    fn refuse(&self, refusal: &Refusal) -> WireResponse {
         let error = match refusal {
             Refusal::Incomplete(_) | Refusal::BadToken => AliyunError::new(400, "IncompleteSignature", "The request signature does not conform to Aliyun standards."),
             Refusal::UnknownKey(_) => AliyunError::new(404, "InvalidAccessKeyId.NotFound", "Specified access key is not found."),
@@ -241,7 +339,7 @@ impl Prepared {
     }
 
     /// An injected fault in Alibaba's words.
-    pub fn fail(&self, failure: &Failure) -> WireResponse {
+    fn fail(&self, failure: &Failure) -> WireResponse {
         match failure {
             Failure::Throttled => self
                 .error(&AliyunError::new(400, "Throttling", "Request was denied due to request throttling."))
@@ -259,33 +357,55 @@ impl Prepared {
         }
     }
 
-    pub fn run(&self, state: &State, req: &WireRequest, now: Millis) -> WireResponse {
-        match answer(state, self, req, now) {
+    /// The server's refusals of a request it did not read (whole), in Alibaba's words.
+    fn unread(&self, refused: Refused, bounds: &Bounds) -> WireResponse {
+        let status = refused.status();
+        self.error(&match refused {
+            Refused::BodyTooLarge => AliyunError::body_too_large(bounds.max_body),
+            Refused::HeadersTooLarge => AliyunError::new(
+                status,
+                "RequestHeaderFieldsTooLarge",
+                format!("The request headers exceed the limit of {} headers or {} bytes.", bounds.max_headers, bounds.max_header_bytes),
+            ),
+            Refused::NoHost => AliyunError::new(status, "MissingHost", "An HTTP/1.1 request must carry exactly one Host header."),
+            Refused::UnsupportedCoding => AliyunError::new(status, "NotImplemented", "Transfer codings other than chunked are not supported."),
+            Refused::BodyTimeout => AliyunError::new(status, "RequestTimeout", format!("The request body did not arrive within {} ms.", bounds.body_timeout.as_millis())),
+            Refused::Stopping => AliyunError::new(status, "ServiceUnavailable", "The request has failed due to a temporary failure of the server."),
+            Refused::BodyUnreadable => AliyunError::new(status, "InvalidParameter", "The request body could not be read."),
+        })
+    }
+
+    fn run(&self, req: &WireRequest, now: Millis) -> WireResponse {
+        match answer(self, req, now) {
             Ok(body) => WireResponse::new(200, content_type(self.routed.format), body),
             Err(error) => self.error(&error),
         }
     }
+
+    fn internal_error(&self) -> WireResponse {
+        self.error(&AliyunError::server_error())
+    }
 }
 
-fn answer(state: &State, prepared: &Prepared, req: &WireRequest, now: Millis) -> Result<Vec<u8>, AliyunError> {
-    let Prepared { params, routed, request_id, snapshot, caller } = prepared;
+fn answer(prepared: &Prepared, req: &WireRequest, now: Millis) -> Result<Vec<u8>, AliyunError> {
+    let Prepared { params, routed, request_id, snapshot, caller, dialect } = prepared;
     if !matches!(req.method.as_ref(), "GET" | "POST") {
         return Err(AliyunError::action_not_found());
     }
-    let action = routed.action.as_deref().ok_or_else(|| AliyunError::missing_parameter("Action"))?;
+    routed.action.as_deref().ok_or_else(|| AliyunError::missing_parameter("Action"))?;
     let has_version = params.get("Version").is_some() || req.header("x-acs-version").is_some_and(|v| !v.is_empty());
     if !has_version {
         return Err(AliyunError::missing_parameter("Version"));
     }
-    let product = routed.product.ok_or_else(AliyunError::invalid_version)?;
-    let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
-    let pins = snapshot.settings.responses.get(action).unwrap_or(render::NO_PINS);
-    let call = Call { params, dialect, caller: Owner(caller.tenant()), now, snapshot, request_id, format: routed.format, pins };
-    match (product, action) {
-        (Product::Ecs, "DescribeTasks") => ecs_describe_tasks::call(&call),
-        (Product::Sas, "DescribeScanTaskProgress") => sas_describe_scan_task_progress::call(&call),
-        (Product::Avds, "DescribeScanSessions") => avds_describe_scan_sessions::call(&call),
-        _ => Err(AliyunError::action_not_found()),
+    routed.product.ok_or_else(AliyunError::invalid_version)?;
+    let operation = routed.operation.ok_or_else(AliyunError::action_not_found)?;
+    let spec = operation.spec();
+    let pins = snapshot.settings.responses.get(spec.name).unwrap_or(render::NO_PINS);
+    let call = Call { operation: spec, params, dialect: *dialect, caller: Owner(caller.tenant()), now, snapshot, request_id, format: routed.format, pins };
+    match operation {
+        AlibabaOp::EcsDescribeTasks => ecs_describe_tasks::call(&call),
+        AlibabaOp::SasDescribeScanTaskProgress => sas_describe_scan_task_progress::call(&call),
+        AlibabaOp::AvdsDescribeScanSessions => avds_describe_scan_sessions::call(&call),
     }
 }
 

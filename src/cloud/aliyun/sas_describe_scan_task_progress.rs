@@ -20,7 +20,7 @@ pub fn call(call: &Call) -> Result<Vec<u8>, AliyunError> {
             });
         }
     });
-    Ok(call.document_of("DescribeScanTaskProgressResponse", &task.pins, |o| {
+    Ok(call.document_of(&task.pins, |o| {
         o.field("TargetInfo", target_info).field("RequestId", call.request_id).field("ScanTaskProgress", Word(stage.status.name()));
     }))
 }

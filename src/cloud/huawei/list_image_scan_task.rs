@@ -1,7 +1,7 @@
 //! HSS ListImageScanTask: `GET /v5/{project_id}/image/tasks`. Every query parameter of the doc,
 //! with the values the SDK model docstrings give where the doc leaves them blank (sdk-notes §6).
 
-use super::{paging, Call, HuaweiError};
+use super::{Call, HuaweiError};
 use crate::render::{List, NO_PINS};
 use crate::world::hss_image::{self, ImageTaskQuery, ImageTaskView};
 
@@ -10,7 +10,7 @@ const MAX_TIME: i64 = 4_070_880_000_000;
 
 fn query<'a>(call: &Call<'a>) -> Result<ImageTaskQuery<'a>, HuaweiError> {
     let q = call.query;
-    let (offset, limit) = paging(q)?;
+    let (offset, limit) = call.paging()?;
     let general_type = q.word("type", hss_image::GENERAL_TYPES)?.ok_or_else(|| HuaweiError::invalid("type"))?;
     let created_from = q.get("create_time").map(|_| q.int("create_time", 0, MAX_TIME, 0)).transpose()?;
     let ended_by = q.get("end_time").map(|_| q.int("end_time", 0, MAX_TIME, 0)).transpose()?;

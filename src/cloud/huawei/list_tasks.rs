@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{paging, Call, HuaweiError};
+use super::{Call, HuaweiError};
 use crate::render::{List, Word};
 use crate::world::hss_task::{self, HssTaskStatus, HssTaskView, TaskKind, TaskQuery};
 use crate::world::lifecycle::Status;
@@ -56,7 +56,7 @@ fn body(call: &Call) -> Result<Map<String, Value>, HuaweiError> {
 }
 
 fn query<'a>(call: &Call<'a>, map: &'a Map<String, Value>) -> Result<TaskQuery<'a>, HuaweiError> {
-    let (offset, limit) = paging(call.query)?;
+    let (offset, limit) = call.paging()?;
     let body = Body(map);
     let (created_from, created_to) = (body.millis("start_create_time")?, body.millis("end_create_time")?);
     if let (Some(from), Some(to)) = (created_from, created_to) {

@@ -10,6 +10,7 @@ mod list_tasks;
 pub use error::HuaweiError;
 
 use crate::auth::gate::Refusal;
+use crate::ops::Paging;
 use crate::faults::Failure;
 use crate::journal::Parameters;
 use crate::instant::Millis;
@@ -17,35 +18,21 @@ use crate::render::{self, Format, Object};
 use crate::state::{Snapshot, State};
 
 use super::pairs::Pairs;
-use super::{Caller, WireRequest, WireResponse};
+use super::{Bounds, Caller, Edge, Refused, WireRequest, WireResponse};
+use crate::auth::SignedRequest;
+use crate::ops::Cloud;
 
 const JSON: &str = "application/json";
+/// The product this edge serves (the catalogue's name for it).
+const HSS: &str = "hss";
 const XML: &str = "application/xml";
 
-/// The two operations, by path shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Operation {
-    ListImageScanTask,
-    ListTasks,
-}
+pub use crate::ops::HuaweiOp as Operation;
 
-impl Operation {
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::ListImageScanTask => "ListImageScanTask",
-            Operation::ListTasks => "ListTasks",
-        }
-    }
+/// The segment of a catalogue path template that stands for the project id.
+const PROJECT: &str = "{project_id}";
 
-    fn method(self) -> &'static str {
-        match self {
-            Operation::ListImageScanTask => "GET",
-            Operation::ListTasks => "POST",
-        }
-    }
-}
-
-/// `(operation, project_id)` for a known path, whatever the method.
+/// `(operation, project_id)` for a catalogue path, whatever the method.
 pub fn route(path: &str) -> Option<(Operation, std::sync::Arc<str>)> {
     // At most seven segments are looked at: a longer path is no operation's, and collects nothing.
     let mut segments = [""; 7];
@@ -54,13 +41,24 @@ pub fn route(path: &str) -> Option<(Operation, std::sync::Arc<str>)> {
         *segments.get_mut(count)? = segment;
         count += 1;
     }
-    let operation = match &segments[..count] {
-        ["", "v5", _, "image", "tasks"] => Operation::ListImageScanTask,
-        ["", "v5", _, "common", "tasks", "batch-query"] => Operation::ListTasks,
-        _ => return None,
-    };
-    let project = percent_encoding::percent_decode_str(segments[2]).decode_utf8_lossy();
-    Some((operation, project.into()))
+    let segments = &segments[..count];
+    Operation::ALL.iter().find_map(|&operation| {
+        let crate::ops::Wire::Rest { path: template, .. } = operation.spec().wire else { return None };
+        let mut project = None;
+        let mut parts = template.split('/');
+        for segment in segments {
+            match parts.next()? {
+                PROJECT => project = Some(*segment),
+                part if part == *segment => {}
+                _ => return None,
+            }
+        }
+        if parts.next().is_some() {
+            return None;
+        }
+        let project = percent_encoding::percent_decode_str(project?).decode_utf8_lossy();
+        Some((operation, project.into()))
+    })
 }
 
 /// Query parameters, first value wins.
@@ -100,6 +98,7 @@ impl Query {
 
 /// What every operation file gets.
 pub struct Call<'a> {
+    pub operation: &'static crate::ops::Operation,
     pub project_id: &'a str,
     pub query: &'a Query,
     pub body: &'a [u8],
@@ -108,22 +107,31 @@ pub struct Call<'a> {
     pub format: Format,
     /// The scenario's pins for this operation's whole answers.
     pub pins: &'a crate::world::Pins,
-    /// The answer's XML root element.
-    pub root: &'static str,
 }
 
 impl Call<'_> {
     /// The answer, written in the format asked for, pins applied.
     pub fn document(&self, fill: impl FnOnce(&mut Object)) -> Vec<u8> {
-        render::document(self.format, self.root, &[self.pins], fill)
+        render::document(self.format, self.operation.xml_root, &[self.pins], fill)
+    }
+
+    /// The offset and limit asked for, by the operation's page rules.
+    pub fn paging(&self) -> Result<(usize, usize), HuaweiError> {
+        paging(self.query, self.operation.paging)
     }
 }
 
-/// Paging every HSS list shares: offset 0–2,000,000 (default 0), limit 10–200 (default 10).
-pub fn paging(query: &Query) -> Result<(usize, usize), HuaweiError> {
-    let offset = query.int("offset", 0, 2_000_000, 0)?;
-    let limit = query.int("limit", 10, 200, 10)?;
-    Ok((offset as usize, limit as usize))
+/// The offset and limit asked for, by the operation's page rules (HSS lists share theirs:
+/// offset 0–2,000,000, default 0; limit 10–200, default 10); (0, 0) for an answer without pages.
+pub fn paging(query: &Query, paging: Paging) -> Result<(usize, usize), HuaweiError> {
+    match paging {
+        Paging::Offset { offset, max_offset, limit, min_limit, max_limit, default_limit } => {
+            let offset = query.int(offset, 0, max_offset, 0)?;
+            let limit = query.int(limit, min_limit, max_limit, default_limit)?;
+            Ok((offset as usize, limit as usize))
+        }
+        Paging::None | Paging::Pages { .. } => Ok((0, 0)),
+    }
 }
 
 fn contains_ignoring_case(text: &str, word: &str) -> bool {
@@ -175,6 +183,12 @@ impl Prepared {
         self.route.as_ref().map(|(op, _)| *op)
     }
 
+    /// The product, for the journal: the operation's, else HSS's (the one product this edge
+    /// serves; an unknown path is still the HSS endpoint's).
+    pub fn product(&self) -> &'static str {
+        self.operation().map_or(HSS, |op| op.spec().product)
+    }
+
     pub fn project_id(&self) -> Option<&str> {
         self.route.as_ref().map(|(_, project)| &**project)
     }
@@ -194,8 +208,45 @@ impl Prepared {
             .with_error_code(&error.code)
     }
 
+}
+
+impl Edge for Prepared {
+    fn cloud(&self) -> Cloud {
+        Cloud::Huawei
+    }
+
+    fn product(&self) -> &'static str {
+        self.product()
+    }
+
+    fn operation(&self) -> &str {
+        self.operation().map_or("", |op| op.name())
+    }
+
+    fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    fn take_request_id(&mut self) -> String {
+        std::mem::take(&mut self.request_id)
+    }
+
+    fn journal_parameters(&self, req: &mut WireRequest) -> Parameters {
+        Prepared::journal_parameters(req)
+    }
+
+    fn check(&self, signed: &SignedRequest, now_real: i64) -> Option<Result<String, Refusal>> {
+        // An unknown path is the gateway's 404 whoever asks, and reads no one's world.
+        let (op, project) = self.route.as_ref()?;
+        Some(self.snapshot.gate.huawei(signed, &format!("{}:{}", op.spec().product, op.name()), project, now_real))
+    }
+
     /// The gate's refusal in the API gateway's (or HSS's) words.
-    pub fn refuse(&self, refusal: &Refusal) -> WireResponse {
+    fn refuse(&self, refusal: &Refusal) -> WireResponse {
         let iam = |detail: String| HuaweiError::gateway(401, "APIGW.0301", format!("Incorrect IAM authentication information: {detail}"));
         let error = match refusal {
             Refusal::Incomplete(why) => iam(format!("verify aksk signature fail, {why}")),
@@ -209,7 +260,7 @@ impl Prepared {
     }
 
     /// An injected fault in Huawei's words.
-    pub fn fail(&self, failure: &Failure) -> WireResponse {
+    fn fail(&self, failure: &Failure) -> WireResponse {
         let error = match failure {
             Failure::Throttled => HuaweiError::gateway(429, "APIGW.0308", "The throttling threshold has been reached."),
             Failure::Error(spec) => {
@@ -226,7 +277,27 @@ impl Prepared {
         self.error(&error)
     }
 
-    pub fn run(&self, req: &WireRequest, now: Millis) -> WireResponse {
+    /// The server's refusals of a request it did not read (whole), in the API gateway's words.
+    fn unread(&self, refused: Refused, bounds: &Bounds) -> WireResponse {
+        let status = refused.status();
+        self.error(&match refused {
+            Refused::BodyTooLarge => HuaweiError::body_too_large(bounds.max_body),
+            Refused::HeadersTooLarge => {
+                HuaweiError::gateway(status, "APIGW.0201", format!("Request headers too large: over {} headers or {} bytes.", bounds.max_headers, bounds.max_header_bytes))
+            }
+            Refused::NoHost => HuaweiError::gateway(status, "APIGW.0201", "Bad request: an HTTP/1.1 request must carry exactly one Host header."),
+            Refused::UnsupportedCoding => HuaweiError::gateway(status, "APIGW.0201", "Not implemented: transfer codings other than chunked are not supported."),
+            Refused::BodyTimeout => HuaweiError::gateway(status, "APIGW.0201", format!("Request timeout: the body did not arrive within {} ms.", bounds.body_timeout.as_millis())),
+            Refused::Stopping => HuaweiError::gateway(status, "APIGW.0201", "Service unavailable: the server is stopping."),
+            Refused::BodyUnreadable => HuaweiError::unparsable(),
+        })
+    }
+
+    fn internal_error(&self) -> WireResponse {
+        self.error(&HuaweiError::internal())
+    }
+
+    fn run(&self, req: &WireRequest, now: Millis) -> WireResponse {
         match answer(req, self, now) {
             Ok(body) => WireResponse::new(200, content_type(self.format), body).with_header("x-request-id", self.request_id.clone()),
             Err(e) => self.error(&e),
@@ -236,24 +307,22 @@ impl Prepared {
 
 fn answer(req: &WireRequest, prepared: &Prepared, now: Millis) -> Result<Vec<u8>, HuaweiError> {
     let (operation, project_id) = prepared.route.as_ref().ok_or_else(HuaweiError::no_api)?;
-    if req.method != operation.method() {
+    let spec = operation.spec();
+    if !matches!(spec.wire, crate::ops::Wire::Rest { method, .. } if req.method == method) {
         return Err(HuaweiError::method_not_allowed());
     }
     if !(1..=256).contains(&project_id.chars().count()) {
         return Err(HuaweiError::invalid("project_id"));
     }
     let call = Call {
+        operation: spec,
         project_id,
         query: &prepared.query,
         body: &req.body,
         now,
         snapshot: &prepared.snapshot,
         format: prepared.format,
-        pins: prepared.snapshot.settings.responses.get(operation.name()).unwrap_or(render::NO_PINS),
-        root: match operation {
-            Operation::ListImageScanTask => "ListImageScanTaskResponse",
-            Operation::ListTasks => "ListTasksResponse",
-        },
+        pins: prepared.snapshot.settings.responses.get(spec.name).unwrap_or(render::NO_PINS),
     };
     match operation {
         Operation::ListImageScanTask => list_image_scan_task::call(&call),
@@ -279,7 +348,7 @@ mod tests {
     fn query_checks_ranges_and_words() {
         let q = Query(Pairs::decode(&["limit=5&offset=2000001&type=image_scan&task_name="]));
         assert_eq!(q.int("limit", 10, 200, 10).unwrap_err().message, "Invalid parameter: limit");
-        assert!(paging(&q).is_err());
+        assert!(paging(&q, Operation::ListTasks.spec().paging).is_err());
         assert_eq!(q.word("type", &["image_scan"]), Ok(Some("image_scan")));
         assert!(q.text("task_name").is_err(), "an empty name is below the 1-character minimum");
     }

@@ -13,19 +13,21 @@
   const JOURNAL_ROWS = 50;
   const CHANGED_MS = 3000; // how long a row whose status changed stays marked
 
+  // The control API's product names (GET /_emu/tasks?product=) and their titles; which operation
+  // lists each product's tasks, and in which cloud, comes from the catalogue (GET /_emu/operations).
   const PRODUCTS = [
-    { key: 'ecs', title: 'ECS', operation: 'DescribeTasks', cloud: 'Alibaba Cloud' },
-    { key: 'sas', title: 'Security Center', operation: 'DescribeScanTaskProgress', cloud: 'Alibaba Cloud' },
-    { key: 'avds', title: 'AVDS', operation: 'DescribeScanSessions', cloud: 'Alibaba Cloud' },
-    { key: 'hss_image', title: 'HSS image scans', operation: 'ListImageScanTask', cloud: 'Huawei Cloud' },
-    { key: 'hss_task', title: 'HSS tasks', operation: 'ListTasks', cloud: 'Huawei Cloud' },
+    { key: 'ecs', title: 'ECS' },
+    { key: 'sas', title: 'Security Center' },
+    { key: 'avds', title: 'AVDS' },
+    { key: 'hss_image', title: 'HSS image scans' },
+    { key: 'hss_task', title: 'HSS tasks' },
   ];
+  const CLOUD_TITLES = { alibaba: 'Alibaba Cloud', huawei: 'Huawei Cloud' };
 
   const ERROR_CODES = {
     alibaba: ['ServiceUnavailable', 'Throttling', 'ServerError', 'InternalError', 'NoPermission', 'Forbidden.RAM', 'InvalidParameter'],
     huawei: ['HSS.0041', 'APIGW.0308', 'HSS.0013', 'HSS.0010', 'HSS.0011', 'APIGW.0301', 'HSS.1001'],
   };
-  const HUAWEI_OPERATIONS = ['ListImageScanTask', 'ListTasks'];
 
   // What a status means for its colour, whatever the product calls it.
   const STATUS_KIND = {
@@ -40,6 +42,7 @@
   const state = {
     clock: null, // {now_ms, rate, paused}
     clockSeenAt: 0, // performance.now() when `clock` arrived
+    operations: [], // the catalogue: [{name, cloud, product, wire, xml_root, paging, tasks}]
     tasks: {}, // product -> {total, tasks}
     tasksNow: null,
     journal: [],
@@ -249,13 +252,16 @@
       // Health (scenario name, task count) changes rarely: read it every 10th time.
       const needHealth = !state.health || !state.online || state.polls % 10 === 0;
       state.polls += 1;
-      const [clock, journal, faults, health, ...tasks] = await Promise.all([
+      const needOperations = state.operations.length === 0;
+      const [operations, clock, journal, faults, health, ...tasks] = await Promise.all([
+        needOperations ? api('GET', '/_emu/operations') : Promise.resolve(null),
         api('GET', '/_emu/clock'),
         api('GET', `/_emu/requests?limit=${JOURNAL_ROWS}`),
         api('GET', '/_emu/faults'),
         needHealth ? api('GET', '/_emu/health') : Promise.resolve(state.health),
         ...PRODUCTS.map((p) => api('GET', `/_emu/tasks?product=${p.key}&limit=${TASKS_PER_PRODUCT}`)),
       ]);
+      if (operations) setOperations((operations && operations.operations) || []);
       state.clock = clock;
       state.clockSeenAt = performance.now();
       state.journal = (journal && journal.requests) || [];
@@ -285,6 +291,20 @@
       }
       state.timer = setTimeout(poll, delay);
     }
+  }
+
+  // The catalogue arrives once: it names each product's operation and fills the fault form's list.
+  function setOperations(operations) {
+    state.operations = operations;
+    const select = $('fault-operation');
+    for (const op of operations) {
+      if (![...select.options].some((o) => o.value === op.name)) select.appendChild(el('option', { value: op.name, text: op.name }));
+    }
+  }
+
+  // The operation that lists a product's tasks, or a stand-in until the catalogue is read.
+  function operationOf(product) {
+    return state.operations.find((op) => op.tasks === product.key) || { name: '', cloud: '', wire: {} };
   }
 
   // After an action: show what it did at once.
@@ -453,9 +473,9 @@
       el(
         'th',
         { colspan: '7', scope: 'colgroup' },
-        el('span', { class: `cloud cloud-${product.cloud.startsWith('Huawei') ? 'huawei' : 'alibaba'}`, text: product.cloud }),
+        el('span', { class: `cloud cloud-${operationOf(product).cloud === 'huawei' ? 'huawei' : 'alibaba'}`, text: CLOUD_TITLES[operationOf(product).cloud] || '' }),
         el('span', { class: 'group-title', text: product.title }),
-        el('code', { class: 'op', text: product.operation }),
+        el('code', { class: 'op', text: operationOf(product).name }),
         el('span', { class: 'muted', text: `${data.total} task${data.total === 1 ? '' : 's'}${more}${filtered}` }),
         el('code', { class: 'try', title: 'try it', text: tryIt(product, list) }),
       ),
@@ -463,23 +483,24 @@
   }
 
   // A call a newcomer can paste into a terminal to see the same tasks through the cloud API.
+  // The call is the catalogue's (Action and Version, or method and path); the parameters each
+  // product needs are the product's.
   function tryIt(product, list) {
     const base = window.location.origin;
     const first = list[0] || {};
-    switch (product.key) {
-      case 'ecs':
-        return `curl '${base}/?Action=DescribeTasks&Version=2014-05-26&RegionId=${encodeURIComponent(first.region || 'cn-hangzhou')}'`;
-      case 'sas':
-        return `curl '${base}/?Action=DescribeScanTaskProgress&Version=2018-12-03&TaskId=${encodeURIComponent(first.id || '')}'`;
-      case 'avds':
-        return `curl '${base}/?Action=DescribeScanSessions&Version=2017-11-29'`;
-      case 'hss_image':
-        return `curl '${base}/v5/${encodeURIComponent(first.tenant || '{project_id}')}/image/tasks?type=image_scan'`;
-      case 'hss_task':
-        return `curl -X POST -H 'Content-Type: application/json' -d '{}' '${base}/v5/${encodeURIComponent(first.tenant || '{project_id}')}/common/tasks/batch-query'`;
-      default:
-        return '';
+    const op = operationOf(product);
+    const query = {
+      ecs: `&RegionId=${encodeURIComponent(first.region || 'cn-hangzhou')}`,
+      sas: `&TaskId=${encodeURIComponent(first.id || '')}`,
+      hss_image: '?type=image_scan',
+    }[product.key] || '';
+    if (op.wire.style === 'rpc') return `curl '${base}/?Action=${op.name}&Version=${op.wire.version}${query}'`;
+    if (op.wire.style === 'rest') {
+      const path = op.wire.path.replace('{project_id}', encodeURIComponent(first.tenant || '{project_id}'));
+      const post = op.wire.method === 'POST' ? "-X POST -H 'Content-Type: application/json' -d '{}' " : '';
+      return `curl ${post}'${base}${path}${query}'`;
     }
+    return '';
   }
 
   function taskTitle(product, t) {
@@ -731,7 +752,8 @@
   function faultCodes() {
     const op = $('fault-operation').value;
     if (op === '*') return [...ERROR_CODES.alibaba, ...ERROR_CODES.huawei];
-    return HUAWEI_OPERATIONS.includes(op) ? ERROR_CODES.huawei : ERROR_CODES.alibaba;
+    const row = state.operations.find((o) => o.name === op);
+    return row && row.cloud === 'huawei' ? ERROR_CODES.huawei : ERROR_CODES.alibaba;
   }
 
   function updateFaultForm() {
