@@ -109,7 +109,7 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
 
 /// Percent-encodes a query value.
 pub fn encode(value: &str) -> String {
-    crate::auth::pct(value)
+    crate::cloud::pairs::pct(value)
 }
 
 /// Renders rows as an aligned text table.

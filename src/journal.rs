@@ -81,9 +81,9 @@ enum Shown<'a> {
 impl Parameters {
     /// The name–value pairs, query then form, as the edges decode them.
     pub fn pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = crate::auth::form_decode(&self.query);
+        let mut pairs = crate::cloud::pairs::form_decode(&self.query);
         if let Some(form) = &self.form {
-            pairs.extend(crate::auth::form_decode(&String::from_utf8_lossy(form)));
+            pairs.extend(crate::cloud::pairs::form_decode(&String::from_utf8_lossy(form)));
         }
         if self.hide_signature {
             pairs.retain(|(k, _)| k != "Signature");

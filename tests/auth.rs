@@ -10,7 +10,7 @@ use common::*;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use taskemu::auth::pct;
+use taskemu::cloud::pairs::pct;
 
 const KEY: &str = "LTAIauthtest";
 const SECRET: &str = "alibaba-secret";
@@ -114,7 +114,7 @@ fn acs3_headers(emu: &Emulator, op: (&str, &str), query: &str, secret: &str, key
     signed.sort();
     let canonical_headers: String = signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let names = signed.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
-    let mut pairs: Vec<(String, String)> = taskemu::auth::form_decode(query);
+    let mut pairs: Vec<(String, String)> = taskemu::cloud::pairs::form_decode(query);
     pairs.sort();
     let canonical_query = pairs.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
     let canonical = format!("POST\n/\n{canonical_query}\n{canonical_headers}\n{names}\n{payload}");
@@ -142,7 +142,7 @@ fn huawei_headers_for(emu: &Emulator, (method, path, query, body): (&str, &str, 
     }
     let canonical_headers: String = signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let names = signed.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
-    let mut pairs = taskemu::auth::form_decode(query);
+    let mut pairs = taskemu::cloud::pairs::form_decode(query);
     pairs.sort();
     let canonical_query = pairs.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
     let canonical = format!("{method}\n{path}/\n{canonical_query}\n{canonical_headers}\n{names}\n{}", hex_sha256(body));

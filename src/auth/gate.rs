@@ -9,29 +9,13 @@ use super::aliyun::{self, AliyunAuthError};
 use super::huawei::{self, HuaweiAuthError};
 use super::{parse_aliyun_timestamp, parse_huawei_sdk_date, SignedRequest};
 
+// The credentials are the scenario's plain data; what they permit is the gate's to say.
+pub use crate::scenario::credentials::{Credential, Secret};
+
 /// How far a signed timestamp may stray from real time, and how long a nonce stays used.
 pub const SKEW_MS: i64 = 15 * 60 * 1000;
 /// Nonces remembered at most; the oldest are dropped first when a flood exceeds it.
 const MAX_NONCES: usize = 1_000_000;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Secret {
-    /// An Alibaba AccessKeyId / AccessKeySecret pair.
-    Alibaba { key_id: String, secret: String },
-    /// A Huawei AK / SK pair.
-    HuaweiAkSk { ak: String, sk: String },
-    /// A Huawei static token, sent as `X-Auth-Token`.
-    HuaweiToken { token: String },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credential {
-    pub secret: Secret,
-    pub project_id: Option<String>,
-    /// `None` allows everything not denied.
-    pub allow: Option<Vec<String>>,
-    pub deny: Vec<String>,
-}
 
 /// `*`, `product:*` or `product:Operation`, the product case-blind.
 fn grants(pattern: &str, permission: &str) -> bool {
@@ -42,11 +26,6 @@ fn grants(pattern: &str, permission: &str) -> bool {
         return false;
     };
     p_product.eq_ignore_ascii_case(product) && (p_op == "*" || p_op == op)
-}
-
-/// A permission pattern is well formed: `*`, `product:*` or `product:Operation`.
-pub fn valid_pattern(pattern: &str) -> bool {
-    pattern == "*" || pattern.split_once(':').is_some_and(|(p, o)| !p.is_empty() && !o.is_empty() && !o.contains(':'))
 }
 
 impl Credential {
@@ -176,6 +155,7 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::credentials::valid_pattern;
 
     fn credential(allow: Option<&[&str]>, deny: &[&str]) -> Credential {
         Credential {

@@ -1,7 +1,77 @@
-//! Form-encoded name–value pairs (a query string, a form body), decoded as
-//! [`crate::auth::form_decode`] does but into one buffer: an SDK request carries a dozen or more,
-//! and a `String` for each name and value was a tenth of a request's cost (issue 6). Both edges
-//! read their parameters through it.
+//! URL and form decoding, the edges' (and what the signature checks, the journal, the control
+//! API and the client use): percent-encoding as both clouds' signers do, form-encoded pairs, and
+//! which bodies are forms. [`Pairs`] decodes as [`form_decode`] does but into one buffer: an SDK
+//! request carries a dozen or more, and a `String` for each name and value was a tenth of a
+//! request's cost (issue 6). Both edges read their parameters through it.
+
+use std::borrow::Cow;
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// RFC 3986 unreserved characters: the only bytes both clouds leave unencoded when signing.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes `s` as both clouds' signers do (RFC 3986): `A-Z a-z 0-9 - _ . ~` stay, every other
+/// UTF-8 byte becomes `%XX` in upper-case hex (space is `%20`, never `+`).
+pub fn pct(s: &str) -> String {
+    utf8_percent_encode(s, UNRESERVED).to_string()
+}
+
+/// Decodes an `application/x-www-form-urlencoded` string (a query string or a form body) into pairs,
+/// in wire order.
+///
+/// Pairs are split on `&`, then on the first `=`; a pair without `=` has the value `""` and empty
+/// segments are skipped. `+` means space, because the Tea SDKs encode spaces that way. A malformed
+/// escape (`%zz`, a lone `%`) is kept literally, and bytes that are not UTF-8 after decoding become
+/// U+FFFD, so a hostile query still yields something to sign (and fail) rather than an error.
+pub fn form_decode(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (unescape(key, true), unescape(value, true))
+        })
+        .collect()
+}
+
+/// Percent-decodes one component; `plus_is_space` selects form semantics (paths keep `+`).
+pub(crate) fn unescape(s: &str, plus_is_space: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    unescape_into(s, plus_is_space, &mut out);
+    out
+}
+
+/// [`unescape`], appended to `out`: plain text (most names and values) is copied as it is.
+pub(crate) fn unescape_into(s: &str, plus_is_space: bool, out: &mut String) {
+    if !s.bytes().any(|b| b == b'%' || (plus_is_space && b == b'+')) {
+        out.push_str(s);
+        return;
+    }
+    let s: Cow<'_, str> = if plus_is_space && s.contains('+') {
+        Cow::Owned(s.replace('+', " "))
+    } else {
+        Cow::Borrowed(s)
+    };
+    out.push_str(&percent_decode_str(&s).decode_utf8_lossy());
+}
+
+/// The one rule for which bodies are forms, shared by the RPC v1 signature (which covers a form's
+/// parameters) and the Alibaba edge (which reads them): two rules that disagree would let a caller
+/// slip unsigned parameters into a signed request.
+///
+/// A body is a form exactly when the media type (the content type before any `;` parameters, such
+/// as the `; charset=UTF-8` the Tea AVDS SDK sends), trimmed, is `application/x-www-form-urlencoded`
+/// in any case: `application/x-www-form-urlencoded-x` is not one.
+pub fn form_body<'b>(content_type: Option<&str>, body: &'b [u8]) -> Option<&'b [u8]> {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    let media = content_type?.split(';').next()?.trim();
+    media.eq_ignore_ascii_case(FORM).then_some(body)
+}
+
 
 /// Pairs in wire order; a repeated name keeps every value (lookups take the first).
 #[derive(Debug, Default, Clone)]
@@ -36,7 +106,7 @@ impl Pairs {
 
     fn push(&mut self, component: &str) -> Span {
         let start = self.text.len();
-        crate::auth::unescape_into(component, true, &mut self.text);
+        unescape_into(component, true, &mut self.text);
         // Requests are capped far below 4 GiB.
         (start as u32, self.text.len() as u32)
     }
@@ -66,7 +136,7 @@ mod tests {
         let raw = "a=1&&b&c=x+y%2B%zz%E4%B8%AD&%41=&=v&d=%FF&e=%&a=2";
         let pairs = Pairs::decode(&[raw, "f=last"]);
         let decoded: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let mut expected = crate::auth::form_decode(raw);
+        let mut expected = form_decode(raw);
         expected.push(("f".into(), "last".into()));
         assert_eq!(decoded, expected);
         assert_eq!(pairs.first("c"), Some("x y+%zz中"));

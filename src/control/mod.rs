@@ -10,7 +10,7 @@ pub mod ui;
 
 use serde_json::{json, Value};
 
-use crate::auth::form_decode;
+use crate::cloud::pairs::form_decode;
 use crate::cloud::{WireRequest, WireResponse};
 use crate::instant::{format_rfc3339, parse_duration, parse_rfc3339};
 use crate::scenario::{ScenarioErrors, Source};

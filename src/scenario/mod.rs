@@ -4,6 +4,8 @@
 
 mod budget;
 mod build;
+pub mod credentials;
+pub mod fault;
 pub mod schema;
 
 use std::collections::BTreeMap;
@@ -15,9 +17,9 @@ pub use budget::{Budget, Usage, DEFAULT_MAX_PHASES, DEFAULT_MAX_TASKS};
 pub use build::{DEFAULT_PROJECT, DEFAULT_REGION, MAX_GENERATED};
 use schema::ScenarioFile;
 
-use crate::auth::gate::{valid_pattern, Credential, Secret};
-use crate::faults::FaultSpec;
 use crate::instant::{in_range, Millis, SECOND};
+use credentials::{valid_pattern, Credential, Secret};
+use fault::FaultSpec;
 use crate::world::store::IdIndex;
 use crate::world::{Owner, Record, World};
 
@@ -315,7 +317,8 @@ fn credential(spec: &schema::CredentialSpec) -> Result<Credential, String> {
     };
     let patterns = spec.allow.iter().flatten().chain(&spec.deny);
     if let Some(bad) = patterns.clone().find(|p| !valid_pattern(p)) {
-        return Err(format!("bad permission {bad:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. \"ecs:DescribeTasks\")"));
+        let example = crate::ops::ALL.first().map(|op| format!("{}:{}", op.spec().product, op.spec().name)).unwrap_or_default();
+        return Err(format!("bad permission {bad:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})"));
     }
     Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.clone(), deny: spec.deny.clone() })
 }

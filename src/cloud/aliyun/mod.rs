@@ -101,7 +101,7 @@ pub fn content_type(format: Format) -> &'static str {
 pub struct Params(Pairs);
 
 impl Params {
-    /// The query, then the body when [`crate::auth::form_body`] (the rule the RPC v1 signature
+    /// The query, then the body when [`form_body`](super::pairs::form_body) (the rule the RPC v1 signature
     /// covers it by) says it is a form.
     pub fn from_request(req: &WireRequest) -> Params {
         match form_body(req) {
@@ -154,7 +154,7 @@ impl Params {
 
 /// The request's body when it is a form, by the signature's own rule.
 fn form_body(req: &WireRequest) -> Option<&[u8]> {
-    crate::auth::form_body(req.content_type(), &req.body)
+    super::pairs::form_body(req.content_type(), &req.body)
 }
 
 /// One operation call: what every operation file gets.
