@@ -71,6 +71,7 @@ async fn operations_lists_the_catalogue_with_its_wire_and_products() {
         let product = op["tasks"].as_str().expect("a product");
         control_ok(&emu, "GET", &format!("/_emu/tasks?product={product}&limit=1"), "").await;
     }
+    assert_eq!(doc["products"], json!(["ecs", "sas", "avds", "hss_image", "hss_task"]));
     control_refused(&emu, "POST", "/_emu/operations", "{}", 405, "GET").await;
 }
 

@@ -17,6 +17,7 @@ use crate::scenario::{ScenarioErrors, Source};
 use crate::faults::FaultSpec;
 use crate::journal;
 use crate::state::State;
+use crate::world::Product;
 
 pub const PREFIX: &str = "/_emu/";
 
@@ -135,7 +136,7 @@ fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
     match (method, path) {
         ("GET", "/_emu/health") => Ok(health(state)),
         (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),
-        ("GET", "/_emu/operations") => Ok(json!({ "operations": crate::ops::rows().collect::<Vec<_>>() })),
+        ("GET", "/_emu/operations") => Ok(json!({ "operations": crate::ops::rows().collect::<Vec<_>>(), "products": Product::ALL.map(Product::name) })),
         (_, "/_emu/operations") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/clock") => Ok(clock(state)),
         ("POST", "/_emu/clock") => set_clock(state, &body_json(req).map_err(plain)?).map_err(plain),
@@ -202,26 +203,15 @@ fn load_scenario(state: &State, req: &WireRequest, params: &Params) -> Result<Va
     Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state) }))
 }
 
-/// Where each product's entries go in a scenario file.
-fn scenario_section(product: &str) -> Option<(&'static str, &'static str)> {
-    Some(match product {
-        "ecs" => ("ecs", "tasks"),
-        "sas" => ("sas", "tasks"),
-        "avds" => ("avds", "scans"),
-        "hss_image" => ("hss", "image_tasks"),
-        "hss_task" => ("hss", "tasks"),
-        _ => return None,
-    })
-}
-
 /// `POST /_emu/tasks`: one scenario entry as JSON plus `"product"`, checked like a scenario.
 fn add_task(state: &State, req: &WireRequest, params: &Params) -> Result<Value, Failed> {
     let Value::Object(mut entry) = body_json(req).map_err(plain)? else {
         return Err(plain(ControlError::bad_request("expected a JSON object: a scenario entry plus \"product\"")));
     };
     let product = entry.remove("product").and_then(|p| p.as_str().map(str::to_string)).unwrap_or_default();
-    let (section, list) = scenario_section(&product)
-        .ok_or_else(|| plain(ControlError::bad_request(format!("product must be one of {}", tasks::PRODUCTS.join(", ")))))?;
+    let (section, list) = Product::named(&product)
+        .map(Product::section)
+        .ok_or_else(|| plain(ControlError::bad_request(format!("product must be one of {}", Product::names()))))?;
     let entry = toml::Value::try_from(Value::Object(entry)).map_err(|e| plain(ControlError::bad_request(format!("the task cannot be a scenario entry: {e}"))))?;
     let mut file = toml::Table::new();
     let mut inner = toml::Table::new();
@@ -237,8 +227,8 @@ fn add_task(state: &State, req: &WireRequest, params: &Params) -> Result<Value, 
 fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
     let product = params.get("product").map(str::to_string);
     if let Some(p) = &product {
-        if !tasks::PRODUCTS.contains(&p.as_str()) {
-            return Err(ControlError::bad_request(format!("product must be one of {}", tasks::PRODUCTS.join(", "))));
+        if Product::named(p).is_none() {
+            return Err(ControlError::bad_request(format!("product must be one of {}", Product::names())));
         }
     }
     let filter = tasks::Filter {

@@ -7,9 +7,7 @@ use serde_json::{json, Map, Value};
 use crate::instant::{format_rfc3339, Millis};
 use crate::world::lifecycle::{Lifecycle, Stage, Status};
 use crate::world::avds::{self, AvdsStatus};
-use crate::world::World;
-
-pub const PRODUCTS: &[&str] = &["ecs", "sas", "avds", "hss_image", "hss_task"];
+use crate::world::{Product, World};
 
 /// The most lines one listing gives (`limit`): each is a JSON object, and periodic AVDS scans
 /// can have billions of sessions.
@@ -25,9 +23,9 @@ pub struct Filter {
 }
 
 /// One task's line: what every product shares, then what it alone has.
-fn line<S: Status>(product: &str, id: String, tenant: Option<&str>, created: Millis, lifecycle: &Lifecycle<S>, stage: &Stage<S>, extra: Value) -> Value {
+fn line<S: Status>(product: Product, id: String, tenant: Option<&str>, created: Millis, lifecycle: &Lifecycle<S>, stage: &Stage<S>, extra: Value) -> Value {
     let mut fields = Map::new();
-    fields.insert("product".into(), json!(product));
+    fields.insert("product".into(), json!(product.name()));
     fields.insert("id".into(), json!(id));
     fields.insert("tenant".into(), json!(tenant));
     fields.insert("status".into(), json!(stage.status.name()));
@@ -63,28 +61,28 @@ impl Listing {
 
 /// Every task visible at `now` that the filter keeps, and how many there are in all.
 pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) {
-    let wants = |product: &str| filter.product.as_deref().is_none_or(|p| p == product);
+    let wants = |product: Product| filter.product.as_deref().is_none_or(|p| p == product.name());
     let tenant_ok = |tenant: Option<&str>| filter.tenant.as_deref().is_none_or(|t| tenant == Some(t));
     let status_ok = |status: &str| filter.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(status));
     let mut listing = Listing { offset: filter.offset, limit: filter.limit, total: 0, out: Vec::new() };
-    if wants("ecs") {
+    if wants(Product::Ecs) {
         for t in world.ecs.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
-                listing.emit(|| line("ecs", t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": &*t.region, "action": t.action, "resource_id": t.resource_id })));
+                listing.emit(|| line(Product::Ecs, t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": &*t.region, "action": t.action, "resource_id": t.resource_id })));
             }
         }
     }
-    if wants("sas") {
+    if wants(Product::Sas) {
         for t in world.sas.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let targets: Vec<&str> = t.targets.iter().map(|x| x.name.as_str()).collect();
-                listing.emit(|| line("sas", t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "targets": targets })));
+                listing.emit(|| line(Product::Sas, t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "targets": targets })));
             }
         }
     }
-    if wants("avds") {
+    if wants(Product::Avds) {
         // Sessions are counted from their scans' schedules and only the page's are made: an
         // hourly scan has millions after a jump of centuries.
         let statuses: Option<Vec<AvdsStatus>> = match filter.status.as_deref() {
@@ -98,29 +96,29 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
             let page = avds::page(&world.avds, &query, |scan| tenant_ok(scan.owner.0.as_deref()), skip, size, now, false);
             // The page's sessions are the ones the running offset and limit keep.
             for s in &page.items {
-                listing.out.push(line("avds", s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() })));
+                listing.out.push(line(Product::Avds, s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() })));
             }
             listing.total = listing.total.saturating_add(page.total);
         }
     }
-    if wants("hss_image") {
+    if wants(Product::HssImage) {
         for t in world.hss_images.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let v = t.view(stage, now);
                 listing.emit(|| {
-                    line("hss_image", t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.task_type, "images": t.images, "success": v.success, "failed": v.failed, "status_code": v.status_code }))
+                    line(Product::HssImage, t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.task_type, "images": t.images, "success": v.success, "failed": v.failed, "status_code": v.status_code }))
                 });
             }
         }
     }
-    if wants("hss_task") {
+    if wants(Product::HssTask) {
         for t in world.hss_tasks.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let c = t.view(stage, now).counts;
                 listing.emit(|| {
-                    line("hss_task", t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.kind.name(), "total": c.total, "succeeded": c.succeeded, "failed": c.failed, "in_progress": c.in_progress }))
+                    line(Product::HssTask, t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.kind.name(), "total": c.total, "succeeded": c.succeeded, "failed": c.failed, "in_progress": c.in_progress }))
                 });
             }
         }

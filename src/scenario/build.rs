@@ -11,13 +11,13 @@ use toml::Spanned;
 
 use super::schema::{self, Choice, DurationSpec, IntSpec, PhaseSpec, When};
 use super::{Located, ScenarioError};
-use crate::instant::{in_range, Millis, MINUTE, SECOND};
-use crate::world::avds::{AvdsScan, AvdsStatus, Period, ReportPlan, Trigger};
-use crate::world::ecs::{EcsStatus, EcsTask};
-use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAULT_ENTERPRISE_PROJECT};
-use crate::world::hss_task::{HssTask, HssTaskStatus, TaskKind};
+use crate::instant::{in_range, Millis};
+use crate::world::avds::AvdsScan;
+use crate::world::ecs::EcsTask;
+use crate::world::hss_image::HssImageTask;
+use crate::world::hss_task::HssTask;
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
-use crate::world::sas::{SasStatus, SasTask, ScanTarget};
+use crate::world::sas::SasTask;
 use crate::world::{Interner, Pins, Text};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
@@ -53,12 +53,12 @@ impl<T> Default for Declared<T> {
 }
 
 impl<T> Declared<T> {
-    fn push(&mut self, task: T, at: usize) {
+    pub(super) fn push(&mut self, task: T, at: usize) {
         self.tasks.push(task);
         self.at.push(at);
     }
 
-    fn reserve(&mut self, n: u32) {
+    pub(super) fn reserve(&mut self, n: u32) {
         self.tasks.reserve(n as usize);
         self.at.reserve(n as usize);
     }
@@ -135,14 +135,14 @@ pub struct Builder<'a> {
 
 /// Values drawn for one entry: each entry gets its own generator so that editing one entry does
 /// not reshuffle the others.
-struct Draw(StdRng);
+pub(super) struct Draw(pub(super) StdRng);
 
 impl Draw {
-    fn one<'t, T>(&mut self, choice: &'t Choice<T>) -> &'t T {
+    pub(super) fn one<'t, T>(&mut self, choice: &'t Choice<T>) -> &'t T {
         &choice.0[self.0.random_range(0..choice.0.len())]
     }
 
-    fn duration(&mut self, spec: DurationSpec) -> Millis {
+    pub(super) fn duration(&mut self, spec: DurationSpec) -> Millis {
         if spec.low == spec.high {
             spec.low
         } else {
@@ -150,7 +150,7 @@ impl Draw {
         }
     }
 
-    fn int(&mut self, spec: IntSpec) -> i64 {
+    pub(super) fn int(&mut self, spec: IntSpec) -> i64 {
         if spec.low == spec.high {
             spec.low
         } else {
@@ -158,11 +158,11 @@ impl Draw {
         }
     }
 
-    fn count(&mut self, spec: Option<IntSpec>, default: u32) -> u32 {
+    pub(super) fn count(&mut self, spec: Option<IntSpec>, default: u32) -> u32 {
         spec.map_or(default, |s| u32::try_from(self.int(s)).unwrap_or(u32::MAX))
     }
 
-    fn when(&mut self, when: When, start: Millis) -> Millis {
+    pub(super) fn when(&mut self, when: When, start: Millis) -> Millis {
         let (low, high) = (when.low.resolve(start), when.high.resolve(start));
         if high <= low {
             low
@@ -171,18 +171,18 @@ impl Draw {
         }
     }
 
-    fn hex(&mut self, len: usize) -> String {
+    pub(super) fn hex(&mut self, len: usize) -> String {
         (0..len).map(|_| char::from(b"0123456789abcdef"[self.0.random_range(0..16)])).collect()
     }
 
     /// An index into a list of `len`, drawn as [`one`](Self::one) draws.
-    fn index(&mut self, len: usize) -> usize {
+    pub(super) fn index(&mut self, len: usize) -> usize {
         self.0.random_range(0..len)
     }
 
     /// `m-bp` and 18 hex digits, drawn as `format!("m-bp{}", self.hex(18))` would be, without the
     /// allocations (a generator may make a million).
-    fn resource_id(&mut self) -> Text {
+    pub(super) fn resource_id(&mut self) -> Text {
         let mut id = *b"m-bp000000000000000000";
         for byte in &mut id[4..] {
             *byte = b"0123456789abcdef"[self.0.random_range(0..16)];
@@ -190,11 +190,11 @@ impl Draw {
         Text::new(std::str::from_utf8(&id).unwrap_or_default())
     }
 
-    fn uuid(&mut self) -> String {
+    pub(super) fn uuid(&mut self) -> String {
         format!("{}-{}-4{}-{}{}-{}", self.hex(8), self.hex(4), self.hex(3), char::from(b"89ab"[self.0.random_range(0..4)]), self.hex(3), self.hex(12))
     }
 
-    fn ecs_task_id(&mut self) -> Text {
+    pub(super) fn ecs_task_id(&mut self) -> Text {
         const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
         let mut id = *b"t-bp000000000000000000";
         for byte in &mut id[4..] {
@@ -203,16 +203,16 @@ impl Draw {
         Text::new(std::str::from_utf8(&id).unwrap_or_default())
     }
 
-    fn word(&mut self) -> String {
+    pub(super) fn word(&mut self) -> String {
         FakeWord().fake_with_rng(&mut self.0)
     }
 
-    fn host(&mut self) -> String {
+    pub(super) fn host(&mut self) -> String {
         let user: String = Username().fake_with_rng(&mut self.0);
         format!("host-{}", user.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"))
     }
 
-    fn target(&mut self) -> String {
+    pub(super) fn target(&mut self) -> String {
         if self.0.random_bool(0.5) {
             IPv4().fake_with_rng(&mut self.0)
         } else {
@@ -239,18 +239,18 @@ fn toml_to_json(value: &toml::Value) -> serde_json::Value {
 }
 
 /// Where an entry stands, and whether it is a generator (`count` tasks, ids drawn) or one task.
-struct Entry {
-    at: usize,
-    count: u32,
-    generated: bool,
+pub(super) struct Entry {
+    pub(super) at: usize,
+    pub(super) count: u32,
+    pub(super) generated: bool,
 }
 
 impl<'a> Builder<'a> {
-    fn error(&mut self, offset: usize, message: impl Into<String>) {
+    pub(super) fn error(&mut self, offset: usize, message: impl Into<String>) {
         self.errors.push(self.source.error_at(offset, message));
     }
 
-    fn draw(&self, section: &str, index: usize) -> Draw {
+    pub(super) fn draw(&self, section: &str, index: usize) -> Draw {
         let mut mix = self.seed ^ 0x9e37_79b9_7f4a_7c15;
         for byte in section.bytes() {
             mix = mix.rotate_left(5) ^ u64::from(byte);
@@ -259,7 +259,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Checks `count` and `id` against the kind of entry and says how many tasks it makes.
-    fn entry(&mut self, at: usize, count: Option<&Spanned<u32>>, has_id: bool, generated: bool, id_field: &str) -> Option<Entry> {
+    pub(super) fn entry(&mut self, at: usize, count: Option<&Spanned<u32>>, has_id: bool, generated: bool, id_field: &str) -> Option<Entry> {
         match (generated, count.map(|c| (*c.get_ref(), c.span().start))) {
             (false, Some(_)) => {
                 self.error(at, "`count` belongs in a generator entry ([[...generate]]), not in an explicit task");
@@ -287,7 +287,7 @@ impl<'a> Builder<'a> {
 
     /// The entry's `created`, checked once for all its tasks: both ends of a range must resolve
     /// within the years 1970–9999 (the clouds' formats write no other).
-    fn created(&mut self, created: &Option<Spanned<When>>) -> Option<Option<When>> {
+    pub(super) fn created(&mut self, created: &Option<Spanned<When>>) -> Option<Option<When>> {
         let Some(spanned) = created else { return Some(None) };
         let when = *spanned.get_ref();
         if [when.low, when.high].iter().all(|end| in_range(end.resolve(self.start))) {
@@ -297,7 +297,7 @@ impl<'a> Builder<'a> {
         None
     }
 
-    fn lifecycle<S: Status>(&mut self, spec: &Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool, draw: &mut Draw) -> Option<Lifecycle<S>> {
+    pub(super) fn lifecycle<S: Status>(&mut self, spec: &Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool, draw: &mut Draw) -> Option<Lifecycle<S>> {
         let Some(spec) = spec else {
             return Some(Lifecycle::new(default.iter().map(|&(status, d)| Phase { status, end: d.map_or(PhaseEnd::Never, PhaseEnd::After) }).collect()));
         };
@@ -351,254 +351,8 @@ impl<'a> Builder<'a> {
         Some(pins.into())
     }
 
-    pub fn ecs(&mut self, specs: &[Spanned<schema::EcsSpec>], generated: bool) {
-        let section = if generated { "ecs.generate" } else { "ecs.tasks" };
-        for (index, spanned) in specs.iter().enumerate() {
-            let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.id.is_some(), generated, "id") else { continue };
-            let Some(created) = self.created(&spec.created) else { continue };
-            let mut draw = self.draw(section, index);
-            let owner = self.built.interner.owner(spec.owner.as_deref());
-            let regions: Vec<std::sync::Arc<str>> = match &spec.region {
-                Some(choice) => choice.0.iter().map(|r| self.built.interner.get(r)).collect(),
-                None => vec![self.built.interner.get(DEFAULT_REGION)],
-            };
-            let pins = Self::pins(&spec.set, &spec.unset);
-            self.built.ecs.reserve(entry.count);
-            for _ in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(EcsStatus::Waiting, Some(30 * SECOND)), (EcsStatus::Processing, Some(10 * MINUTE)), (EcsStatus::Finished, None)], false, &mut draw) else { break };
-                let id = spec.id.as_ref().map_or_else(|| draw.ecs_task_id(), |id| Text::new(id.get_ref()));
-                let task = EcsTask {
-                    id,
-                    // Drawn as the list is (an index), so that the same seed draws the same world.
-                    region: if spec.region.is_some() { regions[draw.index(regions.len())].clone() } else { regions[0].clone() },
-                    owner: owner.clone(),
-                    action: spec.action.as_ref().map_or("ImportImage", |a| draw.one(a).0),
-                    resource_id: spec.resource_id.as_deref().map(Text::new).or_else(|| entry.generated.then(|| draw.resource_id())),
-                    created: created.map_or(self.start, |w| draw.when(w, self.start)),
-                    support_cancel: spec.support_cancel,
-                    lifecycle,
-                    pins: pins.clone(),
-                };
-                self.built.ecs.push(task, spec.id.as_ref().map_or(entry.at, |id| id.span().start));
-            }
-        }
-    }
 
-    pub fn sas(&mut self, specs: &[Spanned<schema::SasSpec>], generated: bool) {
-        let section = if generated { "sas.generate" } else { "sas.tasks" };
-        for (index, spanned) in specs.iter().enumerate() {
-            let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.id.is_some(), generated, "id") else { continue };
-            let Some(created) = self.created(&spec.created) else { continue };
-            let mut draw = self.draw(section, index);
-            let base: i64 = draw.0.random_range(100_000..900_000_000);
-            let owner = self.built.interner.owner(spec.owner.as_deref());
-            let pins = Self::pins(&spec.set, &spec.unset);
-            self.built.sas.reserve(entry.count);
-            for n in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(SasStatus::Init, Some(10 * SECOND)), (SasStatus::Processing, Some(5 * MINUTE)), (SasStatus::Success, None)], false, &mut draw) else { break };
-                let mut targets: Vec<ScanTarget> = spec.targets.iter().map(|t| ScanTarget { kind: t.kind.0, name: Text::new(&t.name), target: Text::new(&t.target) }).collect();
-                if targets.is_empty() {
-                    for _ in 0..draw.count(spec.target_count, 1) {
-                        targets.push(ScanTarget { kind: "uuid", name: draw.host().into(), target: draw.uuid().into() });
-                    }
-                }
-                let id = spec.id.as_ref().map_or(base + i64::from(n), |id| *id.get_ref());
-                let created = created.map_or(self.start, |w| draw.when(w, self.start));
-                self.built.sas.push(SasTask::new(id, owner.clone(), created, targets, lifecycle, pins.clone()), spec.id.as_ref().map_or(entry.at, |id| id.span().start));
-            }
-        }
-    }
 
-    pub fn avds(&mut self, specs: &[Spanned<schema::AvdsSpec>], generated: bool) {
-        let section = if generated { "avds.generate" } else { "avds.scans" };
-        for (index, spanned) in specs.iter().enumerate() {
-            let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.scan_id.is_some(), generated, "scan_id") else { continue };
-            let Some(created) = self.created(&spec.created) else { continue };
-            let mut draw = self.draw(section, index);
-            let owner = self.built.interner.owner(spec.owner.as_deref());
-            let pins = Self::pins(&spec.set, &spec.unset);
-            let url: std::sync::Arc<str> = spec.report_url.as_deref().unwrap_or("https://avds-report.example.com/{ScanId}/{TaskId}.pdf").into();
-            let fixed_targets: Option<Box<[Text]>> = spec.targets.as_ref().map(|t| t.iter().map(|x| Text::new(x)).collect());
-            self.built.avds.reserve(entry.count);
-            for n in 0..entry.count {
-                let periodic = spec.trigger.as_ref().is_some_and(|t| draw.one(t).0 == "interval");
-                let trigger = if periodic {
-                    let period = spec.period.as_ref().map_or(Period::Hour, |p| Period::from_name(draw.one(p).0).unwrap_or(Period::Hour));
-                    let interval = draw.count(spec.interval, 1);
-                    if interval == 0 {
-                        self.error(entry.at, "`interval` must be at least 1");
-                        break;
-                    }
-                    Trigger::Every { period, interval, limit: spec.sessions }
-                } else {
-                    Trigger::Once
-                };
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(AvdsStatus::Waiting, Some(MINUTE)), (AvdsStatus::Running, Some(30 * MINUTE)), (AvdsStatus::Finished, None)], periodic, &mut draw) else { break };
-                let targets = match &fixed_targets {
-                    Some(t) => t.clone(),
-                    None => (0..draw.count(spec.target_count, 2)).map(|_| Text::from(draw.target())).collect(),
-                };
-                let name = spec.name.as_deref().map_or_else(|| Text::from(format!("{} {} scan", draw.word(), if periodic { "periodic" } else { "one-off" })), Text::new);
-                let scan = AvdsScan {
-                    scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid().into(), |s| Text::new(s.get_ref())),
-                    name,
-                    targets,
-                    owner: owner.clone(),
-                    first_task_id: spec.task_id.unwrap_or_else(|| 1_000_000 + (index as i64 * 1_000 + i64::from(n)) * 100_000 + draw.0.random_range(0..1_000)),
-                    created: created.map_or(self.start, |w| draw.when(w, self.start)),
-                    trigger,
-                    lifecycle,
-                    report: ReportPlan {
-                        delay: spec.report_delay.map_or(30 * SECOND, |d| draw.duration(d)),
-                        fails: spec.report.as_ref().is_some_and(|r| draw.one(r).0 == "failed"),
-                        url: url.clone(),
-                    },
-                    pins: pins.clone(),
-                };
-                self.built.avds.push(scan, spec.scan_id.as_ref().map_or(entry.at, |s| s.span().start));
-            }
-        }
-    }
 
-    pub fn hss_images(&mut self, specs: &[Spanned<schema::ImageTaskSpec>], generated: bool) {
-        let section = if generated { "hss.image_generate" } else { "hss.image_tasks" };
-        for (index, spanned) in specs.iter().enumerate() {
-            let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.task_id.is_some(), generated, "task_id") else { continue };
-            let Some(created) = self.created(&spec.created) else { continue };
-            let mut draw = self.draw(section, index);
-            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_deref().unwrap_or(DEFAULT_PROJECT));
-            let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
-            let pins = Self::pins(&spec.set, &spec.unset);
-            let declared_failed: Box<[FailedImage]> = spec
-                .failed_images
-                .iter()
-                .enumerate()
-                .map(|(i, f)| FailedImage {
-                    id: f.id.unwrap_or(i as i64 + 1),
-                    registry_id: Text::new(f.registry_id.as_deref().unwrap_or_default()),
-                    registry_name: Text::new(f.registry_name.as_deref().unwrap_or_default()),
-                    image_name: Text::new(&f.image_name),
-                    image_version: Text::new(f.image_version.as_deref().unwrap_or("latest")),
-                    namespace: Text::new(f.namespace.as_deref().unwrap_or("default")),
-                    registry_type: f.registry_type.map_or("SwrPrivate", |r| r.0),
-                    failed_reason: Text::new(f.failed_reason.as_deref().unwrap_or("scan timeout")),
-                })
-                .collect();
-            self.built.hss_images.reserve(entry.count);
-            for _ in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(ImageTaskStatus::Scanning, Some(10 * MINUTE)), (ImageTaskStatus::Finished, None)], false, &mut draw) else { break };
-                let task_type = spec.task_type.as_ref().map_or("manual", |t| draw.one(t).0);
-                let created = created.map_or(self.start, |w| draw.when(w, self.start));
-                let images = draw.count(spec.images, 10);
-                let mut failures = draw.count(spec.failures, declared_failed.len() as u32);
-                let failed_images: Box<[FailedImage]> = if declared_failed.is_empty() && entry.generated {
-                    (0..failures.min(images))
-                        .map(|i| FailedImage {
-                            id: i64::from(i) + 1,
-                            registry_id: Text::from(format!("reg-{}", draw.hex(6))),
-                            registry_name: Text::new("swr"),
-                            image_name: Text::from(draw.word()),
-                            image_version: Text::from(format!("1.{}.{}", draw.0.random_range(0..30), draw.0.random_range(0..10))),
-                            namespace: Text::new("default"),
-                            registry_type: "SwrPrivate",
-                            failed_reason: Text::new("image pull timed out"),
-                        })
-                        .collect()
-                } else {
-                    declared_failed.clone()
-                };
-                if failures > images {
-                    self.error(entry.at, format!("{failures} failures out of {images} images: `failures` cannot exceed `images`"));
-                    failures = images;
-                }
-                let task_name = spec.task_name.as_deref().map_or_else(
-                    || {
-                        if task_type.ends_with("Sync") {
-                            Text::from(format!("AutomaticImageAssetSynchronization_{created}"))
-                        } else {
-                            Text::from(format!("ImageScan_{}", draw.word()))
-                        }
-                    },
-                    Text::new,
-                );
-                let task = HssImageTask {
-                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid().into(), |t| Text::new(t.get_ref())),
-                    project_id: project.clone(),
-                    enterprise_project_id: enterprise.clone(),
-                    policy_id: spec.policy_id.as_deref().map(Text::new),
-                    task_name,
-                    task_type,
-                    image_type: spec.image_type.as_ref().map_or("registry", |t| draw.one(t).0),
-                    scan_scope: spec.scan_scope.unwrap_or(0x7fff_ffff),
-                    rate_limit: spec.rate_limit,
-                    is_all: spec.is_all.unwrap_or(true),
-                    risky: draw.count(spec.risky, 0).min(images),
-                    images,
-                    failures,
-                    failed_images,
-                    sync_task_type: spec.sync_task_type.as_deref().map(Text::new),
-                    failed_reason: spec.failed_reason.as_deref().map(Text::new),
-                    created,
-                    lifecycle,
-                    pins: pins.clone(),
-                };
-                self.built.hss_images.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
-            }
-        }
-    }
 
-    pub fn hss_tasks(&mut self, specs: &[Spanned<schema::HssTaskSpec>], generated: bool) {
-        let section = if generated { "hss.generate" } else { "hss.tasks" };
-        for (index, spanned) in specs.iter().enumerate() {
-            let spec = spanned.get_ref();
-            let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.task_id.is_some(), generated, "task_id") else { continue };
-            let Some(created) = self.created(&spec.created) else { continue };
-            let mut draw = self.draw(section, index);
-            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_deref().unwrap_or(DEFAULT_PROJECT));
-            let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
-            let pins = Self::pins(&spec.set, &spec.unset);
-            let scan_types: std::sync::Arc<[String]> = spec.cluster_scan.as_ref().and_then(|c| c.scan_types.clone()).unwrap_or_else(|| vec!["cluster_vul".into()]).into();
-            self.built.hss_tasks.reserve(entry.count);
-            for _ in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(HssTaskStatus::Ready, Some(MINUTE)), (HssTaskStatus::Running, Some(10 * MINUTE)), (HssTaskStatus::Finished, None)], false, &mut draw) else { break };
-                let cluster = spec.task_type.as_ref().map_or(spec.iac_scan.is_none(), |t| draw.one(t).0 == "cluster_scan");
-                let kind = if cluster {
-                    let info = spec.cluster_scan.as_ref();
-                    let clusters = draw.count(info.and_then(|c| c.clusters), 3);
-                    let failures = draw.count(info.and_then(|c| c.failures), 0);
-                    if failures > clusters {
-                        self.error(entry.at, "cluster_scan.failures cannot exceed cluster_scan.clusters");
-                        break;
-                    }
-                    TaskKind::ClusterScan { scan_types: scan_types.clone(), clusters, failures }
-                } else {
-                    let info = spec.iac_scan.as_ref();
-                    let files = draw.count(info.and_then(|c| c.files), 5);
-                    let failures = draw.count(info.and_then(|c| c.failures), 0);
-                    if failures > files {
-                        self.error(entry.at, "iac_scan.failures cannot exceed iac_scan.files");
-                        break;
-                    }
-                    let file_type = info.and_then(|c| c.file_type.as_ref()).map_or("dockerfile", |f| draw.one(f).0);
-                    TaskKind::IacScan { file_type, files, failures }
-                };
-                let task = HssTask {
-                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid().into(), |t| Text::new(t.get_ref())),
-                    project_id: project.clone(),
-                    enterprise_project_id: enterprise.clone(),
-                    task_name: spec.task_name.as_deref().map_or_else(|| Text::from(format!("{}-{}", kind.name().replace('_', "-"), draw.word())), Text::new),
-                    trigger_type: spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0),
-                    kind,
-                    created: created.map_or(self.start, |w| draw.when(w, self.start)),
-                    lifecycle,
-                    pins: pins.clone(),
-                };
-                self.built.hss_tasks.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
-            }
-        }
-    }
 }

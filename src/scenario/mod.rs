@@ -2,8 +2,13 @@
 //! lives. This module reads them (from disk, the embedded demo, or a control-API body), reports
 //! every problem as `FILE:LINE:COLUMN: message`, and builds a [`World`] from a set of them.
 
+mod avds;
 mod budget;
 mod build;
+mod ecs;
+mod hss_image;
+mod hss_task;
+mod sas;
 pub mod credentials;
 pub mod fault;
 pub mod schema;
@@ -21,7 +26,7 @@ use crate::instant::{in_range, Millis, SECOND};
 use credentials::{valid_pattern, Credential, Secret};
 use fault::FaultSpec;
 use crate::world::store::IdIndex;
-use crate::world::{Owner, Record, World};
+use crate::world::{Owner, Product, Record, World};
 
 /// The scenario served when none is given: a small world with every kind of task in every status.
 pub const DEMO: &str = include_str!("../../scenarios/demo.toml");
@@ -264,27 +269,27 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
             }
         }
         let file = places.file(&source.name, &source.text);
-        places.ecs.add(|id| base.ecs.get(id).is_some(), &places.files, file, &mut errors, "ECS task", built.ecs, |t| {
+        places.ecs.add(|id| base.ecs.get(id).is_some(), &places.files, file, &mut errors, Product::Ecs.noun(), built.ecs, |t| {
             if let Some(owner) = &owner {
                 t.owner = owner.clone();
             }
         });
-        places.sas.add(|id| base.sas.get(id).is_some(), &places.files, file, &mut errors, "SAS task", built.sas, |t| {
+        places.sas.add(|id| base.sas.get(id).is_some(), &places.files, file, &mut errors, Product::Sas.noun(), built.sas, |t| {
             if let Some(owner) = &owner {
                 t.owner = owner.clone();
             }
         });
-        places.avds.add(|id| base.avds.get(id).is_some(), &places.files, file, &mut errors, "AVDS scan", built.avds, |t| {
+        places.avds.add(|id| base.avds.get(id).is_some(), &places.files, file, &mut errors, Product::Avds.noun(), built.avds, |t| {
             if let Some(owner) = &owner {
                 t.owner = owner.clone();
             }
         });
-        places.hss_images.add(|id| base.hss_images.get(id).is_some(), &places.files, file, &mut errors, "HSS image task", built.hss_images, |t| {
+        places.hss_images.add(|id| base.hss_images.get(id).is_some(), &places.files, file, &mut errors, Product::HssImage.noun(), built.hss_images, |t| {
             if let Some(project) = &project {
                 t.project_id = project.clone();
             }
         });
-        places.hss_tasks.add(|id| base.hss_tasks.get(id).is_some(), &places.files, file, &mut errors, "HSS task", built.hss_tasks, |t| {
+        places.hss_tasks.add(|id| base.hss_tasks.get(id).is_some(), &places.files, file, &mut errors, Product::HssTask.noun(), built.hss_tasks, |t| {
             if let Some(project) = &project {
                 t.project_id = project.clone();
             }

@@ -13,6 +13,13 @@ use toml::Spanned;
 use crate::instant::{parse_duration, parse_rfc3339, Millis};
 use crate::world::lifecycle::Status;
 
+// Each product's entries are declared beside its build step.
+pub use super::ecs::{EcsSection, EcsSpec};
+pub use super::sas::{SasSection, SasSpec, SasTargetSpec};
+pub use super::avds::{AvdsSection, AvdsSpec};
+pub use super::hss_image::{ImageTaskSpec, FailedImageSpec};
+pub use super::hss_task::{HssTaskSpec, ClusterScanSpec, IacScanSpec};
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
@@ -78,32 +85,8 @@ pub struct ClockSpec {
     pub rate: Option<Spanned<f64>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcsSection {
-    #[serde(default)]
-    pub tasks: Vec<Spanned<EcsSpec>>,
-    #[serde(default)]
-    pub generate: Vec<Spanned<EcsSpec>>,
-}
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SasSection {
-    #[serde(default)]
-    pub tasks: Vec<Spanned<SasSpec>>,
-    #[serde(default)]
-    pub generate: Vec<Spanned<SasSpec>>,
-}
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AvdsSection {
-    #[serde(default)]
-    pub scans: Vec<Spanned<AvdsSpec>>,
-    #[serde(default)]
-    pub generate: Vec<Spanned<AvdsSpec>>,
-}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,149 +103,14 @@ pub struct HssSection {
 
 pub type Lifecycle<S> = Spanned<Vec<Spanned<PhaseSpec<S>>>>;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EcsSpec {
-    pub count: Option<Spanned<u32>>,
-    pub id: Option<Spanned<String>>,
-    pub region: Option<Choice<String>>,
-    pub owner: Option<String>,
-    pub action: Option<Choice<Word<EcsAction>>>,
-    pub resource_id: Option<String>,
-    pub created: Option<Spanned<When>>,
-    pub support_cancel: Option<bool>,
-    pub lifecycle: Option<Lifecycle<crate::world::ecs::EcsStatus>>,
-    pub set: Option<toml::Table>,
-    #[serde(default)]
-    pub unset: Vec<String>,
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SasSpec {
-    pub count: Option<Spanned<u32>>,
-    pub id: Option<Spanned<i64>>,
-    pub owner: Option<String>,
-    pub created: Option<Spanned<When>>,
-    #[serde(default)]
-    pub targets: Vec<SasTargetSpec>,
-    /// For generators: how many random servers each task scans.
-    pub target_count: Option<IntSpec>,
-    pub lifecycle: Option<Lifecycle<crate::world::sas::SasStatus>>,
-    pub set: Option<toml::Table>,
-    #[serde(default)]
-    pub unset: Vec<String>,
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SasTargetSpec {
-    #[serde(rename = "type")]
-    pub kind: Word<SasTargetKind>,
-    pub name: String,
-    pub target: String,
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AvdsSpec {
-    pub count: Option<Spanned<u32>>,
-    pub scan_id: Option<Spanned<String>>,
-    pub task_id: Option<i64>,
-    pub name: Option<String>,
-    pub owner: Option<String>,
-    pub targets: Option<Vec<String>>,
-    pub target_count: Option<IntSpec>,
-    pub created: Option<Spanned<When>>,
-    pub trigger: Option<Choice<Word<AvdsTrigger>>>,
-    pub period: Option<Choice<Word<AvdsPeriod>>>,
-    pub interval: Option<IntSpec>,
-    /// At most this many sessions of a periodic scan.
-    pub sessions: Option<u32>,
-    pub report: Option<Choice<Word<AvdsReport>>>,
-    pub report_delay: Option<DurationSpec>,
-    pub report_url: Option<String>,
-    pub lifecycle: Option<Lifecycle<crate::world::avds::AvdsStatus>>,
-    pub set: Option<toml::Table>,
-    #[serde(default)]
-    pub unset: Vec<String>,
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImageTaskSpec {
-    pub count: Option<Spanned<u32>>,
-    pub task_id: Option<Spanned<String>>,
-    pub project_id: Option<String>,
-    pub enterprise_project_id: Option<String>,
-    pub policy_id: Option<String>,
-    pub task_name: Option<String>,
-    pub task_type: Option<Choice<Word<ImageTaskType>>>,
-    pub image_type: Option<Choice<Word<ImageType>>>,
-    pub scan_scope: Option<i64>,
-    pub rate_limit: Option<i64>,
-    pub is_all: Option<bool>,
-    pub images: Option<IntSpec>,
-    pub failures: Option<IntSpec>,
-    pub risky: Option<IntSpec>,
-    #[serde(default)]
-    pub failed_images: Vec<FailedImageSpec>,
-    pub sync_task_type: Option<String>,
-    pub failed_reason: Option<String>,
-    pub created: Option<Spanned<When>>,
-    pub lifecycle: Option<Lifecycle<crate::world::hss_image::ImageTaskStatus>>,
-    pub set: Option<toml::Table>,
-    #[serde(default)]
-    pub unset: Vec<String>,
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FailedImageSpec {
-    pub id: Option<i64>,
-    pub registry_id: Option<String>,
-    pub registry_name: Option<String>,
-    pub image_name: String,
-    pub image_version: Option<String>,
-    pub namespace: Option<String>,
-    pub registry_type: Option<Word<RegistryType>>,
-    pub failed_reason: Option<String>,
-}
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HssTaskSpec {
-    pub count: Option<Spanned<u32>>,
-    pub task_id: Option<Spanned<String>>,
-    pub project_id: Option<String>,
-    pub enterprise_project_id: Option<String>,
-    pub task_name: Option<String>,
-    pub task_type: Option<Choice<Word<HssTaskType>>>,
-    pub trigger_type: Option<Choice<Word<TriggerType>>>,
-    pub cluster_scan: Option<ClusterScanSpec>,
-    pub iac_scan: Option<IacScanSpec>,
-    pub created: Option<Spanned<When>>,
-    pub lifecycle: Option<Lifecycle<crate::world::hss_task::HssTaskStatus>>,
-    pub set: Option<toml::Table>,
-    #[serde(default)]
-    pub unset: Vec<String>,
-}
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterScanSpec {
-    pub scan_types: Option<Vec<String>>,
-    pub clusters: Option<IntSpec>,
-    pub failures: Option<IntSpec>,
-}
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IacScanSpec {
-    pub file_type: Option<Choice<Word<FileType>>>,
-    pub files: Option<IntSpec>,
-    pub failures: Option<IntSpec>,
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, bound = "S: Status")]

@@ -114,6 +114,66 @@ impl<V> Page<V> {
     }
 }
 
+/// The products the world holds: one declaration, one spelling each. The control API
+/// (`GET /_emu/tasks?product=`, `POST /_emu/tasks`), the dashboard (via `GET /_emu/operations`)
+/// and the scenario's messages read their names here; a scenario file keeps each product's
+/// entries under [`section`](Product::section).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Product {
+    Ecs,
+    Sas,
+    Avds,
+    HssImage,
+    HssTask,
+}
+
+impl Product {
+    pub const ALL: [Product; 5] = [Product::Ecs, Product::Sas, Product::Avds, Product::HssImage, Product::HssTask];
+
+    /// The product's one name (the catalogue's `tasks`, the control API's `product`).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Product::Ecs => "ecs",
+            Product::Sas => "sas",
+            Product::Avds => "avds",
+            Product::HssImage => "hss_image",
+            Product::HssTask => "hss_task",
+        }
+    }
+
+    /// Where a scenario file keeps its entries: `[[<table>.<list>]]`.
+    pub const fn section(self) -> (&'static str, &'static str) {
+        match self {
+            Product::Ecs => ("ecs", "tasks"),
+            Product::Sas => ("sas", "tasks"),
+            Product::Avds => ("avds", "scans"),
+            Product::HssImage => ("hss", "image_tasks"),
+            Product::HssTask => ("hss", "tasks"),
+        }
+    }
+
+    /// What one entry is called in messages.
+    pub const fn noun(self) -> &'static str {
+        match self {
+            Product::Ecs => "ECS task",
+            Product::Sas => "SAS task",
+            Product::Avds => "AVDS scan",
+            Product::HssImage => "HSS image task",
+            Product::HssTask => "HSS task",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<Product> {
+        Product::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Every name, for messages that list what is allowed.
+    pub fn names() -> String {
+        Product::ALL.map(Product::name).join(", ")
+    }
+}
+
 /// Everything the scenarios describe, ready to query. Cloned (cheaply: stores are shared) when the
 /// control plane changes it, so readers never wait on a writer.
 #[derive(Debug, Clone, Default)]

@@ -13,15 +13,10 @@
   const JOURNAL_ROWS = 50;
   const CHANGED_MS = 3000; // how long a row whose status changed stays marked
 
-  // The control API's product names (GET /_emu/tasks?product=) and their titles; which operation
-  // lists each product's tasks, and in which cloud, comes from the catalogue (GET /_emu/operations).
-  const PRODUCTS = [
-    { key: 'ecs', title: 'ECS' },
-    { key: 'sas', title: 'Security Center' },
-    { key: 'avds', title: 'AVDS' },
-    { key: 'hss_image', title: 'HSS image scans' },
-    { key: 'hss_task', title: 'HSS tasks' },
-  ];
+  // How the dashboard titles each product; the products themselves (GET /_emu/tasks?product=),
+  // which operation lists each one's tasks and in which cloud come from GET /_emu/operations.
+  const PRODUCT_TITLES = { ecs: 'ECS', sas: 'Security Center', avds: 'AVDS', hss_image: 'HSS image scans', hss_task: 'HSS tasks' };
+  let PRODUCTS = [];
   const CLOUD_TITLES = { alibaba: 'Alibaba Cloud', huawei: 'Huawei Cloud' };
 
   const ERROR_CODES = {
@@ -252,16 +247,15 @@
       // Health (scenario name, task count) changes rarely: read it every 10th time.
       const needHealth = !state.health || !state.online || state.polls % 10 === 0;
       state.polls += 1;
-      const needOperations = state.operations.length === 0;
-      const [operations, clock, journal, faults, health, ...tasks] = await Promise.all([
-        needOperations ? api('GET', '/_emu/operations') : Promise.resolve(null),
+      // The catalogue first, once: it says which products there are to list.
+      if (state.operations.length === 0) setOperations(await api('GET', '/_emu/operations'));
+      const [clock, journal, faults, health, ...tasks] = await Promise.all([
         api('GET', '/_emu/clock'),
         api('GET', `/_emu/requests?limit=${JOURNAL_ROWS}`),
         api('GET', '/_emu/faults'),
         needHealth ? api('GET', '/_emu/health') : Promise.resolve(state.health),
         ...PRODUCTS.map((p) => api('GET', `/_emu/tasks?product=${p.key}&limit=${TASKS_PER_PRODUCT}`)),
       ]);
-      if (operations) setOperations((operations && operations.operations) || []);
       state.clock = clock;
       state.clockSeenAt = performance.now();
       state.journal = (journal && journal.requests) || [];
@@ -294,8 +288,10 @@
   }
 
   // The catalogue arrives once: it names each product's operation and fills the fault form's list.
-  function setOperations(operations) {
+  function setOperations(catalogue) {
+    const operations = catalogue.operations || [];
     state.operations = operations;
+    PRODUCTS = (catalogue.products || []).map((key) => ({ key, title: PRODUCT_TITLES[key] || key }));
     const select = $('fault-operation');
     for (const op of operations) {
       if (![...select.options].some((o) => o.value === op.name)) select.appendChild(el('option', { value: op.name, text: op.name }));
