@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::auth::diagnosis::Diagnosis;
 use crate::instant::{format_rfc3339, format_rfc3339_millis, Millis};
 
 /// The default of `--journal-size`.
@@ -57,6 +58,8 @@ pub struct Logged {
     pub status: u16,
     pub error_code: Option<String>,
     pub latency_us: u64,
+    /// Why authentication refused the call; only refused calls have one.
+    pub auth_failure: Option<Box<Diagnosis>>,
 }
 
 /// A call's parameters as received, kept raw and decoded only when the journal is read: the
@@ -170,13 +173,28 @@ impl Recorded {
         if path.len() < call.path.len() {
             call.path = Cow::Owned(path.to_string());
         }
+        // An authentication failure's diagnosis comes before the parameters: it explains the
+        // refusal, and its canonical request repeats them anyway. Its cut is its own to report.
+        let mut diagnosis_bytes = 0;
+        if let Some(diagnosis) = call.auth_failure.as_deref_mut() {
+            let mut own = Budget { left: budget.left, cut: false };
+            for text in diagnosis.texts_mut() {
+                let kept = own.text(text).len();
+                text.truncate(kept);
+            }
+            diagnosis.truncated = own.cut;
+            budget.left = own.left;
+            diagnosis_bytes = std::mem::size_of::<Diagnosis>()
+                + diagnosis.findings.capacity() * std::mem::size_of::<crate::auth::diagnosis::Finding>()
+                + diagnosis.text_len();
+        }
         let query = budget.text(&call.parameters.query).len();
         call.parameters.query.truncate(query);
         budget.bytes(&mut call.parameters.form);
         budget.bytes(&mut call.parameters.body);
         let kept = call.tenant.as_ref().map_or(0, |t| t.len()) + call.path.len() + call.parameters.len();
         let owned = call.operation.len() + call.method.len() + call.request_id.len() + call.error_code.as_ref().map_or(0, String::len);
-        let bytes = std::mem::size_of::<Recorded>() + 2 * std::mem::size_of::<usize>() + kept + owned;
+        let bytes = std::mem::size_of::<Recorded>() + 2 * std::mem::size_of::<usize>() + kept + owned + diagnosis_bytes;
         Recorded { seq: 0, call, received_bytes, truncated: budget.cut, bytes }
     }
 
@@ -204,6 +222,7 @@ impl Recorded {
             status: c.status,
             error_code: c.error_code.as_deref(),
             latency_us: c.latency_us,
+            auth_failure: c.auth_failure.as_deref(),
         }
     }
 }
@@ -232,6 +251,10 @@ pub struct Entry<'a> {
     pub status: u16,
     pub error_code: Option<&'a str>,
     pub latency_us: u64,
+    /// What the server computed and the request claimed, and the first difference found; only on
+    /// a call authentication refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_failure: Option<&'a Diagnosis>,
 }
 
 /// `{"count": N, "requests": [...]}`: the entries' JSON, written after the lock is released.
@@ -255,6 +278,8 @@ pub struct Filter {
     pub after_seq: Option<u64>,
     /// Entries that arrived at or after this wall-clock instant (RFC 3339 compared as instants).
     pub since_ms: Option<i64>,
+    /// Only calls authentication refused (those with a diagnosis).
+    pub auth_failures: bool,
     /// The newest this many of those.
     pub limit: Option<usize>,
 }
@@ -268,6 +293,7 @@ impl Filter {
             && self.tenant.as_deref().is_none_or(|t| e.tenant.as_deref() == Some(t))
             && self.after_seq.is_none_or(|seq| s.seq > seq)
             && self.since_ms.is_none_or(|since| e.arrived_ms >= since)
+            && (!self.auth_failures || e.auth_failure.is_some())
     }
 }
 
@@ -376,6 +402,7 @@ mod tests {
             status,
             error_code: (status >= 400).then(|| "X".to_string()),
             latency_us: 1,
+            auth_failure: None,
         }
     }
 
