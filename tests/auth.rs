@@ -805,3 +805,23 @@ async fn a_diagnosis_is_capped_and_cut_to_the_entry_budget() {
     assert!(sts.len() <= taskemu::auth::diagnosis::TEXT_CAP + "…".len() && sts.ends_with('…'), "{} bytes", sts.len());
     assert_eq!(d["truncated"], false);
 }
+
+#[tokio::test]
+async fn the_cli_prints_each_auth_failure_readably() {
+    let emu = start(SCENARIO).await;
+    let query = "RegionId=cn-hangzhou";
+    let headers = acs3_headers(&emu, ECS, query, "wrong", KEY);
+    assert_eq!(send(emu.addr, "POST", &format!("/?{query}"), &header_refs(&headers), b"").await.status, 400);
+    assert_eq!(rpc_signed(&emu, ECS, &[("RegionId", "cn-hangzhou")], KEY, SECRET).await.status, 200);
+    let url = format!("http://{}", emu.addr);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_taskemu")).args(["requests", "--auth-failures", "--url", &url]).output().expect("the binary runs")
+    })
+    .await
+    .expect("the CLI finished");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for needle in ["-> 400 SignatureDoesNotMatch", "scheme:   ACS3-HMAC-SHA256", "cause:    signature_mismatch: ", "claimed key id: LTAIauthtest", "server canonical request:\n    | POST\n    | /\n    | RegionId=cn-hangzhou\n", "server string to sign:\n    | ACS3-HMAC-SHA256\n", "1 refused call(s)"] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+}
