@@ -476,6 +476,38 @@ mod tests {
     }
 
     #[test]
+    fn diagnosing_never_panics_on_nasty_input() {
+        use super::super::gate::Credential;
+        let credential = |secret| Credential { secret, project_id: Some("p".into()), allow: None, deny: Vec::new() };
+        let gate = Gate::new(vec![
+            credential(Secret::Alibaba { key_id: "a".into(), secret: "s".into() }),
+            credential(Secret::HuaweiAkSk { ak: "a".into(), sk: "s".into() }),
+            credential(Secret::HuaweiToken { token: "t".into() }),
+        ]);
+        let refusals = [Refusal::Incomplete(String::new()), Refusal::UnknownKey("a".into()), Refusal::BadSignature(None), Refusal::Expired, Refusal::NonceUsed, Refusal::BadToken, Refusal::Denied { caller: "p".into() }];
+        for s in crate::auth::testutil::nasty_strings() {
+            let headers = vec![
+                ("Authorization".to_owned(), format!("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;x-acs-date;{s},Signature={s}")),
+                ("host".to_owned(), s.clone()),
+                ("x-acs-date".to_owned(), s.clone()),
+                ("x-acs-content-sha256".to_owned(), s.clone()),
+                ("x-sdk-date".to_owned(), s.clone()),
+            ];
+            let query = format!("Signature={s}&AccessKeyId=a&SignatureMethod=HMAC-SHA1&SignatureVersion=1.0&{s}=%zz+*");
+            let huawei = vec![("Authorization".to_owned(), format!("SDK-HMAC-SHA256 Access=a, SignedHeaders=host;{s}, Signature={s}")), ("host".to_owned(), s.clone()), ("X-Sdk-Date".to_owned(), s.clone())];
+            let token = vec![("X-Auth-Token".to_owned(), s.clone())];
+            for headers in [&headers[..], &headers[1..], &huawei[..], &token[..]] {
+                let req = SignedRequest { method: &s, path: &s, raw_query: &query, headers, body: s.as_bytes(), content_type: None };
+                for refusal in &refusals {
+                    for d in [gate.diagnose_alibaba(&req, refusal, "ecs:X", 0), gate.diagnose_huawei(&req, refusal, "hss:X", &s, 0)] {
+                        assert!(!d.findings.is_empty() && d.cause == d.findings[0].cause);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn findings_are_bounded() {
         let mut d = Diagnosis::new("x");
         for _ in 0..100 {

@@ -509,6 +509,47 @@ mod tests {
         assert!(off.is_empty());
     }
 
+    fn diagnosis(message_len: usize, sts_len: usize) -> Box<Diagnosis> {
+        let mut d = Diagnosis { scheme: "RPC-HMAC-SHA1", cause: "signature_mismatch", ..Diagnosis::default() };
+        d.findings.push(crate::auth::diagnosis::Finding { cause: "signature_mismatch", subject: None, message: "m".repeat(message_len) });
+        d.computed.string_to_sign = Some("s".repeat(sts_len));
+        Box::new(d)
+    }
+
+    #[test]
+    fn a_diagnosis_is_shown_only_on_its_entry_and_found_by_the_filter() {
+        let journal = journal(10);
+        journal.record(entry("DescribeTasks", 200, Some("a")));
+        let mut refused = entry("DescribeTasks", 400, None);
+        refused.auth_failure = Some(diagnosis(10, 20));
+        journal.record(refused);
+        let all = shown(&journal, &Filter::default());
+        assert!(all[0].get("auth_failure").is_none());
+        assert_eq!(all[1]["auth_failure"]["cause"], "signature_mismatch");
+        assert_eq!(all[1]["auth_failure"]["computed"]["string_to_sign"], "s".repeat(20));
+        assert_eq!((all[1]["auth_failure"]["truncated"].as_bool(), all[1]["truncated"].as_bool()), (Some(false), Some(false)));
+        assert_eq!(seqs(&journal.query(&Filter { auth_failures: true, ..Filter::default() })), [2]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        #[test]
+        fn a_diagnosis_is_kept_within_the_entry_budget(budget in 0usize..4_096, message_len in 0usize..3_000, sts_len in 0usize..3_000) {
+            let journal = Journal::new(Bounds { entries: 10, entry_bytes: budget, total_bytes: 1 << 20 });
+            let mut call = entry("DescribeTasks", 400, None);
+            call.auth_failure = Some(diagnosis(message_len, sts_len));
+            let path_len = call.path.len();
+            let wanted = message_len + sts_len;
+            journal.record(call);
+            let shown = &shown(&journal, &Filter::default())[0]["auth_failure"];
+            let text = |v: &Value| v.as_str().map_or(0, str::len);
+            let kept = text(&shown["findings"][0]["message"]) + text(&shown["computed"]["string_to_sign"]);
+            let available = budget.saturating_sub(path_len);
+            proptest::prop_assert_eq!((kept, shown["truncated"].as_bool()), (wanted.min(available), Some(wanted > available)));
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
 
