@@ -486,7 +486,7 @@ mod tests {
         ]);
         let refusals = [Refusal::Incomplete(String::new()), Refusal::UnknownKey("a".into()), Refusal::BadSignature(None), Refusal::Expired, Refusal::NonceUsed, Refusal::BadToken, Refusal::Denied { caller: "p".into() }];
         for s in crate::auth::testutil::nasty_strings() {
-            let headers = vec![
+            let headers = [
                 ("Authorization".to_owned(), format!("ACS3-HMAC-SHA256 Credential=a,SignedHeaders=host;x-acs-date;{s},Signature={s}")),
                 ("host".to_owned(), s.clone()),
                 ("x-acs-date".to_owned(), s.clone()),
@@ -494,8 +494,8 @@ mod tests {
                 ("x-sdk-date".to_owned(), s.clone()),
             ];
             let query = format!("Signature={s}&AccessKeyId=a&SignatureMethod=HMAC-SHA1&SignatureVersion=1.0&{s}=%zz+*");
-            let huawei = vec![("Authorization".to_owned(), format!("SDK-HMAC-SHA256 Access=a, SignedHeaders=host;{s}, Signature={s}")), ("host".to_owned(), s.clone()), ("X-Sdk-Date".to_owned(), s.clone())];
-            let token = vec![("X-Auth-Token".to_owned(), s.clone())];
+            let huawei = [("Authorization".to_owned(), format!("SDK-HMAC-SHA256 Access=a, SignedHeaders=host;{s}, Signature={s}")), ("host".to_owned(), s.clone()), ("X-Sdk-Date".to_owned(), s.clone())];
+            let token = [("X-Auth-Token".to_owned(), s.clone())];
             for headers in [&headers[..], &headers[1..], &huawei[..], &token[..]] {
                 let req = SignedRequest { method: &s, path: &s, raw_query: &query, headers, body: s.as_bytes(), content_type: None };
                 for refusal in &refusals {
