@@ -5,7 +5,9 @@
 //! first). Recording takes a lock for a push, never across I/O; it stores what the request already
 //! had (moved, not copied or formatted: names are static, tenants shared). A read copies handles
 //! to the entries it wants under the lock and writes their JSON after releasing it, straight to
-//! bytes: a body is shown as it came (checked to be JSON, never parsed into a tree).
+//! bytes: a body is shown as it came (checked to be JSON, never parsed into a tree). A call that
+//! authentication refused also keeps its diagnosis (`auth_failure`, see [`crate::auth::diagnosis`]),
+//! cut to the same entry budget before the parameters.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
