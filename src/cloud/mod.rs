@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use rand::RngExt;
 
+use crate::auth::diagnosis::Diagnosis;
 use crate::auth::gate::Refusal;
 use crate::auth::SignedRequest;
 use crate::control::faults::Failure;
@@ -133,12 +134,15 @@ pub struct Caller {
     /// Set once by [`Prepared::authenticate`]; a cell, so that the request can go on being shared
     /// (`&Prepared`) through the gate, the fault rules and the operation.
     verified: OnceLock<Arc<str>>,
+    /// Why the gate refused the request, for its journal entry: set only on a refusal, so a
+    /// request that passes computes and keeps nothing.
+    auth_failure: OnceLock<Box<Diagnosis>>,
 }
 
 impl Caller {
     /// `declared`: the tenant the request names (Alibaba's AccessKeyId, Huawei's path project).
     pub(crate) fn new(auth_on: bool, declared: Option<Arc<str>>) -> Caller {
-        Caller { auth_on, declared, verified: OnceLock::new() }
+        Caller { auth_on, declared, verified: OnceLock::new(), auth_failure: OnceLock::new() }
     }
 
     pub fn tenant(&self) -> Option<Arc<str>> {
@@ -239,6 +243,14 @@ impl Prepared {
         }
     }
 
+    /// The diagnosis of a refused request, taken for the journal.
+    pub fn take_auth_failure(&mut self) -> Option<Box<Diagnosis>> {
+        match self {
+            Prepared::Aliyun(p) => p.caller.auth_failure.take(),
+            Prepared::Huawei(p) => p.caller.auth_failure.take(),
+        }
+    }
+
     /// Checks credentials when auth is on, and records who they prove the caller to be (also
     /// when they prove it but deny the operation); the refusal, rendered, when they fail.
     pub fn authenticate(&self, req: &WireRequest) -> Result<(), WireResponse> {
@@ -264,6 +276,18 @@ impl Prepared {
             Err(refusal) => {
                 if let Refusal::Denied { caller } = &refusal {
                     self.caller().set_verified(caller.clone());
+                }
+                // The answer is already decided: a diagnosis that failed (never expected) costs the
+                // journal its explanation, not the client its cloud's answer.
+                let diagnosed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match self {
+                    Prepared::Aliyun(p) => p.snapshot.gate.diagnose_alibaba(&signed, &refusal, &p.permission(), now_real),
+                    Prepared::Huawei(p) => {
+                        let (op, project) = (p.operation().map_or("", |op| op.name()), p.project_id().unwrap_or(""));
+                        p.snapshot.gate.diagnose_huawei(&signed, &refusal, &format!("hss:{op}"), project, now_real)
+                    }
+                }));
+                if let Ok(diagnosis) = diagnosed {
+                    let _ = self.caller().auth_failure.set(Box::new(diagnosis));
                 }
                 Err(match self {
                     Prepared::Aliyun(p) => p.refuse(&refusal),
