@@ -5,7 +5,9 @@
 //! first). Recording takes a lock for a push, never across I/O; it stores what the request already
 //! had (moved, not copied or formatted: names are static, tenants shared). A read copies handles
 //! to the entries it wants under the lock and writes their JSON after releasing it, straight to
-//! bytes: a body is shown as it came (checked to be JSON, never parsed into a tree).
+//! bytes: a body is shown as it came (checked to be JSON, never parsed into a tree). A call that
+//! authentication refused also keeps its diagnosis (`auth_failure`, see [`crate::auth::diagnosis`]),
+//! cut to the same entry budget before the parameters.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, VecDeque};
@@ -14,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::auth::diagnosis::Diagnosis;
 use crate::instant::{format_rfc3339, format_rfc3339_millis, Millis};
 
 /// The default of `--journal-size`.
@@ -57,6 +60,8 @@ pub struct Logged {
     pub status: u16,
     pub error_code: Option<String>,
     pub latency_us: u64,
+    /// Why authentication refused the call; only refused calls have one.
+    pub auth_failure: Option<Box<Diagnosis>>,
 }
 
 /// A call's parameters as received, kept raw and decoded only when the journal is read: the
@@ -170,13 +175,28 @@ impl Recorded {
         if path.len() < call.path.len() {
             call.path = Cow::Owned(path.to_string());
         }
+        // An authentication failure's diagnosis comes before the parameters: it explains the
+        // refusal, and its canonical request repeats them anyway. Its cut is its own to report.
+        let mut diagnosis_bytes = 0;
+        if let Some(diagnosis) = call.auth_failure.as_deref_mut() {
+            let mut own = Budget { left: budget.left, cut: false };
+            for text in diagnosis.texts_mut() {
+                let kept = own.text(text).len();
+                text.truncate(kept);
+            }
+            diagnosis.truncated = own.cut;
+            budget.left = own.left;
+            diagnosis_bytes = std::mem::size_of::<Diagnosis>()
+                + diagnosis.findings.capacity() * std::mem::size_of::<crate::auth::diagnosis::Finding>()
+                + diagnosis.text_len();
+        }
         let query = budget.text(&call.parameters.query).len();
         call.parameters.query.truncate(query);
         budget.bytes(&mut call.parameters.form);
         budget.bytes(&mut call.parameters.body);
         let kept = call.tenant.as_ref().map_or(0, |t| t.len()) + call.path.len() + call.parameters.len();
         let owned = call.operation.len() + call.method.len() + call.request_id.len() + call.error_code.as_ref().map_or(0, String::len);
-        let bytes = std::mem::size_of::<Recorded>() + 2 * std::mem::size_of::<usize>() + kept + owned;
+        let bytes = std::mem::size_of::<Recorded>() + 2 * std::mem::size_of::<usize>() + kept + owned + diagnosis_bytes;
         Recorded { seq: 0, call, received_bytes, truncated: budget.cut, bytes }
     }
 
@@ -204,6 +224,7 @@ impl Recorded {
             status: c.status,
             error_code: c.error_code.as_deref(),
             latency_us: c.latency_us,
+            auth_failure: c.auth_failure.as_deref(),
         }
     }
 }
@@ -232,6 +253,10 @@ pub struct Entry<'a> {
     pub status: u16,
     pub error_code: Option<&'a str>,
     pub latency_us: u64,
+    /// What the server computed and the request claimed, and the first difference found; only on
+    /// a call authentication refused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_failure: Option<&'a Diagnosis>,
 }
 
 /// `{"count": N, "requests": [...]}`: the entries' JSON, written after the lock is released.
@@ -255,6 +280,8 @@ pub struct Filter {
     pub after_seq: Option<u64>,
     /// Entries that arrived at or after this wall-clock instant (RFC 3339 compared as instants).
     pub since_ms: Option<i64>,
+    /// Only calls authentication refused (those with a diagnosis).
+    pub auth_failures: bool,
     /// The newest this many of those.
     pub limit: Option<usize>,
 }
@@ -268,6 +295,7 @@ impl Filter {
             && self.tenant.as_deref().is_none_or(|t| e.tenant.as_deref() == Some(t))
             && self.after_seq.is_none_or(|seq| s.seq > seq)
             && self.since_ms.is_none_or(|since| e.arrived_ms >= since)
+            && (!self.auth_failures || e.auth_failure.is_some())
     }
 }
 
@@ -376,6 +404,7 @@ mod tests {
             status,
             error_code: (status >= 400).then(|| "X".to_string()),
             latency_us: 1,
+            auth_failure: None,
         }
     }
 
@@ -480,6 +509,47 @@ mod tests {
         let off = Journal::new(Bounds { total_bytes: 0, ..Bounds::default() });
         off.record(entry("ListTasks", 200, None));
         assert!(off.is_empty());
+    }
+
+    fn diagnosis(message_len: usize, sts_len: usize) -> Box<Diagnosis> {
+        let mut d = Diagnosis { scheme: "RPC-HMAC-SHA1", cause: "signature_mismatch", ..Diagnosis::default() };
+        d.findings.push(crate::auth::diagnosis::Finding { cause: "signature_mismatch", subject: None, message: "m".repeat(message_len) });
+        d.computed.string_to_sign = Some("s".repeat(sts_len));
+        Box::new(d)
+    }
+
+    #[test]
+    fn a_diagnosis_is_shown_only_on_its_entry_and_found_by_the_filter() {
+        let journal = journal(10);
+        journal.record(entry("DescribeTasks", 200, Some("a")));
+        let mut refused = entry("DescribeTasks", 400, None);
+        refused.auth_failure = Some(diagnosis(10, 20));
+        journal.record(refused);
+        let all = shown(&journal, &Filter::default());
+        assert!(all[0].get("auth_failure").is_none());
+        assert_eq!(all[1]["auth_failure"]["cause"], "signature_mismatch");
+        assert_eq!(all[1]["auth_failure"]["computed"]["string_to_sign"], "s".repeat(20));
+        assert_eq!((all[1]["auth_failure"]["truncated"].as_bool(), all[1]["truncated"].as_bool()), (Some(false), Some(false)));
+        assert_eq!(seqs(&journal.query(&Filter { auth_failures: true, ..Filter::default() })), [2]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+
+        #[test]
+        fn a_diagnosis_is_kept_within_the_entry_budget(budget in 0usize..4_096, message_len in 0usize..3_000, sts_len in 0usize..3_000) {
+            let journal = Journal::new(Bounds { entries: 10, entry_bytes: budget, total_bytes: 1 << 20 });
+            let mut call = entry("DescribeTasks", 400, None);
+            call.auth_failure = Some(diagnosis(message_len, sts_len));
+            let path_len = call.path.len();
+            let wanted = message_len + sts_len;
+            journal.record(call);
+            let shown = &shown(&journal, &Filter::default())[0]["auth_failure"];
+            let text = |v: &Value| v.as_str().map_or(0, str::len);
+            let kept = text(&shown["findings"][0]["message"]) + text(&shown["computed"]["string_to_sign"]);
+            let available = budget.saturating_sub(path_len);
+            proptest::prop_assert_eq!((kept, shown["truncated"].as_bool()), (wanted.min(available), Some(wanted > available)));
+        }
     }
 
     proptest::proptest! {

@@ -152,6 +152,9 @@ enum Command {
         tenant: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
+        /// Only calls authentication refused, each with what the server computed, what the request claimed, and the first difference.
+        #[arg(long)]
+        auth_failures: bool,
         /// Forget the journal (or the tenant's part of it) instead.
         #[arg(long)]
         clear: bool,
@@ -268,13 +271,21 @@ fn main() -> ExitCode {
             let query = query_string(&[("product", product), ("status", status), ("tenant", tenant), ("limit", Some(limit.to_string()))]);
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/tasks{query}"), None).map(|v| (v.clone(), tasks_table(&v))))
         }
-        Command::Requests { remote, operation, status, error_code, tenant, limit, clear } => {
+        Command::Requests { remote, operation, status, error_code, tenant, limit, auth_failures, clear } => {
             if clear {
                 let query = query_string(&[("tenant", tenant)]);
                 return remote_call(&remote, |c| c.call("DELETE", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), format!("cleared {} request(s)\n", v["cleared"]))));
             }
-            let query = query_string(&[("operation", operation), ("status", status.map(|s| s.to_string())), ("error_code", error_code), ("tenant", tenant), ("limit", Some(limit.to_string()))]);
-            remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), requests_table(&v))))
+            let query = query_string(&[
+                ("operation", operation),
+                ("status", status.map(|s| s.to_string())),
+                ("error_code", error_code),
+                ("tenant", tenant),
+                ("auth_failures", auth_failures.then(|| "true".to_string())),
+                ("limit", Some(limit.to_string())),
+            ]);
+            let shown = if auth_failures { auth_failures_report } else { requests_table };
+            remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), shown(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
         Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget } => {
@@ -431,6 +442,52 @@ fn requests_table(value: &Value) -> String {
         })
         .collect();
     client::table(&["SEQ", "TIME", "OPERATION", "CALLER", "STATUS", "ERROR", "LATENCY"], &rows)
+}
+
+/// Each refused call's diagnosis, readable: the cause first, then what the request claimed next to
+/// what the server computed (multi-line texts indented under their name).
+fn auth_failures_report(value: &Value) -> String {
+    use std::fmt::Write as _;
+    let requests: Vec<&Value> = value["requests"].as_array().into_iter().flatten().collect();
+    let mut out = String::new();
+    for r in &requests {
+        let d = &r["auth_failure"];
+        let _ = writeln!(out, "#{} {} {} {} -> {} {}", cell(&r["seq"]), cell(&r["time"]), cell(&r["method"]), cell(&r["operation"]), cell(&r["status"]), cell(&r["error_code"]));
+        let _ = writeln!(out, "  scheme:   {}", cell(&d["scheme"]));
+        for (i, f) in d["findings"].as_array().into_iter().flatten().enumerate() {
+            let _ = writeln!(out, "  {} {}: {}", if i == 0 { "cause:   " } else { "also:    " }, cell(&f["cause"]), cell(&f["message"]));
+        }
+        if let Some(skew) = d["skew_seconds"].as_i64() {
+            let _ = writeln!(out, "  skew:     {skew:+} s (signed time minus server time)");
+        }
+        let texts = [
+            ("claimed key id", &d["claimed"]["key_id"]),
+            ("claimed timestamp", &d["claimed"]["timestamp"]),
+            ("claimed signed headers", &d["claimed"]["signed_headers"]),
+            ("server signed headers", &d["computed"]["signed_headers"]),
+            ("claimed signature", &d["claimed"]["signature"]),
+            ("server string to sign", &d["computed"]["string_to_sign"]),
+            ("server canonical request", &d["computed"]["canonical_request"]),
+        ];
+        for (name, text) in texts {
+            if let Some(text) = text.as_str() {
+                if text.contains('\n') {
+                    let _ = writeln!(out, "  {name}:");
+                    for line in text.split('\n') {
+                        let _ = writeln!(out, "    | {line}");
+                    }
+                } else {
+                    let _ = writeln!(out, "  {name}: {text}");
+                }
+            }
+        }
+        if d["truncated"].as_bool() == Some(true) {
+            let _ = writeln!(out, "  (cut to the journal's entry budget, --journal-entry-bytes)");
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{} refused call(s)", requests.len());
+    out
 }
 
 fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), ClientError> {

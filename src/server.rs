@@ -289,6 +289,7 @@ pub async fn respond(state: &State, mut wire: WireRequest, refused: Option<Refus
         status: response.status,
         error_code: response.error_code.clone(),
         latency_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        auth_failure: prepared.take_auth_failure(),
     });
     response
 }

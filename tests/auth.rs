@@ -65,19 +65,27 @@ fn rand_u128() -> u128 {
     (u128::from(std::process::id()) << 64) | u128::from(NEXT.fetch_add(1, Ordering::Relaxed)) | (chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0) as u128) << 32
 }
 
+/// How a signer percent-encodes names and values: [`pct`] (RFC 3986) is what the schemes sign.
+type Encode = fn(&str) -> String;
+
 /// RPC v1: the full query (signature included) for these parameters.
 fn rpc_v1_query(method: &str, params: &[(&str, &str)], key: &str, secret: &str, timestamp: &str, nonce: &str) -> String {
+    rpc_v1_query_encoded(pct, method, params, key, secret, timestamp, nonce)
+}
+
+/// [`rpc_v1_query`] by a signer that encodes with `encode`, and sends what it signed.
+fn rpc_v1_query_encoded(pct: Encode, method: &str, params: &[(&str, &str)], key: &str, secret: &str, timestamp: &str, nonce: &str) -> String {
     let mut all: Vec<(String, String)> = params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     for (k, v) in [("AccessKeyId", key), ("SignatureMethod", "HMAC-SHA1"), ("SignatureVersion", "1.0"), ("SignatureNonce", nonce), ("Timestamp", timestamp), ("Format", "JSON")] {
         all.push((k.into(), v.into()));
     }
     all.sort();
     let canonical = all.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
-    let string_to_sign = format!("{method}&%2F&{}", pct(&canonical));
+    let string_to_sign = format!("{method}&%2F&{}", taskemu::cloud::pairs::pct(&canonical));
     let mut mac = Hmac::<Sha1>::new_from_slice(format!("{secret}&").as_bytes()).unwrap();
     mac.update(string_to_sign.as_bytes());
     let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    format!("{canonical}&Signature={}", pct(&signature))
+    format!("{canonical}&Signature={}", taskemu::cloud::pairs::pct(&signature))
 }
 
 async fn rpc_signed(emu: &Emulator, op: (&str, &str), params: &[(&str, &str)], key: &str, secret: &str) -> Reply {
@@ -99,6 +107,11 @@ fn hmac256_hex(key: &[u8], data: &str) -> String {
 
 /// ACS3-HMAC-SHA256 headers for a POST / with the query given.
 fn acs3_headers(emu: &Emulator, op: (&str, &str), query: &str, secret: &str, key: &str) -> Vec<(String, String)> {
+    acs3_headers_encoded(pct, emu, op, query, secret, key)
+}
+
+/// [`acs3_headers`] by a signer that writes the canonical query with `encode`.
+fn acs3_headers_encoded(pct: Encode, emu: &Emulator, op: (&str, &str), query: &str, secret: &str, key: &str) -> Vec<(String, String)> {
     let date = now_rfc3339();
     let nonce = nonce();
     let payload = hex_sha256(b"");
@@ -132,7 +145,12 @@ fn huawei_headers(emu: &Emulator, method: &str, path: &str, query: &str, body: &
 
 /// SDK-HMAC-SHA256 headers, with a signed `X-Project-Id` as the SDK sends when `project_header`
 /// is given.
-fn huawei_headers_for(emu: &Emulator, (method, path, query, body): (&str, &str, &str, &[u8]), ak: &str, sk: &str, project_header: Option<&str>) -> Vec<(String, String)> {
+fn huawei_headers_for(emu: &Emulator, request: (&str, &str, &str, &[u8]), ak: &str, sk: &str, project_header: Option<&str>) -> Vec<(String, String)> {
+    huawei_headers_encoded(pct, emu, request, (ak, sk), project_header)
+}
+
+/// [`huawei_headers_for`] by a signer that writes the canonical query with `encode`.
+fn huawei_headers_encoded(pct: Encode, emu: &Emulator, (method, path, query, body): (&str, &str, &str, &[u8]), (ak, sk): (&str, &str), project_header: Option<&str>) -> Vec<(String, String)> {
     let date = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
     let host = emu.addr.to_string();
     let mut signed = vec![("content-type", "application/json".to_string()), ("host", host), ("x-sdk-date", date.clone())];
@@ -526,4 +544,284 @@ async fn a_body_is_read_as_a_form_only_when_the_signature_covers_it() {
     let form = rpc_v1_with_body(&emu, &all, &["PageSize", "TaskIds"], None, "Application/X-WWW-Form-Urlencoded ;charset=UTF-8").await;
     assert_eq!(form.status, 200, "{}", form.text());
     assert_eq!((form.json()["TotalCount"].as_u64(), pluck(&form.json()["TaskSet"]["Task"], "TaskId")), (Some(1), strings(&["t-beta"])));
+}
+
+// --- Signature diagnostics (issue 15, deliverable 4) ----------------------------------------------
+//
+// Each case signs a valid request with the helpers above, breaks one thing, and checks two things:
+// the client gets exactly the cloud's answer it got before, and the journal's `auth_failure` names
+// the difference.
+
+/// The calls authentication refused, oldest first, as `GET /_emu/requests?auth_failures=true` shows them.
+async fn auth_failures(emu: &Emulator) -> Vec<serde_json::Value> {
+    let reply = send(emu.addr, "GET", "/_emu/requests?auth_failures=true&limit=1000", &[], b"").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()["requests"].as_array().cloned().unwrap_or_default()
+}
+
+/// The newest refused call's diagnosis.
+async fn last_diagnosis(emu: &Emulator) -> serde_json::Value {
+    auth_failures(emu).await.last().expect("a refused call in the journal")["auth_failure"].clone()
+}
+
+/// Asserts the diagnosis names `cause` first (about `subject`, when given) and returns it.
+async fn assert_cause(emu: &Emulator, cause: &str, subject: Option<&str>) -> serde_json::Value {
+    let d = last_diagnosis(emu).await;
+    assert_eq!(d["cause"], cause, "{d:#}");
+    assert_eq!(d["findings"][0]["cause"], cause, "{d:#}");
+    if let Some(subject) = subject {
+        assert_eq!(d["findings"][0]["subject"], subject, "{d:#}");
+    }
+    d
+}
+
+fn header_refs(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+fn set(headers: &mut Vec<(String, String)>, name: &str, value: Option<String>) {
+    headers.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    if let Some(value) = value {
+        headers.push((name.to_string(), value));
+    }
+}
+
+fn edit_authorization(headers: &mut [(String, String)], edit: impl Fn(&str) -> String) {
+    for (k, v) in headers.iter_mut() {
+        if k.eq_ignore_ascii_case("authorization") {
+            *v = edit(v);
+        }
+    }
+}
+
+/// The encoding `java.net.URLEncoder` gives (space as `+`, `*` kept, `~` escaped): what a hand-rolled
+/// signer that forgets the RFC 3986 fix-ups signs and sends.
+fn url_encoder(s: &str) -> String {
+    pct(s).replace("%2A", "*").replace("%20", "+").replace('~', "%7E")
+}
+
+fn skew_near(d: &serde_json::Value, expected: i64) {
+    let skew = d["skew_seconds"].as_i64().unwrap_or_else(|| panic!("no skew in {d:#}"));
+    assert!((skew - expected).abs() <= 5, "skew {skew}, expected about {expected}");
+}
+
+#[tokio::test]
+async fn rpc_v1_failures_are_diagnosed_and_answered_as_before() {
+    let emu = start(SCENARIO).await;
+    let params = [("Action", "DescribeTasks"), ("Version", "2014-05-26"), ("RegionId", "cn-hangzhou")];
+    let good = rpc_signed(&emu, ECS, &[("RegionId", "cn-hangzhou")], KEY, SECRET).await;
+    assert_eq!(good.status, 200);
+
+    // A clock 16 minutes slow, signing correctly.
+    let stale = (chrono::Utc::now() - chrono::Duration::minutes(16)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let old = send(emu.addr, "GET", &format!("/?{}", rpc_v1_query("GET", &params, KEY, SECRET, &stale, &nonce())), &[], b"").await;
+    assert_eq!(alibaba_code(&old), (400, "InvalidTimeStamp.Expired".into(), "Specified time stamp or date value is expired.".into()));
+    let d = assert_cause(&emu, "clock_skew", Some("Timestamp")).await;
+    skew_near(&d, -960);
+    assert_eq!((d["scheme"].as_str(), d["claimed"]["timestamp"].as_str(), d["claimed"]["key_id"].as_str()), (Some("RPC-HMAC-SHA1"), Some(stale.as_str()), Some(KEY)));
+    assert!(d["findings"][0]["message"].as_str().unwrap().contains("behind"), "{d:#}");
+
+    // A wrong secret: nothing differs but the signature; the server's string to sign is the one the
+    // client is told.
+    let wrong = rpc_signed(&emu, ECS, &[("RegionId", "cn-hangzhou")], KEY, "not-the-secret").await;
+    let (status, code, message) = alibaba_code(&wrong);
+    assert_eq!((status, code.as_str()), (400, "SignatureDoesNotMatch"));
+    let d = assert_cause(&emu, "signature_mismatch", None).await;
+    assert_eq!(message.strip_suffix(d["computed"]["string_to_sign"].as_str().unwrap()).map(|m| m.ends_with("server string to sign is:")), Some(true), "{message}");
+    assert!(d["claimed"]["signature"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(d["computed"]["canonical_request"], serde_json::Value::Null, "RPC v1 has none");
+
+    // A signer that encodes a value its own way (`*` kept, space as `+`) and signs that.
+    let all = [("Action", "DescribeTasks"), ("Version", "2014-05-26"), ("RegionId", "cn-hangzhou"), ("TaskIds", "t*auth")];
+    let query = rpc_v1_query_encoded(url_encoder, "GET", &all, KEY, SECRET, &now_rfc3339(), &nonce());
+    assert!(query.contains("TaskIds=t*auth"), "{query}");
+    let encoded = send(emu.addr, "GET", &format!("/?{query}"), &[], b"").await;
+    assert_eq!(alibaba_code(&encoded).1, "SignatureDoesNotMatch");
+    let d = assert_cause(&emu, "percent_encoding", Some("TaskIds")).await;
+    assert!(d["findings"][0]["message"].as_str().unwrap().contains("TaskIds=t%2Aauth"), "{d:#}");
+
+    // A key id that is declared in another case.
+    let unknown = rpc_signed(&emu, ECS, &[("RegionId", "cn-hangzhou")], "ltaiauthtest", SECRET).await;
+    assert_eq!(alibaba_code(&unknown), (404, "InvalidAccessKeyId.NotFound".into(), "Specified access key is not found.".into()));
+    let d = assert_cause(&emu, "unknown_key_id", Some("ltaiauthtest")).await;
+    assert!(d["findings"][0]["message"].as_str().unwrap().contains("\"LTAIauthtest\" is"), "{d:#}");
+
+    // Only refused calls carry a diagnosis, and only they are listed under auth_failures.
+    let everything = send(emu.addr, "GET", "/_emu/requests", &[], b"").await.json();
+    let with: Vec<bool> = everything["requests"].as_array().unwrap().iter().map(|r| r.get("auth_failure").is_some()).collect();
+    assert_eq!(with, [false, true, true, true, true]);
+    assert_eq!(auth_failures(&emu).await.len(), 4);
+}
+
+#[tokio::test]
+async fn acs3_failures_are_diagnosed_and_answered_as_before() {
+    let emu = start(SCENARIO).await;
+    let query = "RegionId=cn-hangzhou&TaskIds=t-auth";
+    let target = format!("/?{query}");
+    let signed = acs3_headers(&emu, ECS, query, SECRET, KEY);
+    assert_eq!(send(emu.addr, "POST", &target, &header_refs(&signed), b"").await.status, 200);
+    let incomplete = (400, "IncompleteSignature".to_string(), "The request signature does not conform to Aliyun standards.".to_string());
+
+    // A body the content hash does not describe.
+    let headers = acs3_headers(&emu, ECS, query, SECRET, KEY);
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &target, &header_refs(&headers), b"extra").await).1, "SignatureDoesNotMatch");
+    let d = assert_cause(&emu, "body_hash_mismatch", Some("x-acs-content-sha256")).await;
+    assert!(d["computed"]["canonical_request"].as_str().unwrap().ends_with(&hex_sha256(b"extra")), "{d:#}");
+    assert_eq!(d["claimed"]["signed_headers"], d["computed"]["signed_headers"]);
+    assert!(d["computed"]["string_to_sign"].as_str().unwrap().starts_with("ACS3-HMAC-SHA256\n"));
+
+    // host left out of SignedHeaders.
+    let mut headers = acs3_headers(&emu, ECS, query, SECRET, KEY);
+    edit_authorization(&mut headers, |v| v.replace("SignedHeaders=host;", "SignedHeaders="));
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &target, &header_refs(&headers), b"").await), incomplete);
+    assert_cause(&emu, "unsigned_required_header", Some("host")).await;
+
+    // A header listed as signed that the request does not carry.
+    let mut headers = acs3_headers(&emu, ECS, query, SECRET, KEY);
+    edit_authorization(&mut headers, |v| v.replace("SignedHeaders=", "SignedHeaders=accept;"));
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &target, &header_refs(&headers), b"").await), incomplete);
+    assert_cause(&emu, "signed_header_absent", Some("accept")).await;
+
+    // x-acs-date dropped on the way.
+    let mut headers = acs3_headers(&emu, ECS, query, SECRET, KEY);
+    set(&mut headers, "x-acs-date", None);
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &target, &header_refs(&headers), b"").await), incomplete);
+    assert_cause(&emu, "required_header_missing", Some("x-acs-date")).await;
+
+    // x-acs-date 20 minutes slow: a mismatch to the client, the skew named first here.
+    let mut headers = acs3_headers(&emu, ECS, query, SECRET, KEY);
+    set(&mut headers, "x-acs-date", Some((chrono::Utc::now() - chrono::Duration::minutes(20)).format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &target, &header_refs(&headers), b"").await).1, "SignatureDoesNotMatch");
+    skew_near(&assert_cause(&emu, "clock_skew", Some("x-acs-date")).await, -1200);
+
+    // A parameter signed in the signer's own encoding.
+    let odd = "RegionId=cn-hangzhou&TaskIds=t*auth";
+    let headers = acs3_headers_encoded(url_encoder, &emu, ECS, odd, SECRET, KEY);
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &format!("/?{odd}"), &header_refs(&headers), b"").await).1, "SignatureDoesNotMatch");
+    assert_cause(&emu, "percent_encoding", Some("TaskIds")).await;
+
+    // A scoped credential where ACS3 takes the bare key id.
+    let scoped = format!("{KEY}/20250102/cn-hangzhou/ecs/aliyun_v4_request");
+    let headers = acs3_headers(&emu, ECS, query, SECRET, &scoped);
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &target, &header_refs(&headers), b"").await).1, "InvalidAccessKeyId.NotFound");
+    assert_cause(&emu, "credential_scope", Some(&scoped)).await;
+
+    // A wrong secret.
+    let headers = acs3_headers(&emu, ECS, query, "wrong", KEY);
+    assert_eq!(alibaba_code(&send(emu.addr, "POST", &target, &header_refs(&headers), b"").await).1, "SignatureDoesNotMatch");
+    let d = assert_cause(&emu, "signature_mismatch", None).await;
+    assert_eq!(d["claimed"]["key_id"], KEY);
+}
+
+#[tokio::test]
+async fn huawei_failures_are_diagnosed_and_answered_as_before() {
+    let emu = start(SCENARIO).await;
+    let path = format!("/v5/{PROJECT}/image/tasks");
+    let query = "type=image_scan";
+    let target = format!("{path}?{query}");
+    let fail = |detail: &str| format!("Incorrect IAM authentication information: {detail}");
+    let sent = |headers: Vec<(String, String)>, target: String| async move { send(emu.addr, "GET", &target, &header_refs(&headers), b"").await };
+
+    // A wrong SK: the canonical request the server built is shown.
+    let wrong = hss_signed(&emu, "GET", &path, query, b"", AK, "wrong").await;
+    assert_gateway_error(&wrong, 401, "APIGW.0301", &fail("verify aksk signature fail"));
+    let d = assert_cause(&emu, "signature_mismatch", None).await;
+    assert_eq!(d["scheme"], "SDK-HMAC-SHA256");
+    assert!(d["computed"]["canonical_request"].as_str().unwrap().starts_with(&format!("GET\n{path}/\ntype=image_scan\n")), "{d:#}");
+    assert!(d["computed"]["string_to_sign"].as_str().unwrap().starts_with("SDK-HMAC-SHA256\n"));
+
+    // X-Sdk-Date an hour ahead.
+    let mut headers = huawei_headers(&emu, "GET", &path, query, b"", AK, SK);
+    set(&mut headers, "X-Sdk-Date", Some((chrono::Utc::now() + chrono::Duration::hours(1)).format("%Y%m%dT%H%M%SZ").to_string()));
+    assert_gateway_error(&sent(headers, target.clone()).await, 401, "APIGW.0301", &fail("verify aksk signature fail"));
+    skew_near(&assert_cause(&emu, "clock_skew", Some("X-Sdk-Date")).await, 3600);
+
+    // A content hash that does not describe the body.
+    let mut headers = huawei_headers(&emu, "GET", &path, query, b"", AK, SK);
+    set(&mut headers, "X-Sdk-Content-Sha256", Some("0".repeat(64)));
+    assert_gateway_error(&sent(headers, target.clone()).await, 401, "APIGW.0301", &fail("verify aksk signature fail"));
+    assert_cause(&emu, "body_hash_mismatch", Some("x-sdk-content-sha256")).await;
+
+    // X-Sdk-Date dropped.
+    let mut headers = huawei_headers(&emu, "GET", &path, query, b"", AK, SK);
+    set(&mut headers, "X-Sdk-Date", None);
+    let reply = sent(headers, target.clone()).await;
+    assert_eq!((reply.status, reply.json()["error_code"].as_str()), (401, Some("APIGW.0301")));
+    assert_cause(&emu, "required_header_missing", Some("x-sdk-date")).await;
+
+    // X-Project-Id signed, then dropped.
+    let mut headers = huawei_headers_for(&emu, ("GET", &path, query, b""), AK, SK, Some(PROJECT));
+    set(&mut headers, "X-Project-Id", None);
+    let reply = sent(headers, target.clone()).await;
+    assert_eq!((reply.status, reply.json()["error_code"].as_str()), (401, Some("APIGW.0301")));
+    assert_cause(&emu, "signed_header_absent", Some("x-project-id")).await;
+
+    // A query parameter signed in the signer's own encoding.
+    let odd = "type=image_scan&image_name=nginx*";
+    let headers = huawei_headers_encoded(url_encoder, &emu, ("GET", &path, odd, b""), (AK, SK), None);
+    assert_gateway_error(&sent(headers, format!("{path}?{odd}")).await, 401, "APIGW.0301", &fail("verify aksk signature fail"));
+    assert_cause(&emu, "percent_encoding", Some("image_name")).await;
+
+    // An AK no credential declares.
+    let unknown = hss_signed(&emu, "GET", &path, query, b"", "HWWHO", SK).await;
+    assert_gateway_error(&unknown, 401, "APIGW.0301", &fail("Get secretKey failed,ak:HWWHO,err:ak not exist"));
+    assert_cause(&emu, "unknown_key_id", Some("HWWHO")).await;
+
+    // Tokens carry no signature: an unknown one is just that.
+    let batch = format!("/v5/{PROJECT}/common/tasks/batch-query");
+    let bad_token = send(emu.addr, "POST", &batch, &[("X-Auth-Token", "forged-token")], b"{}").await;
+    assert_gateway_error(&bad_token, 401, "APIGW.0301", &fail("decrypt token fail"));
+    let d = assert_cause(&emu, "unknown_token", Some("X-Auth-Token")).await;
+    assert_eq!((d["scheme"].as_str(), d["claimed"]["key_id"].as_str()), (Some("X-Auth-Token"), Some("forged-t…")));
+    // A token bound to one project, used on another: its scope does not match.
+    let other = send(emu.addr, "POST", "/v5/another/common/tasks/batch-query", &[("X-Auth-Token", TOKEN)], b"{}").await;
+    assert_hss_error(&other, 403, "HSS.0013", "Insufficient permissions.");
+    assert_cause(&emu, "credential_scope", Some("another")).await;
+}
+
+#[tokio::test]
+async fn a_diagnosis_is_capped_and_cut_to_the_entry_budget() {
+    // A 6 KB parameter, a wrong secret: the string to sign repeats it, encoded.
+    let config = Config { journal_entry_bytes: 1_000, ..Config::default() };
+    let emu = start_sources(config, vec![Source::new("auth.toml", SCENARIO)]).await;
+    let long = "x".repeat(6_000);
+    let wrong = rpc_signed(&emu, ECS, &[("RegionId", "cn-hangzhou"), ("TaskIds", &long)], KEY, "wrong").await;
+    let message = alibaba_code(&wrong).2;
+    assert!(message.len() > 6_000, "the client still gets the whole string to sign");
+    let entry = auth_failures(&emu).await.pop().expect("the refused call");
+    let d = &entry["auth_failure"];
+    assert_eq!((d["cause"].as_str(), d["truncated"].as_bool()), (Some("signature_mismatch"), Some(true)), "{d:#}");
+    let texts: usize = [&d["findings"][0]["message"], &d["claimed"]["key_id"], &d["claimed"]["signature"], &d["claimed"]["timestamp"], &d["computed"]["string_to_sign"]]
+        .iter()
+        .map(|v| v.as_str().map_or(0, str::len))
+        .sum();
+    assert!(texts <= 1_000, "{texts} bytes of diagnosis kept");
+
+    // With room to spare, a text is still capped on its own.
+    let roomy = start_sources(Config::default(), vec![Source::new("auth.toml", SCENARIO)]).await;
+    rpc_signed(&roomy, ECS, &[("RegionId", "cn-hangzhou"), ("TaskIds", &long)], KEY, "wrong").await;
+    let d = last_diagnosis(&roomy).await;
+    let sts = d["computed"]["string_to_sign"].as_str().unwrap();
+    assert!(sts.len() <= taskemu::auth::diagnosis::TEXT_CAP + "…".len() && sts.ends_with('…'), "{} bytes", sts.len());
+    assert_eq!(d["truncated"], false);
+}
+
+#[tokio::test]
+async fn the_cli_prints_each_auth_failure_readably() {
+    let emu = start(SCENARIO).await;
+    let query = "RegionId=cn-hangzhou";
+    let headers = acs3_headers(&emu, ECS, query, "wrong", KEY);
+    assert_eq!(send(emu.addr, "POST", &format!("/?{query}"), &header_refs(&headers), b"").await.status, 400);
+    assert_eq!(rpc_signed(&emu, ECS, &[("RegionId", "cn-hangzhou")], KEY, SECRET).await.status, 200);
+    let url = format!("http://{}", emu.addr);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_taskemu")).args(["requests", "--auth-failures", "--url", &url]).output().expect("the binary runs")
+    })
+    .await
+    .expect("the CLI finished");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for needle in ["-> 400 SignatureDoesNotMatch", "scheme:   ACS3-HMAC-SHA256", "cause:    signature_mismatch: ", "claimed key id: LTAIauthtest", "server canonical request:\n    | POST\n    | /\n    | RegionId=cn-hangzhou\n", "server string to sign:\n    | ACS3-HMAC-SHA256\n", "1 refused call(s)"] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
 }

@@ -228,7 +228,10 @@ impl Served {
     fn stderr_line(&self, needle: &str) -> Option<String> {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            if let Some(line) = self.stderr.lock().unwrap().lines().find(|l| l.contains(needle)) {
+            // Only whole lines: the reader appends stderr as it comes, a line possibly in pieces.
+            let seen = self.stderr.lock().unwrap().clone();
+            let whole = seen.rfind('\n').map_or("", |end| &seen[..end]);
+            if let Some(line) = whole.lines().find(|l| l.contains(needle)) {
                 return Some(line.to_string());
             }
             if Instant::now() > deadline {

@@ -21,16 +21,16 @@ use super::{
     sha256_hex, AuthFields, SignedRequest,
 };
 
-const ACS3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
+pub(super) const ACS3_ALGORITHM: &str = "ACS3-HMAC-SHA256";
 
 /// Headers an ACS3 signature must cover, whatever else the client chose to sign: without them a
 /// signed request could be replayed at another time, or with another body.
-const ACS3_ALWAYS_SIGNED: [&str; 3] = ["host", "x-acs-date", "x-acs-content-sha256"];
+pub(super) const ACS3_ALWAYS_SIGNED: [&str; 3] = ["host", "x-acs-date", "x-acs-content-sha256"];
 
 /// Headers that must be signed when present, because the caller routes on them (Action and Version
 /// come from these headers in V3 requests): unsigned, they could be changed without breaking the
 /// signature. Every SDK runtime signs all `x-acs-*` headers it sends.
-const ACS3_SIGNED_IF_PRESENT: [&str; 2] = ["x-acs-action", "x-acs-version"];
+pub(super) const ACS3_SIGNED_IF_PRESENT: [&str; 2] = ["x-acs-action", "x-acs-version"];
 
 /// Which Alibaba signature scheme a request uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,9 +54,9 @@ pub struct AliyunClaims {
     /// `SignatureNonce` parameter or `x-acs-signature-nonce` header, for a replay check.
     pub nonce: Option<String>,
     /// The signature as sent: base64 for RPC v1, lower-case hex for ACS3.
-    signature: String,
+    pub(super) signature: String,
     /// ACS3 only: the `SignedHeaders` list exactly as sent (empty for RPC v1).
-    signed_headers: String,
+    pub(super) signed_headers: String,
 }
 
 /// Why an Alibaba request failed authentication.
@@ -255,7 +255,7 @@ pub fn string_to_sign(
 
 /// The hashed payload is always recomputed from the body; the header's claim is checked against it
 /// in [`verify`].
-fn acs3_canonical_request(
+pub(super) fn acs3_canonical_request(
     req: &SignedRequest<'_>,
     claims: &AliyunClaims,
 ) -> Result<String, AliyunAuthError> {
@@ -305,7 +305,7 @@ pub fn verify(
 
 /// RPC v1: base64 HMAC-SHA1 keyed with `secret + "&"`, compared in constant time. A signature that
 /// is not base64 is simply a mismatch.
-fn rpc_v1_matches(secret: &str, string_to_sign: &str, claimed_b64: &str) -> bool {
+pub(super) fn rpc_v1_matches(secret: &str, string_to_sign: &str, claimed_b64: &str) -> bool {
     let Ok(claimed) = BASE64.decode(claimed_b64) else {
         return false;
     };

@@ -52,7 +52,7 @@ pub enum Refusal {
 
 #[derive(Debug, Default)]
 pub struct Gate {
-    credentials: Vec<Credential>,
+    pub(super) credentials: Vec<Credential>,
     nonces: Mutex<HashMap<String, i64>>,
 }
 
@@ -65,7 +65,7 @@ impl Gate {
         self.credentials.is_empty()
     }
 
-    fn alibaba_secret(&self, key_id: &str) -> Option<(&Credential, &str)> {
+    pub(super) fn alibaba_secret(&self, key_id: &str) -> Option<(&Credential, &str)> {
         self.credentials.iter().find_map(|c| match &c.secret {
             Secret::Alibaba { key_id: k, secret } if k == key_id => Some((c, secret.as_str())),
             _ => None,

@@ -14,7 +14,7 @@ use super::{
     SignedRequest,
 };
 
-const ALGORITHM: &str = "SDK-HMAC-SHA256";
+pub(super) const ALGORITHM: &str = "SDK-HMAC-SHA256";
 
 /// What an AK/SK-signed request claims before its signature is checked. Build it with
 /// [`parse_claims`] and verify it against the same request.
@@ -26,9 +26,9 @@ pub struct HuaweiClaims {
     /// with [`parse_huawei_sdk_date`](super::parse_huawei_sdk_date) for a skew check.
     pub sdk_date: String,
     /// The `SignedHeaders` list exactly as sent.
-    signed_headers: String,
+    pub(super) signed_headers: String,
     /// The hex signature as sent.
-    signature: String,
+    pub(super) signature: String,
 }
 
 /// Why a Huawei request failed authentication. All of them are 401 `APIGW.0301` on the real gateway;
@@ -125,7 +125,7 @@ pub fn string_to_sign(
     ))
 }
 
-fn canonical(req: &SignedRequest<'_>, claims: &HuaweiClaims) -> Result<String, HuaweiAuthError> {
+pub(super) fn canonical(req: &SignedRequest<'_>, claims: &HuaweiClaims) -> Result<String, HuaweiAuthError> {
     // The SDK ends every canonical path with `/` (adding one only when missing), so `/v5/p/tasks`
     // signs as `/v5/p/tasks/`.
     let mut uri = canonical_uri(req.path);

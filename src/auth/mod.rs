@@ -13,6 +13,7 @@
 //! multiple of the input's size.
 
 pub mod aliyun;
+pub mod diagnosis;
 pub mod huawei;
 pub mod gate;
 mod skew;

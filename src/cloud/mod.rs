@@ -11,6 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use rand::RngExt;
 
+use crate::auth::diagnosis::Diagnosis;
 use crate::auth::gate::Refusal;
 use crate::auth::SignedRequest;
 use crate::faults::Failure;
@@ -136,12 +137,15 @@ pub struct Caller {
     /// Set once by [`Prepared::authenticate`]; a cell, so that the request can go on being shared
     /// (`&Prepared`) through the gate, the fault rules and the operation.
     verified: OnceLock<Arc<str>>,
+    /// Why the gate refused the request, for its journal entry: set only on a refusal, so a
+    /// request that passes computes and keeps nothing.
+    auth_failure: OnceLock<Box<Diagnosis>>,
 }
 
 impl Caller {
     /// `declared`: the tenant the request names (Alibaba's AccessKeyId, Huawei's path project).
     pub(crate) fn new(auth_on: bool, declared: Option<Arc<str>>) -> Caller {
-        Caller { auth_on, declared, verified: OnceLock::new() }
+        Caller { auth_on, declared, verified: OnceLock::new(), auth_failure: OnceLock::new() }
     }
 
     pub fn tenant(&self) -> Option<Arc<str>> {
@@ -206,6 +210,7 @@ pub trait Edge {
     /// The operation asked for, as the caller named it.
     fn operation(&self) -> &str;
     fn caller(&self) -> &Caller;
+    fn caller_mut(&mut self) -> &mut Caller;
     fn request_id(&self) -> &str;
     fn take_request_id(&mut self) -> String;
     /// The request's parameters for the journal, raw, taken once it is answered.
@@ -213,6 +218,8 @@ pub trait Edge {
     /// The gate's verdict on the request's credentials (the tenant they prove); `None` when the
     /// request is no operation's and so reads no one's world.
     fn check(&self, signed: &SignedRequest, now_real: i64) -> Option<Result<String, Refusal>>;
+    /// Why the gate refused the request, in detail, for the journal (never for the caller).
+    fn diagnose(&self, signed: &SignedRequest, refusal: &Refusal, now_real: i64) -> Diagnosis;
     /// The gate's refusal in the cloud's words.
     fn refuse(&self, refusal: &Refusal) -> WireResponse;
     /// An injected fault in the cloud's words.
@@ -295,6 +302,11 @@ impl Prepared {
         self.edge_mut().take_request_id()
     }
 
+    /// The diagnosis of a refused request, taken for the journal.
+    pub fn take_auth_failure(&mut self) -> Option<Box<Diagnosis>> {
+        self.edge_mut().caller_mut().auth_failure.take()
+    }
+
     /// Checks credentials when auth is on, and records who they prove the caller to be (also
     /// when they prove it but deny the operation); the refusal, rendered, when they fail.
     pub fn authenticate(&self, req: &WireRequest) -> Result<(), WireResponse> {
@@ -314,6 +326,12 @@ impl Prepared {
             Some(Err(refusal)) => {
                 if let Refusal::Denied { caller } = &refusal {
                     edge.caller().set_verified(caller.clone());
+                }
+                // The answer is already decided: a diagnosis that failed (never expected) costs the
+                // journal its explanation, not the client its cloud's answer.
+                let diagnosed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| edge.diagnose(&signed, &refusal, now_real)));
+                if let Ok(diagnosis) = diagnosed {
+                    let _ = edge.caller().auth_failure.set(Box::new(diagnosis));
                 }
                 Err(edge.refuse(&refusal))
             }

@@ -259,6 +259,7 @@ fn requests(state: &State, params: &Params) -> Result<Vec<u8>, ControlError> {
         tenant: params.get("tenant").map(str::to_string),
         after_seq: params.number("after")?,
         since_ms,
+        auth_failures: params.flag("auth_failures"),
         limit: params.number("limit")?,
     };
     let entries = state.journal.query(&filter);

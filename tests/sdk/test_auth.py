@@ -238,3 +238,35 @@ def test_huawei_a_restricted_key_may_call_what_it_is_allowed(emu_auth_journal):
     ak, sk = HW_LIST_TASKS_ONLY
     _, task_ids = huawei_call(emu_auth_journal, "ListTasks", ak, sk)
     assert task_ids == HUAWEI_ANSWERS["ListTasks"]
+
+
+# --- Signature diagnostics (issue 15) ---------------------------------------------------------------
+@pytest.mark.parametrize("family, product", ALIBABA_CASES, ids=CASE_IDS)
+def test_a_wrong_secret_is_diagnosed_in_the_journal(auth_wire, emu_auth, family, product):
+    # The SDK sees the cloud's own refusal; the journal says why, from what crossed the wire.
+    alibaba_error(lambda: canonical_call(auth_wire, family, product, ALIBABA_AK, WRONG_SECRET))
+    [refused] = emu_auth.requests(auth_failures="true")
+    diagnosis = refused["auth_failure"]
+    assert diagnosis["cause"] == "signature_mismatch", diagnosis
+    assert diagnosis["claimed"]["key_id"] == ALIBABA_AK
+    sent = auth_wire.last
+    acs3 = (sent.header("authorization") or "").startswith("ACS3-HMAC-SHA256 ")
+    assert diagnosis["scheme"] == ("ACS3-HMAC-SHA256" if acs3 else "RPC-HMAC-SHA1")
+    expected = acs3_string_to_sign(sent) if acs3 else rpc_v1_string_to_sign(sent)
+    assert diagnosis["computed"]["string_to_sign"] == expected
+    if acs3:
+        assert diagnosis["claimed"]["signed_headers"] == diagnosis["computed"]["signed_headers"]
+        assert diagnosis["computed"]["canonical_request"].startswith("POST\n/\n")
+    # Only the refused call is listed: a call that passes carries no diagnosis.
+    canonical_call(auth_wire, family, product)
+    assert [("auth_failure" in e) for e in emu_auth.requests()] == [True, False]
+
+
+def test_huawei_a_wrong_sk_is_diagnosed_in_the_journal(emu_auth_journal):
+    huawei_refusal(emu_auth_journal, "ListImageScanTask", 401, "APIGW.0301",
+                   "Incorrect IAM authentication information: verify aksk signature fail", ak=HUAWEI_AK, sk=HW_WRONG_SK)
+    [refused] = emu_auth_journal.requests(auth_failures="true")
+    diagnosis = refused["auth_failure"]
+    assert (diagnosis["scheme"], diagnosis["cause"], diagnosis["claimed"]["key_id"]) == ("SDK-HMAC-SHA256", "signature_mismatch", HUAWEI_AK)
+    assert diagnosis["computed"]["canonical_request"].startswith(f"GET\n/v5/{PROJECT_ID}/image/tasks/\n")
+    assert abs(diagnosis["skew_seconds"]) < 60, "the SDK signs with the real time"

@@ -21,6 +21,7 @@ use crate::world::Owner;
 
 use super::pairs::Pairs;
 use super::{Bounds, Caller, Edge, Refused, WireRequest, WireResponse};
+use crate::auth::diagnosis::Diagnosis;
 use crate::auth::SignedRequest;
 use crate::ops::Cloud;
 
@@ -302,6 +303,10 @@ impl Edge for Prepared {
         &self.caller
     }
 
+    fn caller_mut(&mut self) -> &mut Caller {
+        &mut self.caller
+    }
+
     fn request_id(&self) -> &str {
         &self.request_id
     }
@@ -316,6 +321,10 @@ impl Edge for Prepared {
 
     fn check(&self, signed: &SignedRequest, now_real: i64) -> Option<Result<String, Refusal>> {
         Some(self.snapshot.gate.alibaba(signed, &self.permission(), now_real))
+    }
+
+    fn diagnose(&self, signed: &SignedRequest, refusal: &Refusal, now_real: i64) -> Diagnosis {
+        self.snapshot.gate.diagnose_alibaba(signed, refusal, &self.permission(), now_real)
     }
 
     /// The gate's refusal in Alibaba's words.

@@ -19,6 +19,7 @@ use crate::state::{Snapshot, State};
 
 use super::pairs::Pairs;
 use super::{Bounds, Caller, Edge, Refused, WireRequest, WireResponse};
+use crate::auth::diagnosis::Diagnosis;
 use crate::auth::SignedRequest;
 use crate::ops::Cloud;
 
@@ -183,6 +184,11 @@ impl Prepared {
         self.route.as_ref().map(|(op, _)| *op)
     }
 
+    /// `hss:ListTasks`: what credentials allow or deny.
+    pub fn permission(&self) -> String {
+        format!("{}:{}", self.product(), self.operation().map_or("", |op| op.name()))
+    }
+
     /// The product, for the journal: the operation's, else HSS's (the one product this edge
     /// serves; an unknown path is still the HSS endpoint's).
     pub fn product(&self) -> &'static str {
@@ -227,6 +233,10 @@ impl Edge for Prepared {
         &self.caller
     }
 
+    fn caller_mut(&mut self) -> &mut Caller {
+        &mut self.caller
+    }
+
     fn request_id(&self) -> &str {
         &self.request_id
     }
@@ -241,8 +251,12 @@ impl Edge for Prepared {
 
     fn check(&self, signed: &SignedRequest, now_real: i64) -> Option<Result<String, Refusal>> {
         // An unknown path is the gateway's 404 whoever asks, and reads no one's world.
-        let (op, project) = self.route.as_ref()?;
-        Some(self.snapshot.gate.huawei(signed, &format!("{}:{}", op.spec().product, op.name()), project, now_real))
+        let project = self.project_id()?;
+        Some(self.snapshot.gate.huawei(signed, &self.permission(), project, now_real))
+    }
+
+    fn diagnose(&self, signed: &SignedRequest, refusal: &Refusal, now_real: i64) -> Diagnosis {
+        self.snapshot.gate.diagnose_huawei(signed, refusal, &self.permission(), self.project_id().unwrap_or(""), now_real)
     }
 
     /// The gate's refusal in the API gateway's (or HSS's) words.

@@ -41,6 +41,8 @@
     tasks: {}, // product -> {total, tasks}
     tasksNow: null,
     journal: [],
+    // Journal entries whose signature diagnosis the user opened, by seq.
+    openDiagnoses: new Set(),
     faults: [],
     health: null,
     online: null,
@@ -640,11 +642,11 @@
     const previous = state.lastSeq;
     let maxSeq = previous;
     const nowMs = state.tasksNow === null ? undefined : state.tasksNow;
-    const trs = rows.map((r) => {
+    const trs = rows.flatMap((r) => {
       maxSeq = Math.max(maxSeq, r.seq || 0);
       const ok = r.status >= 200 && r.status < 300;
       const params = summarizeParameters(r.parameters);
-      return el(
+      const row = el(
         'tr',
         { class: `${ok ? '' : 'failed'}${previous && r.seq > previous ? ' flash' : ''}`, 'data-testid': 'journal-row', 'data-seq': r.seq, 'data-status': r.status, 'data-operation': r.operation || '' },
         el('td', { class: 'num muted', text: r.seq }),
@@ -657,11 +659,43 @@
         el('td', { class: 'num mono', text: latency(r.latency_us) }),
         el('td', { class: 'params', title: params, text: params }),
       );
+      return r.auth_failure ? [row, authFailureRow(r)] : [row];
     });
     body.replaceChildren(...trs);
     state.lastSeq = maxSeq;
     $('journal-empty').hidden = rows.length > 0;
     setText('journal-count', rows.length ? `latest ${rows.length}` : '');
+  }
+
+  // Why authentication refused a call: the first difference as the summary, then what the request
+  // claimed next to what the server computed, so the two can be read side by side. Kept open across
+  // refreshes while the user reads it.
+  function authFailureRow(r) {
+    const d = r.auth_failure;
+    const findings = d.findings || [];
+    const first = findings[0] || { cause: d.cause, message: '' };
+    const pair = (name, claimed, computed) =>
+      el('tr', null,
+        el('th', { text: name }),
+        el('td', null, el('pre', { text: claimed ?? '—' })),
+        el('td', null, el('pre', { text: computed ?? '—' })));
+    const details = el('details', { open: state.openDiagnoses.has(r.seq), ontoggle: (e) => {
+      if (e.target.open) state.openDiagnoses.add(r.seq); else state.openDiagnoses.delete(r.seq);
+    } },
+      el('summary', null, el('span', { class: 'error-code', text: first.cause }), ' ', first.message),
+      findings.length > 1 ? el('ul', null, findings.slice(1).map((f) => el('li', null, el('span', { class: 'error-code', text: f.cause }), ' ', f.message))) : null,
+      el('table', { class: 'diagnosis' },
+        el('thead', null, el('tr', null, el('th', { text: d.scheme }), el('th', { text: 'the request claimed' }), el('th', { text: 'the server computed' }))),
+        el('tbody', null,
+          pair('key id', d.claimed.key_id, null),
+          pair('timestamp', d.claimed.timestamp, d.skew_seconds === null || d.skew_seconds === undefined ? null : `${d.skew_seconds > 0 ? '+' : ''}${d.skew_seconds} s from the server's clock`),
+          pair('signed headers', d.claimed.signed_headers, d.computed.signed_headers),
+          pair('signature', d.claimed.signature, null),
+          pair('string to sign', null, d.computed.string_to_sign),
+          pair('canonical request', null, d.computed.canonical_request))),
+      d.truncated ? el('p', { class: 'muted', text: 'cut to the journal entry budget (--journal-entry-bytes)' }) : null);
+    return el('tr', { class: 'auth-failure', 'data-testid': 'journal-auth-failure', 'data-seq': r.seq, 'data-cause': d.cause },
+      el('td', { colspan: 9 }, details));
   }
 
   function summarizeParameters(parameters) {
