@@ -245,12 +245,12 @@ fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), Strin
     let source = taskemu::Source::new("bench", scenario(w.tasks));
     let state = taskemu::State::new(taskemu::Config::default(), vec![source]).map_err(|e| e.to_string())?;
     let limits = taskemu::server::Limits::default();
-    let wires: Vec<taskemu::cloud::WireRequest> = op
+    let wires: Vec<taskemu::test_support::WireRequest> = op
         .templates
         .iter()
         .map(|t| {
             let (path, query) = t.uri.split_once('?').unwrap_or((&t.uri, ""));
-            taskemu::cloud::WireRequest {
+            taskemu::test_support::WireRequest {
                 method: t.method.as_str().to_string().into(),
                 path: path.to_string().into(),
                 query: query.to_string(),
@@ -266,7 +266,7 @@ fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), Strin
             bytes += taskemu::server::respond(&state, wire.clone(), None, &limits).await.body.len();
         }
         // Cloned ahead: what the server's HTTP layer allocates is not the handler's.
-        let prepared: Vec<taskemu::cloud::WireRequest> = wires.iter().cycle().take(requests).cloned().collect();
+        let prepared: Vec<taskemu::test_support::WireRequest> = wires.iter().cycle().take(requests).cloned().collect();
         COUNTING.store(true, std::sync::atomic::Ordering::Relaxed);
         let started = Instant::now();
         for wire in prepared {
@@ -276,7 +276,7 @@ fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), Strin
             }
             bytes += response.body.len();
             // As the server hands it to hyper, whose drop gives the buffer back.
-            drop(taskemu::render::buffers::into_bytes(response.body));
+            drop(taskemu::test_support::into_bytes(response.body));
         }
         let ns = started.elapsed().as_nanos() as f64 / requests as f64;
         COUNTING.store(false, std::sync::atomic::Ordering::Relaxed);

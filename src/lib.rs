@@ -6,26 +6,60 @@
 //! `cloud::huawei`) speak each cloud's protocol; `server` ties them to HTTP. [`Emulator`] starts the
 //! whole thing in-process, which is what the integration tests do.
 
-pub mod auth;
-pub mod client;
-pub mod clock;
-pub mod cloud;
-pub mod control;
-pub mod faults;
+// The public API: [`Emulator`] (start, stop, address), [`Config`], [`Limits`], [`Source`],
+// [`Dialect`] and [`State`] (for tests that move the clock), plus the modules the `taskemu`
+// binary is built from. Everything else is the crate's own; `test_support` is not API.
+
+// The core: tasks and time, knowing nothing of HTTP or clouds (tests/layering.rs keeps it so).
+/// The virtual clock: real time scaled by a rate, paused or set through the control API.
+pub(crate) mod clock;
+/// Instants and durations: RFC 3339 and the clouds' time formats, in milliseconds.
 pub mod instant;
-pub mod journal;
+/// The operation catalogue: every operation's cloud, product, wire, XML root and page rules.
 pub mod ops;
-pub mod render;
+/// Scenario files: the TOML schema, loading and building them into a world, and their budget.
 pub mod scenario;
+/// The tasks: each product's ground truth and the state derived from it at an instant.
+pub(crate) mod world;
+
+// The request path: state shared by all requests, the edges, and what they need.
+/// Request-signature checks, the credentials' gate, and diagnoses of refused calls.
+pub(crate) mod auth;
+/// The protocol edges: Alibaba RPC and Huawei REST, from a request to its cloud's answer.
+pub(crate) mod cloud;
+/// Fault rules: injected errors, latency and throttling, per operation and tenant.
+pub mod faults;
+/// The request journal: every call to an operation, in a bounded ring.
+pub mod journal;
+/// Writing answers: JSON and XML from one description, with a scenario's pins applied.
+pub(crate) mod render;
+/// The running emulator's state: config, clock, world snapshot, journal, fault rules.
+pub(crate) mod state;
+
+// The outside: HTTP, the control API and its client.
+/// The `taskemu` CLI's client of the control API.
+pub mod client;
+/// The control API under `/_emu/` (and the dashboard's assets): the world, driven from outside.
+pub mod control;
+/// HTTP: reading requests within limits, dispatching to the control API or an edge, journalling.
 pub mod server;
-pub mod state;
-pub mod world;
+
+/// Internals the integration tests and the benchmark reach; not API, and may change any time.
+#[doc(hidden)]
+pub mod test_support {
+    pub use crate::auth::diagnosis::TEXT_CAP;
+    pub use crate::cloud::pairs::{form_decode, pct};
+    pub use crate::cloud::{Headers, Prepared, WireRequest, WireResponse};
+    pub use crate::render::buffers::into_bytes;
+}
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 pub use scenario::Source;
 pub use cloud::aliyun::Dialect;
+pub use scenario::Budget;
+pub use server::Limits;
 pub use state::{Config, State};
 
 /// A running emulator: its address, its state (for tests that move the clock directly), and a

@@ -10,7 +10,7 @@ use common::*;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
-use taskemu::cloud::pairs::pct;
+use taskemu::test_support::pct;
 
 const KEY: &str = "LTAIauthtest";
 const SECRET: &str = "alibaba-secret";
@@ -81,11 +81,11 @@ fn rpc_v1_query_encoded(pct: Encode, method: &str, params: &[(&str, &str)], key:
     }
     all.sort();
     let canonical = all.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
-    let string_to_sign = format!("{method}&%2F&{}", taskemu::cloud::pairs::pct(&canonical));
+    let string_to_sign = format!("{method}&%2F&{}", taskemu::test_support::pct(&canonical));
     let mut mac = Hmac::<Sha1>::new_from_slice(format!("{secret}&").as_bytes()).unwrap();
     mac.update(string_to_sign.as_bytes());
     let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    format!("{canonical}&Signature={}", taskemu::cloud::pairs::pct(&signature))
+    format!("{canonical}&Signature={}", taskemu::test_support::pct(&signature))
 }
 
 async fn rpc_signed(emu: &Emulator, op: (&str, &str), params: &[(&str, &str)], key: &str, secret: &str) -> Reply {
@@ -127,7 +127,7 @@ fn acs3_headers_encoded(pct: Encode, emu: &Emulator, op: (&str, &str), query: &s
     signed.sort();
     let canonical_headers: String = signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let names = signed.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
-    let mut pairs: Vec<(String, String)> = taskemu::cloud::pairs::form_decode(query);
+    let mut pairs: Vec<(String, String)> = taskemu::test_support::form_decode(query);
     pairs.sort();
     let canonical_query = pairs.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
     let canonical = format!("POST\n/\n{canonical_query}\n{canonical_headers}\n{names}\n{payload}");
@@ -160,7 +160,7 @@ fn huawei_headers_encoded(pct: Encode, emu: &Emulator, (method, path, query, bod
     }
     let canonical_headers: String = signed.iter().map(|(k, v)| format!("{k}:{v}\n")).collect();
     let names = signed.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(";");
-    let mut pairs = taskemu::cloud::pairs::form_decode(query);
+    let mut pairs = taskemu::test_support::form_decode(query);
     pairs.sort();
     let canonical_query = pairs.iter().map(|(k, v)| format!("{}={}", pct(k), pct(v))).collect::<Vec<_>>().join("&");
     let canonical = format!("{method}\n{path}/\n{canonical_query}\n{canonical_headers}\n{names}\n{}", hex_sha256(body));
@@ -802,7 +802,7 @@ async fn a_diagnosis_is_capped_and_cut_to_the_entry_budget() {
     rpc_signed(&roomy, ECS, &[("RegionId", "cn-hangzhou"), ("TaskIds", &long)], KEY, "wrong").await;
     let d = last_diagnosis(&roomy).await;
     let sts = d["computed"]["string_to_sign"].as_str().unwrap();
-    assert!(sts.len() <= taskemu::auth::diagnosis::TEXT_CAP + "…".len() && sts.ends_with('…'), "{} bytes", sts.len());
+    assert!(sts.len() <= taskemu::test_support::TEXT_CAP + "…".len() && sts.ends_with('…'), "{} bytes", sts.len());
     assert_eq!(d["truncated"], false);
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use taskemu::cloud::{Prepared, WireRequest};
+use taskemu::test_support::{Prepared, WireRequest};
 use taskemu::scenario::{self, Source};
 use taskemu::{Config, State};
 
@@ -65,7 +65,7 @@ fn query_strategy() -> impl Strategy<Value = String> {
     prop::collection::vec((prop::sample::select(PARAMS), prop::sample::select(VALUES), any::<bool>()), 0..12).prop_map(|pairs| {
         pairs
             .into_iter()
-            .map(|(k, v, encode)| if encode { format!("{k}={}", taskemu::cloud::pairs::pct(v)) } else { format!("{k}={v}") })
+            .map(|(k, v, encode)| if encode { format!("{k}={}", taskemu::test_support::pct(v)) } else { format!("{k}={v}") })
             .collect::<Vec<_>>()
             .join("&")
     })

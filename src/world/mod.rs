@@ -17,7 +17,7 @@ mod equivalence;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-pub use store::{Direction, Record, Store};
+pub use store::{Record, Store};
 pub use text::Text;
 
 /// Whose world a task belongs to: `None` is shared by every caller; `Some(key)` is seen only by the
