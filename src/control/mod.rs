@@ -3,6 +3,7 @@
 //! the dashboard's assets. JSON in and out; errors are `{"error": "..."}` with a 4xx status, and a
 //! bad request never changes the world.
 
+mod credentials;
 pub mod faults;
 pub mod journal;
 pub mod tasks;
@@ -105,6 +106,8 @@ fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
     match (method, path) {
         ("GET", "/_emu/health") => Ok(health(state)),
         (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),
+        ("GET", "/_emu/credentials") => Ok(credentials::list(state)),
+        (_, "/_emu/credentials") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/clock") => Ok(clock(state)),
         ("POST", "/_emu/clock") => set_clock(state, &body_json(req).map_err(plain)?).map_err(plain),
         (_, "/_emu/clock") => Err(plain(ControlError::method("GET or POST"))),
