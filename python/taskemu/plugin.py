@@ -15,7 +15,7 @@ Fixtures:
                    conftest.py to configure in Python.
 
 When a test fails, its report carries, for every emulator it used (any fixture value that is an
-`Emulator`), the requests it made during the test (the last 20: operation, status, error code,
+`Emulator`, or holds one as its `emulator` attribute), the requests it made during the test (the last 20: operation, status, error code,
 caller, parameters) and the server's log: what the code under test sent, and what it was told.
 """
 
@@ -104,9 +104,12 @@ def taskemu_session(_taskemu_session_server: Emulator) -> Emulator:
 
 # --- the failure report ---------------------------------------------------------------------------
 def _emulators(item: pytest.Item) -> List[Tuple[str, Emulator]]:
-    """The running emulators among the test's fixture values, each once, by fixture name."""
+    """The running emulators among the test's fixture values (or wrapped by one, as its
+    `emulator` attribute), each once, by fixture name."""
     seen: Dict[int, Tuple[str, Emulator]] = {}
     for name, value in getattr(item, "funcargs", {}).items():
+        if not isinstance(value, Emulator):
+            value = getattr(value, "__dict__", {}).get("emulator")
         if isinstance(value, Emulator) and value.running and id(value) not in seen:
             seen[id(value)] = (name, value)
     return list(seen.values())
