@@ -75,7 +75,7 @@ def find_binary(binary: Optional[PathLike] = None) -> Path:
         except KeyError:
             pass
         folders.append(str(Path(sys.executable).parent))
-        candidates = [Path(f) / BINARY_NAME for f in folders if f]
+        candidates = [Path(f) / BINARY_NAME for f in dict.fromkeys(folders) if f]
         on_path = shutil.which(BINARY_NAME)
         if on_path:
             candidates.append(Path(on_path))

@@ -107,7 +107,8 @@ def _emulators(item: pytest.Item) -> List[Tuple[str, Emulator]]:
     """The running emulators among the test's fixture values (or wrapped by one, as its
     `emulator` attribute), each once, by fixture name."""
     seen: Dict[int, Tuple[str, Emulator]] = {}
-    for name, value in getattr(item, "funcargs", {}).items():
+    # Public fixture names first: a test asks for `taskemu_session`, not the server behind it.
+    for name, value in sorted(getattr(item, "funcargs", {}).items(), key=lambda pair: pair[0].startswith("_")):
         if not isinstance(value, Emulator):
             value = getattr(value, "__dict__", {}).get("emulator")
         if isinstance(value, Emulator) and value.running and id(value) not in seen:
