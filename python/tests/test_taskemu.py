@@ -205,8 +205,9 @@ def test_plugin_fixtures_marker_ini_and_the_failure_report(plugin_suite):
 
 def test_taskemu_session_is_one_server_per_xdist_worker(plugin_suite, tmp_path):
     pytest.importorskip("xdist")
-    result = plugin_suite.runpytest_subprocess(*_plugin_args(), "-n", "2", "-k", "session or fresh")
-    result.assert_outcomes(passed=6)
+    # --dist each: every worker runs every session test, so both must have started their own server.
+    result = plugin_suite.runpytest_subprocess(*_plugin_args(), "-n", "2", "--dist", "each", "-k", "session")
+    result.assert_outcomes(passed=8)
     ports: dict = {}
     for record in tmp_path.iterdir():
         ports.setdefault(record.name.split("-")[0], set()).add(record.read_text())
