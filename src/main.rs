@@ -417,9 +417,17 @@ fn healthcheck(remote: &Remote, wait: Option<&str>) -> ExitCode {
         eprintln!("taskemu: --wait is at most 10m");
         return ExitCode::FAILURE;
     }
+    // A malformed --url will not get better by waiting.
+    let client = match Client::new(&remote.url) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("taskemu: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_millis(wait_ms.max(0) as u64);
     loop {
-        let answer = Client::new(&remote.url).and_then(|c| c.call("GET", "/_emu/health", None));
+        let answer = client.call("GET", "/_emu/health", None);
         let failure = match answer {
             Ok(health) if health["status"] == "ready" => {
                 if remote.json {

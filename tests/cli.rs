@@ -139,6 +139,11 @@ async fn healthcheck_exits_0_when_ready_and_1_when_nothing_answers() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bad --wait"));
     assert_eq!(taskemu(&url, &["healthcheck", "--wait", "11m"]).status.code(), Some(1), "--wait is bounded");
+    let started = std::time::Instant::now();
+    let malformed = taskemu("ftp://nowhere", &["healthcheck", "--wait", "5m"]);
+    assert_eq!(malformed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&malformed.stderr).contains("bad --url"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "a malformed URL fails at once, whatever --wait says");
 }
 
 /// The wait loop a pipeline runs before its tests: the server comes up while healthcheck waits.
