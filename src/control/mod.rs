@@ -5,6 +5,7 @@
 //! content type): no handler here sees one it refuses.
 
 pub mod access;
+mod credentials;
 pub mod faults;
 pub mod journal;
 pub mod tasks;
@@ -136,6 +137,8 @@ fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
     match (method, path) {
         ("GET", "/_emu/health") => Ok(health(state)),
         (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),
+        ("GET", "/_emu/credentials") => Ok(credentials::list(state)),
+        (_, "/_emu/credentials") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/clock") => Ok(clock(state)),
         ("POST", "/_emu/clock") => set_clock(state, &body_json(req).map_err(plain)?).map_err(plain),
         (_, "/_emu/clock") => Err(plain(ControlError::method("GET or POST"))),
