@@ -600,9 +600,39 @@ fn healthcheck(remote: &Remote, wait: Option<&str>) -> ExitCode {
     }
 }
 
-/// What `taskemu env` prints for a cloud whose SDKs may sign with anything (auth off).
-const ANY_ALIBABA_KEY: (&str, &str) = ("taskemu-any-key", "taskemu-any-secret");
-const ANY_HUAWEI_KEY: (&str, &str) = ("TASKEMUANYAK", "taskemu-any-sk");
+/// One cloud's key pair as `taskemu env` exports it: the variables its SDKs' default credential
+/// chain reads, where a credential of the world keeps them, and what any signature passes with
+/// (auth off).
+struct SdkKeys {
+    kind: &'static str,
+    id_variable: &'static str,
+    secret_variable: &'static str,
+    id_field: &'static str,
+    secret_field: &'static str,
+    any: (&'static str, &'static str),
+    none_note: &'static str,
+}
+
+const SDK_KEYS: [SdkKeys; 2] = [
+    SdkKeys {
+        kind: "alibaba",
+        id_variable: "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        secret_variable: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        id_field: "access_key_id",
+        secret_field: "access_key_secret",
+        any: ("taskemu-any-key", "taskemu-any-secret"),
+        none_note: "# auth is on and the world has no Alibaba access key: Alibaba calls will be refused",
+    },
+    SdkKeys {
+        kind: "huawei",
+        id_variable: "HUAWEICLOUD_SDK_AK",
+        secret_variable: "HUAWEICLOUD_SDK_SK",
+        id_field: "ak",
+        secret_field: "sk",
+        any: ("TASKEMUANYAK", "taskemu-any-sk"),
+        none_note: "# auth is on and the world has no Huawei AK/SK: Huawei calls will be refused",
+    },
+];
 
 /// The credential of a kind the world accepts for the most operations: one without `allow` or
 /// `deny` when there is one, else the first.
@@ -628,29 +658,20 @@ fn env_exports(client: &Client, remote: &Remote) -> Result<(Value, String), Clie
     let auth = answer["auth"].as_bool() == Some(true);
     let mut vars: Vec<(&str, String)> = vec![("TASKEMU_URL", url.to_string()), ("TASKEMU_ENDPOINT", endpoint.to_string())];
     let mut notes = Vec::new();
-    match (auth, widest(credentials, "alibaba")) {
-        (true, Some(c)) => {
-            vars.push(("ALIBABA_CLOUD_ACCESS_KEY_ID", cell(&c["access_key_id"])));
-            vars.push(("ALIBABA_CLOUD_ACCESS_KEY_SECRET", cell(&c["access_key_secret"])));
-        }
-        (true, None) => notes.push("# auth is on and the world has no Alibaba access key: Alibaba calls will be refused"),
-        (false, _) => {
-            vars.push(("ALIBABA_CLOUD_ACCESS_KEY_ID", ANY_ALIBABA_KEY.0.to_string()));
-            vars.push(("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ANY_ALIBABA_KEY.1.to_string()));
+    for keys in SDK_KEYS {
+        match (auth, widest(credentials, keys.kind)) {
+            (true, Some(c)) => {
+                vars.push((keys.id_variable, cell(&c[keys.id_field])));
+                vars.push((keys.secret_variable, cell(&c[keys.secret_field])));
+            }
+            (true, None) => notes.push(keys.none_note),
+            (false, _) => {
+                vars.push((keys.id_variable, keys.any.0.to_string()));
+                vars.push((keys.secret_variable, keys.any.1.to_string()));
+            }
         }
     }
     let huawei = widest(credentials, "huawei");
-    match (auth, huawei) {
-        (true, Some(c)) => {
-            vars.push(("HUAWEICLOUD_SDK_AK", cell(&c["ak"])));
-            vars.push(("HUAWEICLOUD_SDK_SK", cell(&c["sk"])));
-        }
-        (true, None) => notes.push("# auth is on and the world has no Huawei AK/SK: Huawei calls will be refused"),
-        (false, _) => {
-            vars.push(("HUAWEICLOUD_SDK_AK", ANY_HUAWEI_KEY.0.to_string()));
-            vars.push(("HUAWEICLOUD_SDK_SK", ANY_HUAWEI_KEY.1.to_string()));
-        }
-    }
     // A credential bound to a project works only there; any other acts in the demo's project.
     let project = huawei.filter(|_| auth).and_then(|c| c["project_id"].as_str()).unwrap_or(scenario::DEFAULT_PROJECT);
     vars.push(("HUAWEICLOUD_SDK_PROJECT_ID", project.to_string()));
