@@ -2,9 +2,39 @@
 //! Center DescribeScanTaskProgress, AVDS DescribeScanSessions; Huawei Cloud HSS ListImageScanTask
 //! and ListTasks), driven by TOML scenarios and a virtual clock.
 //!
-//! The core (`clock`, `scenario`, `world`) knows tasks and time; the edges (`cloud::aliyun`,
-//! `cloud::huawei`) speak each cloud's protocol; `server` ties them to HTTP. [`Emulator`] starts the
-//! whole thing in-process, which is what the integration tests do.
+//! The core (`clock`, `instant`, `scenario`, `world`, `ops`) knows tasks, time and the operations;
+//! the edges (`cloud::aliyun`, `cloud::huawei`) speak each cloud's protocol; `server` ties them to
+//! HTTP (ARCHITECTURE.md has the map). [`Emulator`] starts the
+//! whole thing in-process, which is what the integration tests do, and what a Rust test suite
+//! does to test its own code against it:
+//!
+//! ```
+//! use taskemu::{Config, Emulator, Source};
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! // The embedded demo world on a free port, its virtual clock frozen at 2026-11-22T08:00:00Z.
+//! let emu = Emulator::start(Config::default(), vec![Source::demo()], "127.0.0.1:0".parse()?).await?;
+//! println!("serving on {}", emu.url()); // what the code under test is pointed at
+//!
+//! // Twenty virtual minutes later, the demo's waiting image import has finished
+//! // (the control API's POST /_emu/clock {"advance": "20m"} does the same over HTTP).
+//! emu.state.clock.advance(20 * 60 * 1000);
+//!
+//! // Any HTTP client will do; a bare socket shows what goes over the wire.
+//! let mut stream = tokio::net::TcpStream::connect(emu.addr).await?;
+//! let target = "/?Action=DescribeTasks&Version=2014-05-26&RegionId=cn-hangzhou&TaskIds=t-bp1demo0000waiting01";
+//! stream.write_all(format!("GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+//! let mut answer = String::new();
+//! stream.read_to_string(&mut answer).await?;
+//! assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+//! assert!(answer.contains(r#""TaskStatus":"Finished""#), "{answer}");
+//!
+//! emu.stop().await?; // finishes requests in flight, then returns
+//! # Ok(())
+//! # }
+//! ```
 
 // The public API: [`Emulator`] (start, stop, address), [`Config`], [`Limits`], [`Source`],
 // [`Dialect`] and [`State`] (for tests that move the clock), plus the modules the `taskemu`

@@ -1,5 +1,6 @@
-//! The `taskemu` command: `serve` runs the emulator, `check` validates scenarios, and the client
-//! verbs (`clock`, `reset`, `load`, `tasks`, `requests`, `fault`) drive a running one.
+//! The `taskemu` command: `serve` runs the emulator, `check` validates scenarios, the client
+//! verbs (`clock`, `reset`, `load`, `tasks`, `requests`, `fault`) drive a running one, and the
+//! pipeline verbs (`healthcheck`, `env`) tell a CI job whether it is up and how to reach it.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -166,6 +167,19 @@ enum Command {
         #[command(subcommand)]
         action: FaultAction,
     },
+    /// Exit 0 when a running taskemu answers ready, 1 otherwise (for HEALTHCHECKs and wait loops).
+    Healthcheck {
+        #[command(flatten)]
+        remote: Remote,
+        /// Keep asking for up to this long (`30s`, `2m`) before giving up; default: ask once.
+        #[arg(long, value_name = "DURATION")]
+        wait: Option<String>,
+    },
+    /// Print `export` lines for a test job to `eval`: the URL, the endpoint, and SDK credentials.
+    Env {
+        #[command(flatten)]
+        remote: Remote,
+    },
 }
 
 /// The budget of a load, for `serve` (start-up, run-time loads, resets) and `check` alike.
@@ -288,6 +302,8 @@ fn main() -> ExitCode {
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), shown(&v))))
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
+        Command::Healthcheck { remote, wait } => healthcheck(&remote, wait.as_deref()),
+        Command::Env { remote } => remote_call(&remote, |c| env_exports(c, &remote)),
         Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget } => {
             // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
             let control_token = control_token.filter(|t| !t.is_empty());
@@ -346,11 +362,15 @@ fn drain_time(text: &str) -> Result<std::time::Duration, String> {
     duration_flag(text, true)
 }
 
+/// A client for `--url` that carries `--token` (an empty one is none).
+fn connect(remote: &Remote) -> Result<Client, ClientError> {
+    Client::new(&remote.url)?.with_token(remote.token.as_deref().filter(|t| !t.is_empty()))
+}
+
 /// Runs a client verb: prints the table (or the JSON with --json); a clear message and exit 1 when
 /// the server is not there or refuses.
 fn remote_call(remote: &Remote, f: impl FnOnce(&Client) -> Result<(Value, String), ClientError>) -> ExitCode {
-    let token = remote.token.as_deref().filter(|t| !t.is_empty());
-    let result = Client::new(&remote.url).and_then(|c| c.with_token(token)).and_then(|c| f(&c));
+    let result = connect(remote).and_then(|c| f(&c));
     match result {
         Ok((value, text)) => {
             if remote.json {
@@ -528,6 +548,143 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
             Ok((value, text))
         }
     }
+}
+
+/// The longest `healthcheck --wait`: a pipeline that waits longer has a different problem.
+const MAX_HEALTH_WAIT_MS: i64 = 10 * 60 * 1000;
+/// Pause between two tries of `healthcheck --wait`.
+const HEALTH_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// `taskemu healthcheck`: one `GET /_emu/health` (or one every 100 ms until `--wait` runs out);
+/// ready is a 200 whose `status` is `"ready"`. Prints one line either way.
+fn healthcheck(remote: &Remote, wait: Option<&str>) -> ExitCode {
+    let wait_ms = match wait.map(taskemu::instant::parse_duration).transpose() {
+        Ok(ms) => ms.unwrap_or(0),
+        Err(e) => {
+            eprintln!("taskemu: bad --wait: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if wait_ms > MAX_HEALTH_WAIT_MS {
+        eprintln!("taskemu: --wait is at most 10m");
+        return ExitCode::FAILURE;
+    }
+    // A malformed --url will not get better by waiting.
+    let client = match connect(remote) {
+        Ok(client) => client,
+        Err(e) => {
+            eprintln!("taskemu: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(wait_ms.max(0) as u64);
+    loop {
+        let answer = client.call("GET", "/_emu/health", None);
+        let failure = match answer {
+            Ok(health) if health["status"] == "ready" => {
+                if remote.json {
+                    println!("{health}");
+                } else {
+                    println!("ready: taskemu {} at {}, {} task(s), clock {}", cell(&health["version"]), remote.url, health["tasks"], cell(&health["clock"]));
+                }
+                return ExitCode::SUCCESS;
+            }
+            Ok(health) => format!("taskemu at {} is not ready: status {}", remote.url, health["status"]),
+            Err(e) => e.to_string(),
+        };
+        if std::time::Instant::now() + HEALTH_RETRY > deadline {
+            eprintln!("taskemu: {failure}");
+            return ExitCode::FAILURE;
+        }
+        std::thread::sleep(HEALTH_RETRY);
+    }
+}
+
+/// One cloud's key pair as `taskemu env` exports it: the variables its SDKs' default credential
+/// chain reads, where a credential of the world keeps them, and what any signature passes with
+/// (auth off).
+struct SdkKeys {
+    kind: &'static str,
+    id_variable: &'static str,
+    secret_variable: &'static str,
+    id_field: &'static str,
+    secret_field: &'static str,
+    any: (&'static str, &'static str),
+    none_note: &'static str,
+}
+
+const SDK_KEYS: [SdkKeys; 2] = [
+    SdkKeys {
+        kind: "alibaba",
+        id_variable: "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        secret_variable: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        id_field: "access_key_id",
+        secret_field: "access_key_secret",
+        any: ("taskemu-any-key", "taskemu-any-secret"),
+        none_note: "# auth is on and the world has no Alibaba access key: Alibaba calls will be refused",
+    },
+    SdkKeys {
+        kind: "huawei",
+        id_variable: "HUAWEICLOUD_SDK_AK",
+        secret_variable: "HUAWEICLOUD_SDK_SK",
+        id_field: "ak",
+        secret_field: "sk",
+        any: ("TASKEMUANYAK", "taskemu-any-sk"),
+        none_note: "# auth is on and the world has no Huawei AK/SK: Huawei calls will be refused",
+    },
+];
+
+/// The credential of a kind the world accepts for the most operations: one without `allow` or
+/// `deny` when there is one, else the first.
+fn widest<'a>(credentials: &'a [Value], kind: &str) -> Option<&'a Value> {
+    let of_kind = || credentials.iter().filter(move |c| c["kind"] == kind);
+    of_kind().find(|c| c["allow"].is_null() && c["deny"].as_array().is_none_or(Vec::is_empty)).or_else(|| of_kind().next())
+}
+
+/// A shell word that `eval` gives back unchanged, whatever the value holds.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\\''"))
+}
+
+/// `taskemu env`: `export` lines for the URL, the endpoint the Alibaba SDKs take, the variables
+/// the SDKs' default credential chains read (the world's own keys when auth is on, any key when it
+/// is off), and the control token when this command was given one.
+fn env_exports(client: &Client, remote: &Remote) -> Result<(Value, String), ClientError> {
+    let url = remote.url.as_str();
+    let answer = client.call("GET", "/_emu/credentials", None)?;
+    let url = url.trim_end_matches('/');
+    let endpoint = url.strip_prefix("http://").unwrap_or(url);
+    let credentials = answer["credentials"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let auth = answer["auth"].as_bool() == Some(true);
+    let mut vars: Vec<(&str, String)> = vec![("TASKEMU_URL", url.to_string()), ("TASKEMU_ENDPOINT", endpoint.to_string())];
+    let mut notes = Vec::new();
+    for keys in SDK_KEYS {
+        match (auth, widest(credentials, keys.kind)) {
+            (true, Some(c)) => {
+                vars.push((keys.id_variable, cell(&c[keys.id_field])));
+                vars.push((keys.secret_variable, cell(&c[keys.secret_field])));
+            }
+            (true, None) => notes.push(keys.none_note),
+            (false, _) => {
+                vars.push((keys.id_variable, keys.any.0.to_string()));
+                vars.push((keys.secret_variable, keys.any.1.to_string()));
+            }
+        }
+    }
+    let huawei = widest(credentials, "huawei");
+    // A credential bound to a project works only there; any other acts in the demo's project.
+    let project = huawei.filter(|_| auth).and_then(|c| c["project_id"].as_str()).unwrap_or(scenario::DEFAULT_PROJECT);
+    vars.push(("HUAWEICLOUD_SDK_PROJECT_ID", project.to_string()));
+    if let Some(token) = remote.token.clone().filter(|t| !t.is_empty()) {
+        vars.push(("TASKEMU_CONTROL_TOKEN", token));
+    }
+    let mut text: String = vars.iter().map(|(name, value)| format!("export {name}={}\n", shell_quote(value))).collect();
+    for note in notes {
+        text.push_str(note);
+        text.push('\n');
+    }
+    let value = Value::Object(vars.into_iter().map(|(name, value)| (name.to_string(), Value::String(value))).collect());
+    Ok((value, text))
 }
 
 fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {

@@ -134,17 +134,6 @@ async fn stopping_cuts_withheld_bodies_and_silent_connections_instead_of_drainin
     }
 }
 
-fn wait_for_exit(child: &mut std::process::Child, within: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
-
 /// The real binary, as a user stops it: withheld bodies do not stretch SIGTERM to `--drain`.
 #[test]
 fn sigterm_with_withheld_bodies_open_stops_within_a_bound() {

@@ -6,7 +6,7 @@ mod common;
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
 
@@ -163,17 +163,6 @@ fn good_scenarios_pass() {
 }
 
 // --- serve ----------------------------------------------------------------------------------------
-
-fn wait_for_exit(child: &mut std::process::Child, within: Duration) -> Option<std::process::ExitStatus> {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if let Some(status) = child.try_wait().expect("wait") {
-            return Some(status);
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    None
-}
 
 #[test]
 fn serve_prints_one_listening_line_and_stops_on_sigterm() {

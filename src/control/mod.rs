@@ -5,6 +5,7 @@
 //! content type): no handler here sees one it refuses.
 
 pub mod access;
+mod credentials;
 pub mod tasks;
 pub mod ui;
 
@@ -138,6 +139,8 @@ fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
         (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/operations") => Ok(json!({ "operations": crate::ops::rows().collect::<Vec<_>>(), "products": Product::ALL.map(Product::name) })),
         (_, "/_emu/operations") => Err(plain(ControlError::method("GET"))),
+        ("GET", "/_emu/credentials") => Ok(credentials::list(state)),
+        (_, "/_emu/credentials") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/clock") => Ok(clock(state)),
         ("POST", "/_emu/clock") => set_clock(state, &body_json(req).map_err(plain)?).map_err(plain),
         (_, "/_emu/clock") => Err(plain(ControlError::method("GET or POST"))),

@@ -407,3 +407,15 @@ fn group(children: Vec<(String, Value)>) -> Value {
     }
     Value::Object(map)
 }
+
+/// The exit status of a child process once it has ended, or `None` if it is still running after `within`.
+pub fn wait_for_exit(child: &mut std::process::Child, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return Some(status);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    None
+}

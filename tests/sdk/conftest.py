@@ -1,72 +1,76 @@
-"""Fixtures of the official-SDK conformance suite.
+"""Fixtures of the official-SDK conformance suite, on the `taskemu` package's pytest plugin.
 
-`emu` is a taskemu process in the default `sdk` dialect, `emu_docs` one in `--dialect docs`, both on
-port 0 with tests/sdk/scenarios/*.toml and both stopped at the end of the session. The autouse
-`reset` puts the world and the clock back to the scenario's start before every test, so clock moves
-and read counters never leak between tests (nor fault rules: a reset puts back the scenario's own,
-and the suite's have none). `wire` is a recording proxy in front of `emu`.
+`emu` is the plugin's `taskemu_session` (one server for the session, reset before each test: the
+world, the clock and its fault rules back to the scenario's start) in the default `sdk` dialect,
+loaded with tests/sdk/scenarios/*.toml through `taskemu_config`; the autouse `reset` makes every
+test use it, so clock moves and read counters never leak between tests. `emu_docs` is one in
+`--dialect docs`. `wire` is a recording proxy in front of `emu`. When a test fails, the plugin adds
+the requests it made and the server's log to its report.
 
 `emu_auth` is a third instance: the same scenario plus scenarios/auth/credentials.toml, whose
 credentials turn authentication on; it is reset before each test that uses it. `start_emulator`
 starts further instances (each stopped at the end of the session), for tests that change what is
 loaded, which a reset would not undo.
+
+The plugin and `taskemu.Emulator` come from the package when this virtualenv has it installed (its
+pytest11 entry point has loaded the plugin before this file), else from the checkout's python/.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-
-import pytest
-
-import clients
-from emulator import Emulator, WireRecorder, find_binary
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+
+if "taskemu.plugin" not in sys.modules:
+    sys.path.insert(0, str(REPO / "python"))
+    pytest_plugins = ["taskemu.plugin"]
+
+import pytest  # noqa: E402
+
+import clients  # noqa: E402
+import taskemu  # noqa: E402
+from emulator import Shorthand, WireRecorder, find_binary  # noqa: E402
+
 # Only the top level: the sub-folders hold scenarios for the extra instances (auth/, tenants/).
 SCENARIOS = sorted((HERE / "scenarios").glob("*.toml"))
 AUTH_SCENARIO = HERE / "scenarios" / "auth" / "credentials.toml"
 
 
-def _start(tmp_path_factory, dialect: str, scenarios: list[Path] | None = None, label: str | None = None) -> Emulator:
+@pytest.fixture(scope="session")
+def taskemu_config() -> dict:
+    """What the plugin's servers start with: the suite's scenarios, the binary under test."""
     assert SCENARIOS, "tests/sdk/scenarios holds no scenario"
-    log = tmp_path_factory.mktemp(f"taskemu-{label or dialect}") / "taskemu.log"
-    return Emulator(find_binary(REPO), SCENARIOS if scenarios is None else scenarios, dialect, log).start()
+    return {"scenarios": SCENARIOS, "dialect": "sdk", "binary": find_binary(REPO)}
+
+
+@pytest.fixture
+def emu(taskemu_session) -> Shorthand:
+    return Shorthand(taskemu_session)
 
 
 @pytest.fixture(scope="session")
-def emu(tmp_path_factory):
-    server = _start(tmp_path_factory, "sdk")
-    try:
-        yield server
-    finally:
-        server.stop()
+def start_emulator(taskemu_config):
+    """start_emulator(scenarios, label, dialect="sdk"): one more taskemu, stopped at session end."""
+    started: list[taskemu.Emulator] = []
 
-
-@pytest.fixture(scope="session")
-def _docs_server(tmp_path_factory):
-    server = _start(tmp_path_factory, "docs")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="session")
-def start_emulator(tmp_path_factory):
-    """start_emulator(scenarios, label): one more taskemu in the sdk dialect, stopped at session end."""
-    started: list[Emulator] = []
-
-    def start(scenarios: list[Path], label: str) -> Emulator:
-        server = _start(tmp_path_factory, "sdk", scenarios, label)
+    def start(scenarios: list[Path], label: str, dialect: str = "sdk") -> Shorthand:
+        server = taskemu.Emulator(scenarios, dialect=dialect, binary=taskemu_config["binary"]).start()
         started.append(server)
-        return server
+        return Shorthand(server)
 
     try:
         yield start
     finally:
         for server in started:
             server.stop()
+
+
+@pytest.fixture(scope="session")
+def _docs_server(start_emulator):
+    return start_emulator(SCENARIOS, "docs", dialect="docs")
 
 
 @pytest.fixture(scope="session")
@@ -90,13 +94,12 @@ def emu_docs(_docs_server):
 
 @pytest.fixture(autouse=True)
 def reset(emu):
-    emu.reset()
     yield emu
 
 
 @pytest.fixture(scope="session")
-def _recorder(emu):
-    recorder = WireRecorder(emu.host, emu.port)
+def _recorder(_taskemu_session_server):
+    recorder = WireRecorder(_taskemu_session_server.host, _taskemu_session_server.port)
     try:
         yield recorder
     finally:

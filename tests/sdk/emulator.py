@@ -1,149 +1,52 @@
-"""The taskemu process under test, its control API, and a recording proxy.
+"""The suite's view of a taskemu server, and a recording proxy.
 
-`Emulator` starts the binary on port 0 with the suite's scenario, reads the one line it prints when
-ready, and always stops it. `WireRecorder` sits between an SDK and the emulator and keeps every
-request and response as it crossed the wire, so a test can check what the SDK really sent. Only the
-standard library is used (urllib, http.client, http.server).
+The servers themselves are the `taskemu` package's (`taskemu.Emulator`, and the plugin's
+`taskemu_session` for the main one): they start the binary on port 0, read its ready line, carry
+the control token, and always stop it. `Shorthand` adds the names the suite's tests were written
+with (`advance`, `set_clock`, `add_fault` ...) over the package's API. `WireRecorder` sits between
+an SDK and the emulator and keeps every request and response as it crossed the wire, so a test can
+check what the SDK really sent. Only the standard library is used (http.client, http.server).
 """
 
 from __future__ import annotations
 
 import http.client
-import json
 import os
-import re
-import subprocess
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-LISTENING = re.compile(r"^taskemu listening on (http://(127\.0\.0\.1):(\d+))\s*$")
-START_TIMEOUT = 20.0
-STOP_TIMEOUT = 5.0
+import taskemu
 
 
-class Emulator:
-    """One `taskemu serve` process."""
+class Shorthand:
+    """A `taskemu.Emulator` with the suite's shorthand; everything else is the emulator's own
+    (`url`, `endpoint`, `clock()`, `faults()`, `requests()`, `reset()`, `control()` ...)."""
 
-    def __init__(self, binary: Path, scenarios: list[Path], dialect: str, log_path: Path):
-        self.binary = binary
-        self.scenarios = scenarios
-        self.dialect = dialect
-        self.log_path = log_path
-        self.proc: subprocess.Popen | None = None
-        self.url = ""
-        self.host = ""
-        self.port = 0
+    def __init__(self, emulator: taskemu.Emulator):
+        self.emulator = emulator
 
-    def start(self) -> "Emulator":
-        args = [str(self.binary), "serve", "--listen", "127.0.0.1:0", "--dialect", self.dialect]
-        for scenario in self.scenarios:
-            args += ["--scenario", str(scenario)]
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL)
-        line = self._read_first_line()
-        match = LISTENING.match(line)
-        if not match:
-            self.stop()
-            raise RuntimeError(f"taskemu did not announce itself: first stdout line {line!r}; log:\n{self.log()}")
-        self.url, self.host, self.port = match.group(1), match.group(2), int(match.group(3))
-        return self
-
-    def _read_first_line(self) -> str:
-        box: list[str] = []
-        reader = threading.Thread(target=lambda: box.append(self.proc.stdout.readline().decode("utf-8", "replace")), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
-        if not box:
-            self.stop()
-            raise RuntimeError(f"taskemu printed nothing within {START_TIMEOUT}s; log:\n{self.log()}")
-        return box[0]
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(STOP_TIMEOUT)
-        if self.proc.stdout:
-            self.proc.stdout.close()
-        self._log.close()
-        self.proc = None
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-    @property
-    def endpoint(self) -> str:
-        """`host:port`, the form the Alibaba Tea Config takes."""
-        return f"{self.host}:{self.port}"
-
-    # --- control API --------------------------------------------------------------------------
-    def control(self, method: str, path: str, body: dict | None = None) -> dict:
-        data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as e:
-            raise AssertionError(f"control API {method} {path} -> {e.code}: {e.read()!r}") from None
-
-    def health(self) -> dict:
-        return self.control("GET", "/_emu/health")
-
-    def clock(self) -> dict:
-        return self.control("GET", "/_emu/clock")
+    def __getattr__(self, name):
+        return getattr(self.emulator, name)
 
     def advance(self, by: str) -> dict:
-        return self.control("POST", "/_emu/clock", {"advance": by})
+        return self.emulator.control("POST", "/_emu/clock", {"advance": by})
 
     def set_clock(self, at: str) -> dict:
-        return self.control("POST", "/_emu/clock", {"set": at})
-
-    def reset(self) -> dict:
-        return self.control("POST", "/_emu/reset")
+        return self.emulator.control("POST", "/_emu/clock", {"set": at})
 
     def load_scenario(self, text: str, tenant: str | None = None, name: str | None = None, replace: bool = False) -> dict:
         """POST /_emu/scenarios with a TOML body; stays loaded across resets."""
-        query = {k: v for k, v in (("tenant", tenant), ("name", name), ("replace", "true" if replace else None)) if v}
-        path = "/_emu/scenarios" + ("?" + urllib.parse.urlencode(query) if query else "")
-        req = urllib.request.Request(self.url + path, data=text.encode(), method="POST", headers={"Content-Type": "application/toml"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as e:
-            raise AssertionError(f"control API POST {path} -> {e.code}: {e.read()!r}") from None
+        return self.emulator.load(text, tenant=tenant, name=name, replace=replace)
 
-    # --- fault rules and the request journal ----------------------------------------------------
     def add_fault(self, *rules: dict) -> list[int]:
         """POST /_emu/faults; the new rules' ids."""
-        answer = self.control("POST", "/_emu/faults", list(rules) if len(rules) > 1 else rules[0])
-        return answer["ids"]
-
-    def faults(self) -> list[dict]:
-        return self.control("GET", "/_emu/faults")["faults"]
+        return self.emulator.faults.add_many(rules)
 
     def clear_faults(self) -> int:
-        return self.control("DELETE", "/_emu/faults")["cleared"]
-
-    def requests(self, **filters) -> list[dict]:
-        """GET /_emu/requests with the given filters (operation, status, error_code, tenant, ...), oldest first."""
-        query = urllib.parse.urlencode({k: v for k, v in filters.items() if v is not None})
-        return self.control("GET", "/_emu/requests" + ("?" + query if query else ""))["requests"]
-
-    def clear_requests(self, tenant: str | None = None) -> int:
-        return self.control("DELETE", "/_emu/requests" + (f"?tenant={urllib.parse.quote(tenant)}" if tenant else ""))["cleared"]
+        return self.emulator.faults.clear()
 
 
 @dataclass
@@ -249,4 +152,3 @@ def find_binary(repo: Path) -> Path:
     if not binary.is_file() or not os.access(binary, os.X_OK):
         raise RuntimeError(f"taskemu binary not found at {binary}: run `cargo build` (scripts/test does) or set TASKEMU_BIN")
     return binary
-
