@@ -6,8 +6,8 @@
 
 pub mod access;
 mod credentials;
-pub mod tasks;
-pub mod ui;
+pub(crate) mod tasks;
+pub(crate) mod ui;
 
 use serde_json::{json, Value};
 

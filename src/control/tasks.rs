@@ -102,7 +102,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
         }
     }
     if wants(Product::HssImage) {
-        for t in world.hss_images.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
+        for t in world.hss_image.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let v = t.view(stage, now);
@@ -113,7 +113,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
         }
     }
     if wants(Product::HssTask) {
-        for t in world.hss_tasks.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
+        for t in world.hss_task.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
             let stage = t.lifecycle.at(t.created, now);
             if status_ok(stage.status.name()) {
                 let c = t.view(stage, now).counts;

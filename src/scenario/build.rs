@@ -32,8 +32,8 @@ pub struct Built {
     pub ecs: Declared<EcsTask>,
     pub sas: Declared<SasTask>,
     pub avds: Declared<AvdsScan>,
-    pub hss_images: Declared<HssImageTask>,
-    pub hss_tasks: Declared<HssTask>,
+    pub hss_image: Declared<HssImageTask>,
+    pub hss_task: Declared<HssTask>,
     /// One copy of each region, project and owner key the file's tasks name.
     pub interner: Interner,
 }
@@ -83,12 +83,12 @@ pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::Sce
         b.avds(&file.avds.generate, true);
     };
     let images = |b: &mut Builder| {
-        b.hss_images(&file.hss.image_tasks, false);
-        b.hss_images(&file.hss.image_generate, true);
+        b.hss_image(&file.hss.image_tasks, false);
+        b.hss_image(&file.hss.image_generate, true);
     };
     let tasks = |b: &mut Builder| {
-        b.hss_tasks(&file.hss.tasks, false);
-        b.hss_tasks(&file.hss.generate, true);
+        b.hss_task(&file.hss.tasks, false);
+        b.hss_task(&file.hss.generate, true);
     };
     if generated < 20_000 {
         let mut b = builder();
@@ -118,8 +118,8 @@ pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::Sce
             0 => built.ecs = part.built.ecs,
             1 => built.sas = part.built.sas,
             2 => built.avds = part.built.avds,
-            3 => built.hss_images = part.built.hss_images,
-            _ => built.hss_tasks = part.built.hss_tasks,
+            3 => built.hss_image = part.built.hss_image,
+            _ => built.hss_task = part.built.hss_task,
         }
     }
     (errors, built)

@@ -53,7 +53,7 @@ pub struct FailedImageSpec {
 }
 
 impl Builder<'_> {
-    pub fn hss_images(&mut self, specs: &[Spanned<schema::ImageTaskSpec>], generated: bool) {
+    pub fn hss_image(&mut self, specs: &[Spanned<schema::ImageTaskSpec>], generated: bool) {
         let section = if generated { "hss.image_generate" } else { "hss.image_tasks" };
         for (index, spanned) in specs.iter().enumerate() {
             let spec = spanned.get_ref();
@@ -78,7 +78,7 @@ impl Builder<'_> {
                     failed_reason: Text::new(f.failed_reason.as_deref().unwrap_or("scan timeout")),
                 })
                 .collect();
-            self.built.hss_images.reserve(entry.count);
+            self.built.hss_image.reserve(entry.count);
             for _ in 0..entry.count {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(ImageTaskStatus::Scanning, Some(10 * MINUTE)), (ImageTaskStatus::Finished, None)], false, &mut draw) else { break };
                 let task_type = spec.task_type.as_ref().map_or("manual", |t| draw.one(t).0);
@@ -136,7 +136,7 @@ impl Builder<'_> {
                     lifecycle,
                     pins: pins.clone(),
                 };
-                self.built.hss_images.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
+                self.built.hss_image.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
             }
         }
     }

@@ -47,7 +47,7 @@ pub struct IacScanSpec {
 }
 
 impl Builder<'_> {
-    pub fn hss_tasks(&mut self, specs: &[Spanned<schema::HssTaskSpec>], generated: bool) {
+    pub fn hss_task(&mut self, specs: &[Spanned<schema::HssTaskSpec>], generated: bool) {
         let section = if generated { "hss.generate" } else { "hss.tasks" };
         for (index, spanned) in specs.iter().enumerate() {
             let spec = spanned.get_ref();
@@ -58,7 +58,7 @@ impl Builder<'_> {
             let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
             let pins = Self::pins(&spec.set, &spec.unset);
             let scan_types: std::sync::Arc<[String]> = spec.cluster_scan.as_ref().and_then(|c| c.scan_types.clone()).unwrap_or_else(|| vec!["cluster_vul".into()]).into();
-            self.built.hss_tasks.reserve(entry.count);
+            self.built.hss_task.reserve(entry.count);
             for _ in 0..entry.count {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(HssTaskStatus::Ready, Some(MINUTE)), (HssTaskStatus::Running, Some(10 * MINUTE)), (HssTaskStatus::Finished, None)], false, &mut draw) else { break };
                 let cluster = spec.task_type.as_ref().map_or(spec.iac_scan.is_none(), |t| draw.one(t).0 == "cluster_scan");
@@ -93,7 +93,7 @@ impl Builder<'_> {
                     lifecycle,
                     pins: pins.clone(),
                 };
-                self.built.hss_tasks.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
+                self.built.hss_task.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
             }
         }
     }

@@ -9,9 +9,9 @@ mod ecs;
 mod hss_image;
 mod hss_task;
 mod sas;
-pub mod credentials;
-pub mod fault;
-pub mod schema;
+pub(crate) mod credentials;
+pub(crate) mod fault;
+pub(crate) mod schema;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -284,12 +284,12 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
                 t.owner = owner.clone();
             }
         });
-        places.hss_images.add(|id| base.hss_images.get(id).is_some(), &places.files, file, &mut errors, Product::HssImage.noun(), built.hss_images, |t| {
+        places.hss_image.add(|id| base.hss_image.get(id).is_some(), &places.files, file, &mut errors, Product::HssImage.noun(), built.hss_image, |t| {
             if let Some(project) = &project {
                 t.project_id = project.clone();
             }
         });
-        places.hss_tasks.add(|id| base.hss_tasks.get(id).is_some(), &places.files, file, &mut errors, Product::HssTask.noun(), built.hss_tasks, |t| {
+        places.hss_task.add(|id| base.hss_task.get(id).is_some(), &places.files, file, &mut errors, Product::HssTask.noun(), built.hss_task, |t| {
             if let Some(project) = &project {
                 t.project_id = project.clone();
             }
@@ -298,16 +298,16 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
     if !errors.is_empty() {
         return Err(ScenarioErrors(errors));
     }
-    let Places { ecs, sas, avds, hss_images, hss_tasks, .. } = places;
+    let Places { ecs, sas, avds, hss_image, hss_task, .. } = places;
     // The stores are indexed side by side: a world of a million tasks is mostly one or two.
     std::thread::scope(|scope| {
         let ecs = scope.spawn(|| base.ecs.extend(ecs.tasks));
-        let hss_images = scope.spawn(|| base.hss_images.extend(hss_images.tasks));
+        let hss_image = scope.spawn(|| base.hss_image.extend(hss_image.tasks));
         world.sas = base.sas.extend(sas.tasks);
         world.avds = base.avds.extend(avds.tasks);
-        world.hss_tasks = base.hss_tasks.extend(hss_tasks.tasks);
+        world.hss_task = base.hss_task.extend(hss_task.tasks);
         world.ecs = ecs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-        world.hss_images = hss_images.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        world.hss_image = hss_image.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     });
     Ok(Loaded { world, settings, usage })
 }
@@ -337,13 +337,13 @@ struct Places<'a> {
     ecs: Bucket<crate::world::ecs::EcsTask>,
     sas: Bucket<crate::world::sas::SasTask>,
     avds: Bucket<crate::world::avds::AvdsScan>,
-    hss_images: Bucket<crate::world::hss_image::HssImageTask>,
-    hss_tasks: Bucket<crate::world::hss_task::HssTask>,
+    hss_image: Bucket<crate::world::hss_image::HssImageTask>,
+    hss_task: Bucket<crate::world::hss_task::HssTask>,
 }
 
 impl<'a> Places<'a> {
     fn new() -> Places<'a> {
-        Places { files: Vec::new(), ecs: Bucket::default(), sas: Bucket::default(), avds: Bucket::default(), hss_images: Bucket::default(), hss_tasks: Bucket::default() }
+        Places { files: Vec::new(), ecs: Bucket::default(), sas: Bucket::default(), avds: Bucket::default(), hss_image: Bucket::default(), hss_task: Bucket::default() }
     }
 
     fn file(&mut self, name: &'a str, text: &'a str) -> u32 {

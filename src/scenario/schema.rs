@@ -15,15 +15,17 @@ use crate::world::lifecycle::Status;
 
 // Each product's entries are declared beside its build step.
 pub use super::ecs::{EcsSection, EcsSpec};
-pub use super::sas::{SasSection, SasSpec, SasTargetSpec};
+pub use super::sas::{SasSection, SasSpec};
 pub use super::avds::{AvdsSection, AvdsSpec};
-pub use super::hss_image::{ImageTaskSpec, FailedImageSpec};
-pub use super::hss_task::{HssTaskSpec, ClusterScanSpec, IacScanSpec};
+pub use super::hss_image::ImageTaskSpec;
+pub use super::hss_task::HssTaskSpec;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub name: Option<String>,
+    /// The file's own note to its readers: accepted, never read.
+    #[allow(dead_code)]
     pub description: Option<String>,
     pub seed: Option<u64>,
     pub clock: Option<ClockSpec>,

@@ -181,8 +181,8 @@ pub struct World {
     pub ecs: Store<ecs::EcsTask>,
     pub sas: Store<sas::SasTask>,
     pub avds: Store<avds::AvdsScan>,
-    pub hss_images: Store<hss_image::HssImageTask>,
-    pub hss_tasks: Store<hss_task::HssTask>,
+    pub hss_image: Store<hss_image::HssImageTask>,
+    pub hss_task: Store<hss_task::HssTask>,
     /// Alibaba regions this world answers for: the real ones plus any a scenario uses.
     pub regions: BTreeSet<String>,
 }
@@ -199,7 +199,7 @@ pub const ALIBABA_REGIONS: &[&str] = &[
 
 impl World {
     pub fn task_count(&self) -> usize {
-        self.ecs.len() + self.sas.len() + self.avds.len() + self.hss_images.len() + self.hss_tasks.len()
+        self.ecs.len() + self.sas.len() + self.avds.len() + self.hss_image.len() + self.hss_task.len()
     }
 
     /// The world less the task (of whichever product) with this id; None when there is none.
@@ -211,10 +211,10 @@ impl World {
             world.sas = sas;
         } else if let Some(avds) = self.avds.without(id) {
             world.avds = avds;
-        } else if let Some(images) = self.hss_images.without(id) {
-            world.hss_images = images;
-        } else if let Some(tasks) = self.hss_tasks.without(id) {
-            world.hss_tasks = tasks;
+        } else if let Some(images) = self.hss_image.without(id) {
+            world.hss_image = images;
+        } else if let Some(tasks) = self.hss_task.without(id) {
+            world.hss_task = tasks;
         } else {
             return None;
         }
@@ -223,5 +223,19 @@ impl World {
 
     pub fn has_region(&self, region: &str) -> bool {
         ALIBABA_REGIONS.contains(&region) || self.regions.contains(region)
+    }
+}
+
+#[cfg(test)]
+mod product_tests {
+    use super::Product;
+
+    /// The catalogue names the products its operations list by the world's one spelling.
+    #[test]
+    fn every_operation_lists_a_product_of_the_world() {
+        for row in crate::ops::rows() {
+            assert!(Product::named(row.tasks).is_some(), "{} lists {:?}, which is no product", row.name, row.tasks);
+        }
+        assert!(Product::ALL.iter().all(|p| Product::named(p.name()) == Some(*p)));
     }
 }

@@ -77,7 +77,7 @@ fn task(list: &mut List, v: &ImageTaskView) {
 
 pub fn call(call: &Call) -> Result<Vec<u8>, HuaweiError> {
     let q = query(call)?;
-    let page = hss_image::list(&call.snapshot.world.hss_images, &q, call.now);
+    let page = hss_image::list(&call.snapshot.world.hss_image, &q, call.now);
     Ok(call.document(|o| {
         o.list("data_list", |list| page.items.iter().for_each(|v| task(list, v))).field("total_num", page.total);
     }))

@@ -127,7 +127,7 @@ fn task(list: &mut List, v: &HssTaskView) {
 pub fn call(call: &Call) -> Result<Vec<u8>, HuaweiError> {
     let body = body(call)?;
     let q = query(call, &body)?;
-    let page = hss_task::list(&call.snapshot.world.hss_tasks, &q, call.now);
+    let page = hss_task::list(&call.snapshot.world.hss_task, &q, call.now);
     Ok(call.document(|o| {
         o.field("total_num", page.total).list("data_list", |list| page.items.iter().for_each(|v| task(list, v)));
     }))
