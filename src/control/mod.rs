@@ -137,7 +137,7 @@ fn answer(state: &State, req: &WireRequest) -> Result<Value, Failed> {
     match (method, path) {
         ("GET", "/_emu/health") => Ok(health(state)),
         (_, "/_emu/health") => Err(plain(ControlError::method("GET"))),
-        ("GET", "/_emu/operations") => Ok(json!({ "operations": crate::ops::rows().collect::<Vec<_>>(), "products": Product::ALL.map(Product::name) })),
+        ("GET", "/_emu/operations") => Ok(json!({ "operations": crate::ops::rows().collect::<Vec<_>>(), "products": Product::ALL.iter().map(|p| p.name()).collect::<Vec<_>>() })),
         (_, "/_emu/operations") => Err(plain(ControlError::method("GET"))),
         ("GET", "/_emu/credentials") => Ok(credentials::list(state)),
         (_, "/_emu/credentials") => Err(plain(ControlError::method("GET"))),

@@ -114,77 +114,89 @@ impl<V> Page<V> {
     }
 }
 
-/// The products the world holds: one declaration, one spelling each. The control API
-/// (`GET /_emu/tasks?product=`, `POST /_emu/tasks`), the dashboard (via `GET /_emu/operations`)
-/// and the scenario's messages read their names here; a scenario file keeps each product's
-/// entries under [`section`](Product::section).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Product {
-    Ecs,
-    Sas,
-    Avds,
-    HssImage,
-    HssTask,
+/// The products the world holds, declared once: each one's `Product` variant, its one name (also
+/// its store's field in [`World`]), its task type, where a scenario file keeps its entries and what
+/// one entry is called in messages. The macro makes [`Product`] and [`World`]'s stores from it.
+macro_rules! products {
+    ($($variant:ident $name:ident: $task:ty, section $table:literal . $list:literal, noun $noun:literal;)*) => {
+        /// A product of the world. The control API (`GET /_emu/tasks?product=`, `POST /_emu/tasks`),
+        /// the dashboard (via `GET /_emu/operations`) and the scenario's messages use its
+        /// [`name`](Product::name); the operation catalogue's `tasks` names it the same way.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Product {
+            $($variant),*
+        }
+
+        impl Product {
+            pub const ALL: &'static [Product] = &[$(Product::$variant),*];
+
+            /// The product's one name.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Product::$variant => stringify!($name)),*
+                }
+            }
+
+            /// Where a scenario file keeps its entries: `[[<table>.<list>]]`.
+            pub const fn section(self) -> (&'static str, &'static str) {
+                match self {
+                    $(Product::$variant => ($table, $list)),*
+                }
+            }
+
+            /// What one entry is called in messages.
+            pub const fn noun(self) -> &'static str {
+                match self {
+                    $(Product::$variant => $noun),*
+                }
+            }
+        }
+
+        /// Everything the scenarios describe, ready to query: one store per product. Cloned
+        /// (cheaply: stores are shared) when the control plane changes it, so readers never wait
+        /// on a writer.
+        #[derive(Debug, Clone, Default)]
+        pub struct World {
+            $(pub $name: Store<$task>,)*
+            /// Alibaba regions this world answers for: the real ones plus any a scenario uses.
+            pub regions: BTreeSet<String>,
+        }
+
+        impl World {
+            pub fn task_count(&self) -> usize {
+                0 $(+ self.$name.len())*
+            }
+
+            /// The world less the task (of whichever product) with this id; None when there is none.
+            pub fn without(&self, id: &str) -> Option<World> {
+                $(
+                    if let Some(store) = self.$name.without(id) {
+                        return Some(World { $name: store, ..self.clone() });
+                    }
+                )*
+                None
+            }
+        }
+    };
+}
+
+products! {
+    Ecs ecs: ecs::EcsTask, section "ecs"."tasks", noun "ECS task";
+    Sas sas: sas::SasTask, section "sas"."tasks", noun "SAS task";
+    Avds avds: avds::AvdsScan, section "avds"."scans", noun "AVDS scan";
+    HssImage hss_image: hss_image::HssImageTask, section "hss"."image_tasks", noun "HSS image task";
+    HssTask hss_task: hss_task::HssTask, section "hss"."tasks", noun "HSS task";
 }
 
 impl Product {
-    pub const ALL: [Product; 5] = [Product::Ecs, Product::Sas, Product::Avds, Product::HssImage, Product::HssTask];
-
-    /// The product's one name (the catalogue's `tasks`, the control API's `product`).
-    pub const fn name(self) -> &'static str {
-        match self {
-            Product::Ecs => "ecs",
-            Product::Sas => "sas",
-            Product::Avds => "avds",
-            Product::HssImage => "hss_image",
-            Product::HssTask => "hss_task",
-        }
-    }
-
-    /// Where a scenario file keeps its entries: `[[<table>.<list>]]`.
-    pub const fn section(self) -> (&'static str, &'static str) {
-        match self {
-            Product::Ecs => ("ecs", "tasks"),
-            Product::Sas => ("sas", "tasks"),
-            Product::Avds => ("avds", "scans"),
-            Product::HssImage => ("hss", "image_tasks"),
-            Product::HssTask => ("hss", "tasks"),
-        }
-    }
-
-    /// What one entry is called in messages.
-    pub const fn noun(self) -> &'static str {
-        match self {
-            Product::Ecs => "ECS task",
-            Product::Sas => "SAS task",
-            Product::Avds => "AVDS scan",
-            Product::HssImage => "HSS image task",
-            Product::HssTask => "HSS task",
-        }
-    }
-
     pub fn named(name: &str) -> Option<Product> {
-        Product::ALL.into_iter().find(|p| p.name() == name)
+        Product::ALL.iter().copied().find(|p| p.name() == name)
     }
 
     /// Every name, for messages that list what is allowed.
     pub fn names() -> String {
-        Product::ALL.map(Product::name).join(", ")
+        Product::ALL.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
     }
-}
-
-/// Everything the scenarios describe, ready to query. Cloned (cheaply: stores are shared) when the
-/// control plane changes it, so readers never wait on a writer.
-#[derive(Debug, Clone, Default)]
-pub struct World {
-    pub ecs: Store<ecs::EcsTask>,
-    pub sas: Store<sas::SasTask>,
-    pub avds: Store<avds::AvdsScan>,
-    pub hss_image: Store<hss_image::HssImageTask>,
-    pub hss_task: Store<hss_task::HssTask>,
-    /// Alibaba regions this world answers for: the real ones plus any a scenario uses.
-    pub regions: BTreeSet<String>,
 }
 
 /// Alibaba Cloud region ids, so that ECS answers any real region (empty when it holds no task) and
@@ -198,29 +210,6 @@ pub const ALIBABA_REGIONS: &[&str] = &[
 ];
 
 impl World {
-    pub fn task_count(&self) -> usize {
-        self.ecs.len() + self.sas.len() + self.avds.len() + self.hss_image.len() + self.hss_task.len()
-    }
-
-    /// The world less the task (of whichever product) with this id; None when there is none.
-    pub fn without(&self, id: &str) -> Option<World> {
-        let mut world = self.clone();
-        if let Some(ecs) = self.ecs.without(id) {
-            world.ecs = ecs;
-        } else if let Some(sas) = self.sas.without(id) {
-            world.sas = sas;
-        } else if let Some(avds) = self.avds.without(id) {
-            world.avds = avds;
-        } else if let Some(images) = self.hss_image.without(id) {
-            world.hss_image = images;
-        } else if let Some(tasks) = self.hss_task.without(id) {
-            world.hss_task = tasks;
-        } else {
-            return None;
-        }
-        Some(world)
-    }
-
     pub fn has_region(&self, region: &str) -> bool {
         ALIBABA_REGIONS.contains(&region) || self.regions.contains(region)
     }
