@@ -10,20 +10,19 @@ mod sas_describe_scan_task_progress;
 
 pub use error::AliyunError;
 
+use crate::auth::SignedRequest;
+use crate::auth::diagnosis::Diagnosis;
 use crate::auth::gate::Refusal;
-use crate::ops::{AlibabaOp, Paging};
 use crate::faults::Failure;
-use crate::journal::Parameters;
 use crate::instant::Millis;
+use crate::journal::Parameters;
+use crate::ops::{AlibabaOp, Cloud, Paging};
 use crate::render::{self, Format, Object};
 use crate::state::{Snapshot, State};
 use crate::world::Owner;
 
 use super::pairs::Pairs;
 use super::{Bounds, Caller, Edge, Refused, WireRequest, WireResponse};
-use crate::auth::diagnosis::Diagnosis;
-use crate::auth::SignedRequest;
-use crate::ops::Cloud;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Product {

@@ -9,19 +9,18 @@ mod list_tasks;
 
 pub use error::HuaweiError;
 
+use crate::auth::SignedRequest;
+use crate::auth::diagnosis::Diagnosis;
 use crate::auth::gate::Refusal;
-use crate::ops::Paging;
 use crate::faults::Failure;
-use crate::journal::Parameters;
 use crate::instant::Millis;
+use crate::journal::Parameters;
+use crate::ops::{Cloud, Paging};
 use crate::render::{self, Format, Object};
 use crate::state::{Snapshot, State};
 
 use super::pairs::Pairs;
 use super::{Bounds, Caller, Edge, Refused, WireRequest, WireResponse};
-use crate::auth::diagnosis::Diagnosis;
-use crate::auth::SignedRequest;
-use crate::ops::Cloud;
 
 const JSON: &str = "application/json";
 /// The product this edge serves (the catalogue's name for it).
