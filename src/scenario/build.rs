@@ -18,7 +18,7 @@ use crate::world::hss_image::HssImageTask;
 use crate::world::hss_task::HssTask;
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::sas::SasTask;
-use crate::world::{Interner, Pins, Text};
+use crate::world::{Interner, Pins, Product, Text};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
 pub const DEFAULT_PROJECT: &str = "0123456789abcdef0123456789abcdef";
@@ -70,56 +70,61 @@ impl<T> Declared<T> {
 pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile) -> (Vec<ScenarioError>, Built) {
     let builder = || Builder { source, start, seed, errors: Vec::new(), built: Built::default() };
     let generated: u64 = super::budget::entries(file).filter(|e| e.generated).map(|e| u64::from(e.count.map_or(0, |c| *c.get_ref()))).sum();
-    let ecs = |b: &mut Builder| {
-        b.ecs(&file.ecs.tasks, false);
-        b.ecs(&file.ecs.generate, true);
-    };
-    let sas = |b: &mut Builder| {
-        b.sas(&file.sas.tasks, false);
-        b.sas(&file.sas.generate, true);
-    };
-    let avds = |b: &mut Builder| {
-        b.avds(&file.avds.scans, false);
-        b.avds(&file.avds.generate, true);
-    };
-    let images = |b: &mut Builder| {
-        b.hss_image(&file.hss.image_tasks, false);
-        b.hss_image(&file.hss.image_generate, true);
-    };
-    let tasks = |b: &mut Builder| {
-        b.hss_task(&file.hss.tasks, false);
-        b.hss_task(&file.hss.generate, true);
+    // One step per product, each its file's entries and its generators: run in turn for a small
+    // file, side by side when it generates many tasks.
+    let step = |b: &mut Builder, product: Product| match product {
+        Product::Ecs => {
+            b.ecs(&file.ecs.tasks, false);
+            b.ecs(&file.ecs.generate, true);
+        }
+        Product::Sas => {
+            b.sas(&file.sas.tasks, false);
+            b.sas(&file.sas.generate, true);
+        }
+        Product::Avds => {
+            b.avds(&file.avds.scans, false);
+            b.avds(&file.avds.generate, true);
+        }
+        Product::HssImage => {
+            b.hss_image(&file.hss.image_tasks, false);
+            b.hss_image(&file.hss.image_generate, true);
+        }
+        Product::HssTask => {
+            b.hss_task(&file.hss.tasks, false);
+            b.hss_task(&file.hss.generate, true);
+        }
     };
     if generated < 20_000 {
         let mut b = builder();
-        ecs(&mut b);
-        sas(&mut b);
-        avds(&mut b);
-        images(&mut b);
-        tasks(&mut b);
+        for &product in Product::ALL {
+            step(&mut b, product);
+        }
         return (b.errors, b.built);
     }
-    let run = |f: &(dyn Fn(&mut Builder) + Sync)| {
-        let mut b = builder();
-        f(&mut b);
-        b
-    };
-    let steps: [&(dyn Fn(&mut Builder) + Sync); 5] = [&ecs, &sas, &avds, &images, &tasks];
-    let run = &run;
-    let parts: Vec<Builder> = std::thread::scope(|scope| {
-        let handles: Vec<_> = steps.into_iter().map(|step| scope.spawn(move || run(step))).collect();
+    let step = &step;
+    let parts: Vec<(Product, Builder)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = Product::ALL
+            .iter()
+            .map(|&product| {
+                scope.spawn(move || {
+                    let mut b = builder();
+                    step(&mut b, product);
+                    (product, b)
+                })
+            })
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     });
     let mut errors = Vec::new();
     let mut built = Built::default();
-    for (i, mut part) in parts.into_iter().enumerate() {
+    for (product, mut part) in parts {
         errors.append(&mut part.errors);
-        match i {
-            0 => built.ecs = part.built.ecs,
-            1 => built.sas = part.built.sas,
-            2 => built.avds = part.built.avds,
-            3 => built.hss_image = part.built.hss_image,
-            _ => built.hss_task = part.built.hss_task,
+        match product {
+            Product::Ecs => built.ecs = part.built.ecs,
+            Product::Sas => built.sas = part.built.sas,
+            Product::Avds => built.avds = part.built.avds,
+            Product::HssImage => built.hss_image = part.built.hss_image,
+            Product::HssTask => built.hss_task = part.built.hss_task,
         }
     }
     (errors, built)
