@@ -65,61 +65,66 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
     let tenant_ok = |tenant: Option<&str>| filter.tenant.as_deref().is_none_or(|t| tenant == Some(t));
     let status_ok = |status: &str| filter.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(status));
     let mut listing = Listing { offset: filter.offset, limit: filter.limit, total: 0, out: Vec::new() };
-    if wants(Product::Ecs) {
-        for t in world.ecs.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
-            let stage = t.lifecycle.at(t.created, now);
-            if status_ok(stage.status.name()) {
-                listing.emit(|| line(Product::Ecs, t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": &*t.region, "action": t.action, "resource_id": t.resource_id })));
+    // Every product, in the world's order; a new one is a compile error here until it is listed.
+    for &product in Product::ALL.iter().filter(|p| wants(**p)) {
+        match product {
+            Product::Ecs => {
+                for t in world.ecs.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
+                    let stage = t.lifecycle.at(t.created, now);
+                    if status_ok(stage.status.name()) {
+                        listing.emit(|| line(Product::Ecs, t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "region": &*t.region, "action": t.action, "resource_id": t.resource_id })));
+                    }
+                }
             }
-        }
-    }
-    if wants(Product::Sas) {
-        for t in world.sas.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
-            let stage = t.lifecycle.at(t.created, now);
-            if status_ok(stage.status.name()) {
-                let targets: Vec<&str> = t.targets.iter().map(|x| x.name.as_str()).collect();
-                listing.emit(|| line(Product::Sas, t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "targets": targets })));
+            Product::Sas => {
+                for t in world.sas.iter().filter(|t| t.created <= now && tenant_ok(t.owner.0.as_deref())) {
+                    let stage = t.lifecycle.at(t.created, now);
+                    if status_ok(stage.status.name()) {
+                        let targets: Vec<&str> = t.targets.iter().map(|x| x.name.as_str()).collect();
+                        listing.emit(|| line(Product::Sas, t.id.to_string(), t.owner.0.as_deref(), t.created, &t.lifecycle, &stage, json!({ "targets": targets })));
+                    }
+                }
             }
-        }
-    }
-    if wants(Product::Avds) {
-        // Sessions are counted from their scans' schedules and only the page's are made: an
-        // hourly scan has millions after a jump of centuries.
-        let statuses: Option<Vec<AvdsStatus>> = match filter.status.as_deref() {
-            Some(name) => AvdsStatus::from_name(&name.to_ascii_lowercase()).map(|s| vec![s]),
-            None => Some(Vec::new()),
-        };
-        if let Some(statuses) = statuses {
-            let query = avds::AvdsQuery { statuses, ..Default::default() };
-            let skip = listing.offset.saturating_sub(listing.total);
-            let size = listing.limit.saturating_sub(listing.out.len());
-            let page = avds::page(&world.avds, &query, |scan| tenant_ok(scan.owner.0.as_deref()), skip, size, now, false);
-            // The page's sessions are the ones the running offset and limit keep.
-            for s in &page.items {
-                listing.out.push(line(Product::Avds, s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() })));
+            Product::Avds => {
+                // Sessions are counted from their scans' schedules and only the page's are made: an
+                // hourly scan has millions after a jump of centuries.
+                let statuses: Option<Vec<AvdsStatus>> = match filter.status.as_deref() {
+                    Some(name) => AvdsStatus::from_name(&name.to_ascii_lowercase()).map(|s| vec![s]),
+                    None => Some(Vec::new()),
+                };
+                if let Some(statuses) = statuses {
+                    let query = avds::AvdsQuery { statuses, ..Default::default() };
+                    let skip = listing.offset.saturating_sub(listing.total);
+                    let size = listing.limit.saturating_sub(listing.out.len());
+                    let page = avds::page(&world.avds, &query, |scan| tenant_ok(scan.owner.0.as_deref()), skip, size, now, false);
+                    // The page's sessions are the ones the running offset and limit keep.
+                    for s in &page.items {
+                        listing.out.push(line(Product::Avds, s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() })));
+                    }
+                    listing.total = listing.total.saturating_add(page.total);
+                }
             }
-            listing.total = listing.total.saturating_add(page.total);
-        }
-    }
-    if wants(Product::HssImage) {
-        for t in world.hss_image.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
-            let stage = t.lifecycle.at(t.created, now);
-            if status_ok(stage.status.name()) {
-                let v = t.view(stage, now);
-                listing.emit(|| {
-                    line(Product::HssImage, t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.task_type, "images": t.images, "success": v.success, "failed": v.failed, "status_code": v.status_code }))
-                });
+            Product::HssImage => {
+                for t in world.hss_image.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
+                    let stage = t.lifecycle.at(t.created, now);
+                    if status_ok(stage.status.name()) {
+                        let v = t.view(stage, now);
+                        listing.emit(|| {
+                            line(Product::HssImage, t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.task_type, "images": t.images, "success": v.success, "failed": v.failed, "status_code": v.status_code }))
+                        });
+                    }
+                }
             }
-        }
-    }
-    if wants(Product::HssTask) {
-        for t in world.hss_task.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
-            let stage = t.lifecycle.at(t.created, now);
-            if status_ok(stage.status.name()) {
-                let c = t.view(stage, now).counts;
-                listing.emit(|| {
-                    line(Product::HssTask, t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.kind.name(), "total": c.total, "succeeded": c.succeeded, "failed": c.failed, "in_progress": c.in_progress }))
-                });
+            Product::HssTask => {
+                for t in world.hss_task.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
+                    let stage = t.lifecycle.at(t.created, now);
+                    if status_ok(stage.status.name()) {
+                        let c = t.view(stage, now).counts;
+                        listing.emit(|| {
+                            line(Product::HssTask, t.task_id.to_string(), Some(&t.project_id), t.created, &t.lifecycle, &stage, json!({ "name": t.task_name, "task_type": t.kind.name(), "total": c.total, "succeeded": c.succeeded, "failed": c.failed, "in_progress": c.in_progress }))
+                        });
+                    }
+                }
             }
         }
     }
