@@ -36,6 +36,8 @@ pub struct Built {
     pub hss_task: Declared<HssTask>,
     /// One copy of each region, project and owner key the file's tasks name.
     pub interner: Interner,
+    /// What is legal but likely a mistake, at its position (errors under `check --strict`).
+    pub warnings: Vec<ScenarioError>,
 }
 
 /// Tasks, and the byte offset each was declared at (side by side: a million tasks of a

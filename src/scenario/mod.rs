@@ -9,6 +9,7 @@ mod ecs;
 mod hss_image;
 mod hss_task;
 mod sas;
+pub(crate) mod suggest;
 pub(crate) mod credentials;
 pub(crate) mod fault;
 pub(crate) mod schema;
