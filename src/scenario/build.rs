@@ -1,6 +1,13 @@
 //! Turns parsed scenario specs into tasks: resolves instants against the clock start, draws random
 //! values (ranges, choices, fake names and ids) from a seeded generator, and checks what serde
 //! cannot (phase rules, counts, duplicate ids), reporting each problem at its line and column.
+//!
+//! The semantic checks every product's step shares live here too: a region that is neither real
+//! nor declared (`regions = [...]`), a Huawei project that is not 32 hex characters nor declared
+//! (`projects = [...]`), a number outside what its field allows, a part greater than its whole
+//! (`failures` over `images`), a lifecycle that leaves a terminal status or moves in a way its
+//! product's transition table (`Status::successors`) does not allow; and the warning for a
+//! generator whose tasks would all be created together and change status together.
 
 use fake::faker::internet::en::{DomainSuffix, IPv4, Username};
 use fake::faker::lorem::en::Word as FakeWord;
@@ -9,7 +16,10 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use toml::Spanned;
 
+use std::ops::{Range, RangeInclusive};
+
 use super::schema::{self, Choice, DurationSpec, IntSpec, PhaseSpec, When};
+use super::suggest::did_you_mean;
 use super::{Located, ScenarioError};
 use crate::instant::{in_range, Millis};
 use crate::world::avds::AvdsScan;
@@ -18,13 +28,15 @@ use crate::world::hss_image::HssImageTask;
 use crate::world::hss_task::HssTask;
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::sas::SasTask;
-use crate::world::{Interner, Pins, Product, Text};
+use crate::world::{Interner, Pins, Product, Text, ALIBABA_REGIONS};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
 pub const DEFAULT_PROJECT: &str = "0123456789abcdef0123456789abcdef";
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
 /// The most tasks one generator entry may make, so a typo cannot exhaust memory.
 pub const MAX_GENERATED: u32 = 2_000_000;
+/// The largest counter (images, failures, clusters, files ...) the HSS API documents.
+pub(super) const MAX_COUNTER: i64 = 2_147_483_547;
 
 /// Tasks built from one file, each with where it was declared (for duplicate-id errors).
 #[derive(Debug, Default)]
@@ -70,7 +82,7 @@ impl<T> Declared<T> {
 /// are per entry, so the order the products are built in changes nothing), side by side when the
 /// file makes many. Errors come back in the order the products are listed in.
 pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile) -> (Vec<ScenarioError>, Built) {
-    let builder = || Builder { source, start, seed, errors: Vec::new(), built: Built::default() };
+    let builder = || Builder { source, start, seed, regions: &file.regions, projects: &file.projects, errors: Vec::new(), built: Built::default() };
     let generated: u64 = super::budget::entries(file).filter(|e| e.generated).map(|e| u64::from(e.count.map_or(0, |c| *c.get_ref()))).sum();
     // One step per product, each its file's entries and its generators: run in turn for a small
     // file, side by side when it generates many tasks.
@@ -121,6 +133,7 @@ pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::Sce
     let mut built = Built::default();
     for (product, mut part) in parts {
         errors.append(&mut part.errors);
+        built.warnings.append(&mut part.built.warnings);
         match product {
             Product::Ecs => built.ecs = part.built.ecs,
             Product::Sas => built.sas = part.built.sas,
@@ -136,6 +149,9 @@ pub struct Builder<'a> {
     pub source: &'a Located<'a>,
     pub start: Millis,
     pub seed: u64,
+    /// The made-up Alibaba regions and Huawei projects the file declares on purpose.
+    pub regions: &'a [String],
+    pub projects: &'a [String],
     pub errors: Vec<ScenarioError>,
     pub built: Built,
 }
@@ -312,6 +328,9 @@ impl<'a> Builder<'a> {
             self.error(spec.span().start, "a lifecycle needs at least one phase");
             return None;
         }
+        if !self.transitions(spec.get_ref()) {
+            return None;
+        }
         let last = spec.get_ref().len() - 1;
         let mut phases = Vec::with_capacity(last + 1);
         for (i, phase) in spec.get_ref().iter().enumerate() {
@@ -358,8 +377,143 @@ impl<'a> Builder<'a> {
         Some(pins.into())
     }
 
+    /// What the file says at `span`, for quoting a value back in a message.
+    fn written(&self, span: Range<usize>) -> &str {
+        self.source.text.get(span).unwrap_or_default().trim()
+    }
 
+    /// Where `key`'s value starts in the table written at `span` (`key = value`): for a field the
+    /// schema keeps no position of its own. The table's start when the key is not found there.
+    pub(super) fn value_of(&self, span: Range<usize>, key: &str) -> usize {
+        let table = self.source.text.get(span.clone()).unwrap_or_default();
+        let mut from = 0;
+        while let Some(found) = table[from..].find(key).map(|i| from + i) {
+            from = found + key.len();
+            let starts_word = table[..found].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            let rest = &table[from..];
+            let after_eq = rest.trim_start_matches([' ', '\t']);
+            if starts_word && after_eq.starts_with('=') {
+                let value = &after_eq[1..];
+                return span.start + table.len() - value.trim_start_matches([' ', '\t']).len();
+            }
+        }
+        span.start
+    }
 
+    /// Where the quoted name `item` is written inside the value at `span` (one name of a list),
+    /// else the value's start.
+    fn item_at(&self, span: Range<usize>, item: &str) -> usize {
+        let value = self.source.text.get(span.clone()).unwrap_or_default();
+        [format!("\"{item}\""), format!("'{item}'")].iter().find_map(|quoted| value.find(quoted.as_str())).map_or(span.start, |i| span.start + i)
+    }
 
+    /// Checks a number, or both ends of a `"lo..hi"` range, against what its field allows, at
+    /// the value; says whether it is within.
+    pub(super) fn bounded(&mut self, field: &str, span: Range<usize>, (low, high): (i64, i64), allowed: RangeInclusive<i64>) -> bool {
+        if allowed.contains(&low) && allowed.contains(&high) {
+            return true;
+        }
+        let message = format!("`{field}` = {} is out of range: allowed from {} to {}", self.written(span.clone()), allowed.start(), allowed.end());
+        self.error(span.start, message);
+        false
+    }
 
+    /// [`bounded`](Self::bounded) for an optional whole number or range.
+    pub(super) fn bounded_spec(&mut self, field: &str, spec: Option<&Spanned<IntSpec>>, allowed: RangeInclusive<i64>) -> bool {
+        spec.is_none_or(|s| self.bounded(field, s.span(), (s.get_ref().low, s.get_ref().high), allowed))
+    }
+
+    /// A count of some of the whole's items (`failures` of `images`) can never be more than the
+    /// whole: checked over the ranges as written (the most the part can be against the fewest
+    /// the whole can be), so that no seed can draw a task that fails more than it has. At the part.
+    pub(super) fn part_of(&mut self, (part, part_spec): (&str, Option<&Spanned<IntSpec>>), (whole, whole_spec): (&str, Option<&Spanned<IntSpec>>), whole_default: i64) -> bool {
+        let Some(part_spec) = part_spec else { return true };
+        let fewest = whole_spec.map_or(whole_default, |w| w.get_ref().low);
+        if part_spec.get_ref().high <= fewest {
+            return true;
+        }
+        let whole_written = whole_spec.map_or_else(|| format!("{whole_default} (its default)"), |w| self.written(w.span()).to_string());
+        let message = format!(
+            "`{part}` = {} can be more than `{whole}` = {whole_written}: a task cannot have more {part} than {whole}, so at most {fewest} here",
+            self.written(part_spec.span())
+        );
+        self.error(part_spec.span().start, message);
+        false
+    }
+
+    /// Every region of an entry must be a real Alibaba Cloud region or one the file declares in
+    /// `regions = [...]`: a typo would otherwise put the task where no client asks.
+    pub(super) fn regions_known(&mut self, regions: &Spanned<Choice<String>>) -> bool {
+        let mut known = true;
+        for region in &regions.get_ref().0 {
+            if ALIBABA_REGIONS.contains(&region.as_str()) || self.regions.contains(region) {
+                continue;
+            }
+            let hint = did_you_mean(region, ALIBABA_REGIONS.iter().copied().chain(self.regions.iter().map(String::as_str)));
+            let message = format!(
+                "unknown Alibaba Cloud region {region:?}{hint}: use a real region id (cn-hangzhou, ap-southeast-1, ...) or declare a made-up one at the top of the file: regions = [{region:?}]"
+            );
+            self.error(self.item_at(regions.span(), region), message);
+            known = false;
+        }
+        known
+    }
+
+    /// A Huawei project id is 32 hex characters (what every HSS path carries), unless the file
+    /// declares it in `projects = [...]`.
+    pub(super) fn project_known(&mut self, project: &Spanned<String>) -> bool {
+        let id = project.get_ref();
+        if (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())) || self.projects.contains(id) {
+            return true;
+        }
+        let hint = did_you_mean(id, self.projects.iter().map(String::as_str));
+        let message = format!(
+            "project_id {id:?} is not a Huawei project id (32 hex characters, e.g. {DEFAULT_PROJECT:?}){hint}: declare a made-up one at the top of the file: projects = [{id:?}]"
+        );
+        self.error(project.span().start, message);
+        false
+    }
+
+    /// Each phase's status may follow the one before by its product's transition table
+    /// ([`Status::successors`]): a terminal status only last, no step backwards. Every status a
+    /// phase may draw is checked against every one the phase before may.
+    fn transitions<S: Status>(&mut self, phases: &[Spanned<PhaseSpec<S>>]) -> bool {
+        for pair in phases.windows(2) {
+            let (before, after) = (&pair[0].get_ref().status.0, &pair[1].get_ref().status.0);
+            let wrong = before.iter().flat_map(|b| after.iter().map(move |a| (b.0, a.0))).find(|(b, a)| !b.may_become(*a));
+            let Some((from, to)) = wrong else { continue };
+            let message = if from.terminal() {
+                format!("{:?} is a terminal status: the task never leaves it, so it must be the last phase ({:?} follows it here)", from.name(), to.name())
+            } else {
+                let allowed: Vec<String> = from.successors().iter().map(|s| format!("{:?}", s.name())).collect();
+                format!("{:?} cannot follow {:?}: after {:?} comes {:?} again or one of {}", to.name(), from.name(), from.name(), from.name(), allowed.join(", "))
+            };
+            self.error(self.value_of(pair[1].span(), "status"), message);
+            return false;
+        }
+        true
+    }
+
+    /// Warns about a generator of several tasks that draws nothing to set them apart in time: no
+    /// range in `created` nor in its lifecycle, so every task is created at the same instant and
+    /// changes status at the same instants (likely a forgotten range).
+    pub(super) fn warn_if_alike<S: Status>(&mut self, entry: &Entry, created: Option<When>, lifecycle: &Option<schema::Lifecycle<S>>) {
+        if !entry.generated || entry.count < 2 {
+            return;
+        }
+        let one_instant = created.is_none_or(|w| w.low == w.high);
+        let one_life = lifecycle.as_ref().is_none_or(|l| {
+            l.get_ref().iter().all(|p| {
+                let p = p.get_ref();
+                p.status.0.len() == 1 && p.duration.is_none_or(|d| d.low == d.high) && p.reads.is_none_or(|r| r.low == r.high)
+            })
+        });
+        if one_instant && one_life {
+            let message = format!(
+                "all {} tasks of this generator are created at the same instant and change status together: give `created` a range (e.g. \"-2h..+0s\") or a phase's `for` one (\"1m..10m\") to spread them",
+                entry.count
+            );
+            self.built.warnings.push(self.source.error_at(entry.at, message));
+        }
+    }
 }

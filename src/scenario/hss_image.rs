@@ -5,7 +5,7 @@ use rand::RngExt;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::build::{Builder, DEFAULT_PROJECT};
+use super::build::{Builder, DEFAULT_PROJECT, MAX_COUNTER};
 use super::schema::{self, *};
 use crate::instant::MINUTE;
 use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAULT_ENTERPRISE_PROJECT};
@@ -16,18 +16,20 @@ use crate::world::Text;
 pub struct ImageTaskSpec {
     pub count: Option<Spanned<u32>>,
     pub task_id: Option<Spanned<String>>,
-    pub project_id: Option<String>,
+    pub project_id: Option<Spanned<String>>,
     pub enterprise_project_id: Option<String>,
     pub policy_id: Option<String>,
     pub task_name: Option<String>,
     pub task_type: Option<Choice<Word<ImageTaskType>>>,
     pub image_type: Option<Choice<Word<ImageType>>>,
-    pub scan_scope: Option<i64>,
-    pub rate_limit: Option<i64>,
+    pub scan_scope: Option<Spanned<i64>>,
+    pub rate_limit: Option<Spanned<i64>>,
     pub is_all: Option<bool>,
-    pub images: Option<IntSpec>,
-    pub failures: Option<IntSpec>,
-    pub risky: Option<IntSpec>,
+    pub images: Option<Spanned<IntSpec>>,
+    /// How many of the images fail; each failed image is listed in `failed_images`: those given,
+    /// then generated ones (seeded, `fake` names) up to this many.
+    pub failures: Option<Spanned<IntSpec>>,
+    pub risky: Option<Spanned<IntSpec>>,
     #[serde(default)]
     pub failed_images: Vec<FailedImageSpec>,
     pub sync_task_type: Option<String>,
@@ -59,8 +61,12 @@ impl Builder<'_> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.task_id.is_some(), generated, "task_id") else { continue };
             let Some(created) = self.created(&spec.created) else { continue };
+            if !self.image_counts_valid(spec, entry.at) {
+                continue;
+            }
+            self.warn_if_alike(&entry, created, &spec.lifecycle);
             let mut draw = self.draw(section, index);
-            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_deref().unwrap_or(DEFAULT_PROJECT));
+            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_ref().map_or(DEFAULT_PROJECT, |p| p.get_ref()));
             let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
             let pins = Self::pins(&spec.set, &spec.unset);
             let declared_failed: Box<[FailedImage]> = spec
@@ -83,28 +89,26 @@ impl Builder<'_> {
                 let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(ImageTaskStatus::Scanning, Some(10 * MINUTE)), (ImageTaskStatus::Finished, None)], false, &mut draw) else { break };
                 let task_type = spec.task_type.as_ref().map_or("manual", |t| draw.one(t).0);
                 let created = created.map_or(self.start, |w| draw.when(w, self.start));
-                let images = draw.count(spec.images, 10);
-                let mut failures = draw.count(spec.failures, declared_failed.len() as u32);
-                let failed_images: Box<[FailedImage]> = if declared_failed.is_empty() && entry.generated {
-                    (0..failures.min(images))
-                        .map(|i| FailedImage {
-                            id: i64::from(i) + 1,
-                            registry_id: Text::from(format!("reg-{}", draw.hex(6))),
-                            registry_name: Text::new("swr"),
-                            image_name: Text::from(draw.word()),
-                            image_version: Text::from(format!("1.{}.{}", draw.0.random_range(0..30), draw.0.random_range(0..10))),
-                            namespace: Text::new("default"),
-                            registry_type: "SwrPrivate",
-                            failed_reason: Text::new("image pull timed out"),
-                        })
-                        .collect()
-                } else {
+                let images = draw.count(spec.images.as_ref().map(|s| *s.get_ref()), DEFAULT_IMAGES);
+                // Checked above: never more than the images, never fewer than the images listed.
+                let failures = draw.count(spec.failures.as_ref().map(|s| *s.get_ref()), declared_failed.len() as u32).min(images);
+                // `failed_num` and `failed_images` agree: the listed ones, then drawn ones up to `failures`.
+                let failed_images: Box<[FailedImage]> = if declared_failed.len() as u32 >= failures {
                     declared_failed.clone()
+                } else {
+                    let mut all = declared_failed.to_vec();
+                    all.extend((declared_failed.len() as u32..failures).map(|i| FailedImage {
+                        id: i64::from(i) + 1,
+                        registry_id: Text::from(format!("reg-{}", draw.hex(6))),
+                        registry_name: Text::new("swr"),
+                        image_name: Text::from(draw.word()),
+                        image_version: Text::from(format!("1.{}.{}", draw.0.random_range(0..30), draw.0.random_range(0..10))),
+                        namespace: Text::new("default"),
+                        registry_type: "SwrPrivate",
+                        failed_reason: Text::new("image pull timed out"),
+                    }));
+                    all.into_boxed_slice()
                 };
-                if failures > images {
-                    self.error(entry.at, format!("{failures} failures out of {images} images: `failures` cannot exceed `images`"));
-                    failures = images;
-                }
                 let task_name = spec.task_name.as_deref().map_or_else(
                     || {
                         if task_type.ends_with("Sync") {
@@ -123,10 +127,10 @@ impl Builder<'_> {
                     task_name,
                     task_type,
                     image_type: spec.image_type.as_ref().map_or("registry", |t| draw.one(t).0),
-                    scan_scope: spec.scan_scope.unwrap_or(0x7fff_ffff),
-                    rate_limit: spec.rate_limit,
+                    scan_scope: spec.scan_scope.as_ref().map_or(0x7fff_ffff, |s| *s.get_ref()),
+                    rate_limit: spec.rate_limit.as_ref().map(|r| *r.get_ref()),
                     is_all: spec.is_all.unwrap_or(true),
-                    risky: draw.count(spec.risky, 0).min(images),
+                    risky: draw.count(spec.risky.as_ref().map(|s| *s.get_ref()), 0).min(images),
                     images,
                     failures,
                     failed_images,
@@ -139,5 +143,48 @@ impl Builder<'_> {
                 self.built.hss_image.push(task, spec.task_id.as_ref().map_or(entry.at, |t| t.span().start));
             }
         }
+    }
+}
+
+/// Images a task scans when its entry says nothing.
+const DEFAULT_IMAGES: u32 = 10;
+
+impl Builder<'_> {
+    /// The entry's project and numbers, each at its value: the project's form, each field within
+    /// what ListImageScanTask documents, and the parts (`failures`, `risky`, the listed
+    /// `failed_images`) never more than the images. Says whether all hold.
+    fn image_counts_valid(&mut self, spec: &ImageTaskSpec, at: usize) -> bool {
+        let single = |s: &Spanned<i64>| (*s.get_ref(), *s.get_ref());
+        let mut ok = spec.project_id.as_ref().is_none_or(|p| self.project_known(p));
+        ok &= spec.rate_limit.as_ref().is_none_or(|r| self.bounded("rate_limit", r.span(), single(r), 0..=1000));
+        ok &= spec.scan_scope.as_ref().is_none_or(|s| self.bounded("scan_scope", s.span(), single(s), 0..=i64::from(i32::MAX)));
+        for (field, value) in [("images", &spec.images), ("failures", &spec.failures), ("risky", &spec.risky)] {
+            ok &= self.bounded_spec(field, value.as_ref(), 0..=MAX_COUNTER);
+        }
+        if !ok {
+            return false;
+        }
+        let images = ("images", spec.images.as_ref());
+        ok &= self.part_of(("failures", spec.failures.as_ref()), images, i64::from(DEFAULT_IMAGES));
+        ok &= self.part_of(("risky", spec.risky.as_ref()), images, i64::from(DEFAULT_IMAGES));
+        let listed = spec.failed_images.len() as i64;
+        let fewest_images = spec.images.as_ref().map_or(i64::from(DEFAULT_IMAGES), |i| i.get_ref().low);
+        match &spec.failures {
+            Some(failures) if failures.get_ref().low < listed => {
+                let message = format!(
+                    "`failures` = {} can be fewer than the {listed} failed_images listed: failed_num would not match the list (at least {listed}, or leave `failures` out: it defaults to the list's length)",
+                    self.source.text.get(failures.span()).unwrap_or_default().trim()
+                );
+                self.error(failures.span().start, message);
+                ok = false;
+            }
+            None if listed > fewest_images => {
+                let message = format!("{listed} failed_images listed, more than the {fewest_images} images the task can have: a task cannot fail more images than it scans");
+                self.error(spec.images.as_ref().map_or(at, |i| i.span().start), message);
+                ok = false;
+            }
+            _ => {}
+        }
+        ok
     }
 }

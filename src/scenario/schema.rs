@@ -53,6 +53,9 @@ pub struct ScenarioFile {
     /// Fault rules active from the start, as `POST /_emu/faults` would add them.
     #[serde(default)]
     pub faults: Vec<Spanned<toml::Table>>,
+    /// Huawei project ids this file's tasks may use although they are not 32 hex characters.
+    #[serde(default)]
+    pub projects: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
