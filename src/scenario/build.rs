@@ -390,9 +390,11 @@ impl<'a> Builder<'a> {
         while let Some(found) = table[from..].find(key).map(|i| from + i) {
             from = found + key.len();
             let starts_word = table[..found].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            // Not a word inside a string value (an odd number of unescaped quotes before it).
+            let in_string = table[..found].replace("\\\"", "").matches('"').count() % 2 == 1;
             let rest = &table[from..];
             let after_eq = rest.trim_start_matches([' ', '\t']);
-            if starts_word && after_eq.starts_with('=') {
+            if starts_word && !in_string && after_eq.starts_with('=') {
                 let value = &after_eq[1..];
                 return span.start + table.len() - value.trim_start_matches([' ', '\t']).len();
             }
@@ -413,7 +415,8 @@ impl<'a> Builder<'a> {
         if allowed.contains(&low) && allowed.contains(&high) {
             return true;
         }
-        let message = format!("`{field}` = {} is out of range: allowed from {} to {}", self.written(span.clone()), allowed.start(), allowed.end());
+        let allowed = if *allowed.end() == i64::MAX { format!("it must be at least {}", allowed.start()) } else { format!("allowed from {} to {}", allowed.start(), allowed.end()) };
+        let message = format!("`{field}` = {} is out of range: {allowed}", self.written(span.clone()));
         self.error(span.start, message);
         false
     }
@@ -515,5 +518,59 @@ impl<'a> Builder<'a> {
             );
             self.built.warnings.push(self.source.error_at(entry.at, message));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built(text: &str) -> (Vec<ScenarioError>, Built) {
+        let file: schema::ScenarioFile = toml::from_str(text).expect("a scenario that parses");
+        build_file(&Located { name: "w.toml", text }, 1_767_225_600_000, 7, &file)
+    }
+
+    fn warnings(text: &str) -> Vec<String> {
+        let (errors, built) = built(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        built.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_generator_that_draws_nothing_in_time_is_warned_about_at_its_entry() {
+        let alike = "[[ecs.generate]]\ncount = 5\ncreated = \"-1h\"\naction = [\"ImportImage\", \"ExportImage\"]\n";
+        assert_eq!(
+            warnings(alike),
+            ["w.toml:1:1: all 5 tasks of this generator are created at the same instant and change status together: give `created` a range (e.g. \"-2h..+0s\") or a phase's `for` one (\"1m..10m\") to spread them"]
+        );
+        let degenerate = "\n[[hss.generate]]\ncount = 2\ncreated = \"-1h..-1h\"\nlifecycle = [{ status = \"running\", for = \"5m..5m\" }, { status = \"finished\" }]\n";
+        assert_eq!(warnings(degenerate).len(), 1, "a range whose ends are equal draws one value");
+        assert!(warnings(degenerate)[0].starts_with("w.toml:2:1: all 2 tasks"));
+    }
+
+    #[test]
+    fn a_generator_with_a_range_in_time_or_one_task_is_not_warned_about() {
+        for text in [
+            "[[ecs.generate]]\ncount = 5\ncreated = \"-2h..+0s\"\n",
+            "[[sas.generate]]\ncount = 5\nlifecycle = [{ status = \"Processing\", for = \"1m..9m\" }, { status = \"Success\" }]\n",
+            "[[avds.generate]]\ncount = 5\nlifecycle = [{ status = \"running\", for = \"1m\" }, { status = [\"finished\", \"aborted\"] }]\n",
+            "[[hss.image_generate]]\ncount = 1\n",
+            "[[hss.image_tasks]]\ntask_id = \"one\"\n",
+        ] {
+            assert_eq!(warnings(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn value_of_finds_a_keys_value_not_a_longer_key_or_a_word_in_a_string() {
+        let text = "{ statuses = 1, note = \"status = x\", status = \"Waiting\" }";
+        let source = Located { name: "v.toml", text };
+        let b = Builder { source: &source, start: 0, seed: 0, regions: &[], projects: &[], errors: Vec::new(), built: Built::default() };
+        assert_eq!(&text[b.value_of(0..text.len(), "status")..], "\"Waiting\" }");
+        assert_eq!(b.value_of(0..text.len(), "missing"), 0);
+        let plain = "{ statuses = 1, status = \"Waiting\" }";
+        let source = Located { name: "v.toml", text: plain };
+        let b = Builder { source: &source, ..b };
+        assert_eq!(&plain[b.value_of(0..plain.len(), "status")..], "\"Waiting\" }");
     }
 }

@@ -155,15 +155,17 @@ impl Builder<'_> {
     /// `failed_images`) never more than the images. Says whether all hold.
     fn image_counts_valid(&mut self, spec: &ImageTaskSpec, at: usize) -> bool {
         let single = |s: &Spanned<i64>| (*s.get_ref(), *s.get_ref());
-        let mut ok = spec.project_id.as_ref().is_none_or(|p| self.project_known(p));
-        ok &= spec.rate_limit.as_ref().is_none_or(|r| self.bounded("rate_limit", r.span(), single(r), 0..=1000));
+        let project_ok = spec.project_id.as_ref().is_none_or(|p| self.project_known(p));
+        let mut ok = spec.rate_limit.as_ref().is_none_or(|r| self.bounded("rate_limit", r.span(), single(r), 0..=1000));
         ok &= spec.scan_scope.as_ref().is_none_or(|s| self.bounded("scan_scope", s.span(), single(s), 0..=i64::from(i32::MAX)));
         for (field, value) in [("images", &spec.images), ("failures", &spec.failures), ("risky", &spec.risky)] {
             ok &= self.bounded_spec(field, value.as_ref(), 0..=MAX_COUNTER);
         }
+        // Parts are compared with wholes only when each is a count at all.
         if !ok {
             return false;
         }
+        ok &= project_ok;
         let images = ("images", spec.images.as_ref());
         ok &= self.part_of(("failures", spec.failures.as_ref()), images, i64::from(DEFAULT_IMAGES));
         ok &= self.part_of(("risky", spec.risky.as_ref()), images, i64::from(DEFAULT_IMAGES));
