@@ -120,6 +120,10 @@ sessions = 0
 task_id = "i-1"
 rate_limit = 5000
 scan_scope = -1
+
+[[ecs.tasks]]
+id = "t-reads"
+lifecycle = [{ status = "Processing", reads = "0..2" }, { status = "Finished" }]
 "#;
     assert_errors(
         text,
@@ -130,6 +134,7 @@ scan_scope = -1
             format!("{}: `sessions` = 0 is out of range: allowed from 1 to 4294967295", at(text, "0\n\n[[hss", 0)),
             format!("{}: `rate_limit` = 5000 is out of range: allowed from 0 to 1000", at(text, "5000", 0)),
             format!("{}: `scan_scope` = -1 is out of range: allowed from 0 to 2147483647", at(text, "-1\n", 0)),
+            format!("{}: `reads` = \"0..2\" is out of range: allowed from 1 to 4294967295", at(text, "\"0..2\"", 0)),
         ],
     );
 }

@@ -347,13 +347,15 @@ impl<'a> Builder<'a> {
                     self.error(at, "sessions of a periodic scan cannot end after reads: use `for`");
                     return None;
                 }
-                (false, None, Some(r)) => match u32::try_from(draw.int(*r)) {
-                    Ok(n) if n > 0 => PhaseEnd::Reads(n),
-                    _ => {
-                        self.error(at, "`reads` must be from 1 to 4294967295");
+                (false, None, Some(r)) => {
+                    // Checked over the range as written, so that no seed draws a phase of no reads.
+                    if r.low < 1 || r.high > i64::from(u32::MAX) {
+                        let written = if r.low == r.high { r.low.to_string() } else { format!("\"{}..{}\"", r.low, r.high) };
+                        self.error(self.value_of(phase.span(), "reads"), format!("`reads` = {written} is out of range: allowed from 1 to {}", u32::MAX));
                         return None;
                     }
-                },
+                    PhaseEnd::Reads(u32::try_from(draw.int(*r)).unwrap_or(u32::MAX))
+                }
                 (false, Some(_), Some(_)) => {
                     self.error(at, "a phase ends either after a duration (`for`) or after reads (`reads`), not both");
                     return None;
