@@ -168,6 +168,11 @@ images = 5
 failures = 1
 failed_images = [{ image_name = "a" }, { image_name = "b" }]
 
+[[hss.image_tasks]]
+task_id = "i-listed-over"
+images = 1
+failed_images = [{ image_name = "a" }, { image_name = "b" }]
+
 [[hss.tasks]]
 task_id = "h-clusters"
 cluster_scan = { clusters = 2, failures = 3 }
@@ -193,6 +198,10 @@ iac_scan = { files = "4..6", failures = 5 }
             format!(
                 "{}: `failures` = 1 can be fewer than the 2 failed_images listed: failed_num would not match the list (at least 2, or leave `failures` out: it defaults to the list's length)",
                 at(text, "1\nfailed_images", 0)
+            ),
+            format!(
+                "{}: 2 failed_images listed but `images` can be 1: a task cannot fail more images than it scans",
+                value_at(text, "images = 1", 0)
             ),
             over("failures", "3", 0, "clusters", "2", 2),
             over("failures", "5", 1, "files", "\"4..6\"", 4),

@@ -52,9 +52,9 @@ impl Builder<'_> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.scan_id.is_some(), generated, "scan_id") else { continue };
             let Some(created) = self.created(&spec.created) else { continue };
-            let task_id_ok = spec.task_id.as_ref().is_none_or(|t| self.bounded("task_id", t.span(), (*t.get_ref(), *t.get_ref()), 1..=i64::MAX));
+            let task_id_ok = self.bounded_number("task_id", spec.task_id.as_ref(), 1..=i64::MAX);
             let interval_ok = self.bounded_spec("interval", spec.interval.as_ref(), 1..=i64::from(u32::MAX));
-            let sessions_ok = spec.sessions.as_ref().is_none_or(|s| self.bounded("sessions", s.span(), (i64::from(*s.get_ref()), i64::from(*s.get_ref())), 1..=i64::from(u32::MAX)));
+            let sessions_ok = self.bounded_number("sessions", spec.sessions.as_ref(), 1..=i64::from(u32::MAX));
             if !(task_id_ok && interval_ok && sessions_ok) {
                 continue;
             }

@@ -380,7 +380,7 @@ impl<'a> Builder<'a> {
     }
 
     /// What the file says at `span`, for quoting a value back in a message.
-    fn written(&self, span: Range<usize>) -> &str {
+    pub(super) fn written(&self, span: Range<usize>) -> &str {
         self.source.text.get(span).unwrap_or_default().trim()
     }
 
@@ -421,6 +421,14 @@ impl<'a> Builder<'a> {
         let message = format!("`{field}` = {} is out of range: {allowed}", self.written(span.clone()));
         self.error(span.start, message);
         false
+    }
+
+    /// [`bounded`](Self::bounded) for an optional plain number.
+    pub(super) fn bounded_number<N: Copy + Into<i64>>(&mut self, field: &str, value: Option<&Spanned<N>>, allowed: RangeInclusive<i64>) -> bool {
+        value.is_none_or(|v| {
+            let n: i64 = (*v.get_ref()).into();
+            self.bounded(field, v.span(), (n, n), allowed)
+        })
     }
 
     /// [`bounded`](Self::bounded) for an optional whole number or range.

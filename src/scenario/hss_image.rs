@@ -154,10 +154,9 @@ impl Builder<'_> {
     /// what ListImageScanTask documents, and the parts (`failures`, `risky`, the listed
     /// `failed_images`) never more than the images. Says whether all hold.
     fn image_counts_valid(&mut self, spec: &ImageTaskSpec, at: usize) -> bool {
-        let single = |s: &Spanned<i64>| (*s.get_ref(), *s.get_ref());
         let project_ok = spec.project_id.as_ref().is_none_or(|p| self.project_known(p));
-        let mut ok = spec.rate_limit.as_ref().is_none_or(|r| self.bounded("rate_limit", r.span(), single(r), 0..=1000));
-        ok &= spec.scan_scope.as_ref().is_none_or(|s| self.bounded("scan_scope", s.span(), single(s), 0..=i64::from(i32::MAX)));
+        let mut ok = self.bounded_number("rate_limit", spec.rate_limit.as_ref(), 0..=1000);
+        ok &= self.bounded_number("scan_scope", spec.scan_scope.as_ref(), 0..=i64::from(i32::MAX));
         for (field, value) in [("images", &spec.images), ("failures", &spec.failures), ("risky", &spec.risky)] {
             ok &= self.bounded_spec(field, value.as_ref(), 0..=MAX_COUNTER);
         }
@@ -175,13 +174,13 @@ impl Builder<'_> {
             Some(failures) if failures.get_ref().low < listed => {
                 let message = format!(
                     "`failures` = {} can be fewer than the {listed} failed_images listed: failed_num would not match the list (at least {listed}, or leave `failures` out: it defaults to the list's length)",
-                    self.source.text.get(failures.span()).unwrap_or_default().trim()
+                    self.written(failures.span())
                 );
                 self.error(failures.span().start, message);
                 ok = false;
             }
             None if listed > fewest_images => {
-                let message = format!("{listed} failed_images listed, more than the {fewest_images} images the task can have: a task cannot fail more images than it scans");
+                let message = format!("{listed} failed_images listed but `images` can be {fewest_images}: a task cannot fail more images than it scans");
                 self.error(spec.images.as_ref().map_or(at, |i| i.span().start), message);
                 ok = false;
             }

@@ -53,7 +53,7 @@ impl Builder<'_> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.id.is_some(), generated, "id") else { continue };
             let Some(created) = self.created(&spec.created) else { continue };
-            if spec.id.as_ref().is_some_and(|id| !self.bounded("id", id.span(), (*id.get_ref(), *id.get_ref()), 1..=i64::MAX)) {
+            if !self.bounded_number("id", spec.id.as_ref(), 1..=i64::MAX) {
                 continue;
             }
             self.warn_if_alike(&entry, created, &spec.lifecycle);
