@@ -189,3 +189,38 @@ impl Builder<'_> {
         ok
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{build, schema, Located};
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, failure_persistence: None, ..Default::default() })]
+
+        /// Whatever an entry says (images, failures, some failed images listed) and whenever it
+        /// is asked, failed_num is the number of failed images shown (issue 14, item 4).
+        #[test]
+        fn failed_num_is_the_length_of_failed_images(images in 0u32..40, failures_share in 0u32..=100, listed_share in 0u32..=100, minutes in 0i64..15, generated: bool) {
+            let failures = images * failures_share / 100;
+            let listed = failures * listed_share / 100;
+            let list: Vec<String> = (0..listed).map(|i| format!("{{ image_name = \"img-{i}\" }}")).collect();
+            let (table, id) = if generated { ("image_generate", "count = 2") } else { ("image_tasks", "task_id = \"i-1\"") };
+            let text = format!(
+                "[[hss.{table}]]\n{id}\nimages = {images}\nfailures = {failures}\nfailed_images = [{}]\nlifecycle = [{{ status = \"scanning\", for = \"10m\" }}, {{ status = \"finished\" }}]\n",
+                list.join(", ")
+            );
+            let file: schema::ScenarioFile = toml::from_str(&text).expect("the scenario parses");
+            let start = 1_767_225_600_000;
+            let (errors, built) = build::build_file(&Located { name: "p.toml", text: &text }, start, 3, &file);
+            proptest::prop_assert!(errors.is_empty(), "{:?}", errors);
+            for task in &built.hss_image.tasks {
+                let now = start + minutes * crate::instant::MINUTE;
+                let view = task.view(task.lifecycle.at(task.created, now), now);
+                proptest::prop_assert_eq!(view.failed as usize, view.failed_images.len());
+                if minutes >= 10 {
+                    proptest::prop_assert_eq!(view.failed, failures);
+                }
+            }
+        }
+    }
+}
