@@ -74,6 +74,35 @@ region = "cn-nowhere"
 }
 
 #[test]
+fn a_declaration_holds_for_every_file_of_the_load() {
+    let declares = Source::new("declares.toml", "regions = [\"lab-1\"]\nprojects = [\"tenant-a\"]\n");
+    let uses = Source::new("uses.toml", "[[ecs.tasks]]\nid = \"t-lab\"\nregion = \"lab-1\"\n\n[[hss.tasks]]\ntask_id = \"h-a\"\nproject_id = \"tenant-a\"\n");
+    let start = ms("2026-01-01T00:00:00Z");
+    // In either order: a declaration is the load's, not only its file's.
+    assert!(scenario::load(&[uses.clone(), declares.clone()], start, None).is_ok());
+    let loaded = scenario::load(&[declares, uses.clone()], start, None).expect("declared in another file");
+    assert!(loaded.world.projects.contains("tenant-a"));
+    assert!(scenario::load(&[uses], start, None).is_err(), "undeclared alone");
+}
+
+/// A task added at run time may use what the running world's scenarios declared.
+#[tokio::test]
+async fn a_run_time_task_may_use_what_the_running_world_declared() {
+    let emu = start("regions = [\"lab-1\"]\nprojects = [\"tenant-a\"]\n").await;
+    let add = |body: &'static str| async move { send(emu.addr, "POST", "/_emu/tasks", &[("Content-Type", "application/json")], body.as_bytes()).await };
+    let ecs = add(r#"{"product":"ecs","id":"t-lab","region":"lab-1"}"#).await;
+    assert_eq!(ecs.status, 200, "{}", ecs.text());
+    let hss = add(r#"{"product":"hss_task","task_id":"h-a","project_id":"tenant-a"}"#).await;
+    assert_eq!(hss.status, 200, "{}", hss.text());
+    let refused = add(r#"{"product":"ecs","id":"t-typo","region":"lab-2"}"#).await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    let error = refused.json()["error"].as_str().unwrap_or_default().to_string();
+    assert!(error.starts_with("POST /_emu/tasks:3:10: unknown Alibaba Cloud region \"lab-2\" (did you mean \"lab-1\"?)"), "{error}");
+    let listed = rpc_ok(&emu, ("DescribeTasks", "2014-05-26"), &[("RegionId", "lab-1")]).await;
+    assert_eq!(listed["TotalCount"], 1, "{listed}");
+}
+
+#[test]
 fn a_huawei_project_is_32_hex_characters_or_declared() {
     let text = r#"
 projects = ["tenant-a"]

@@ -16,6 +16,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use toml::Spanned;
 
+use std::collections::BTreeSet;
 use std::ops::{Range, RangeInclusive};
 
 use super::schema::{self, Choice, DurationSpec, IntSpec, PhaseSpec, When};
@@ -81,8 +82,10 @@ impl<T> Declared<T> {
 /// Builds every task a file declares: each product's from its own generators (the random draws
 /// are per entry, so the order the products are built in changes nothing), side by side when the
 /// file makes many. Errors come back in the order the products are listed in.
-pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile) -> (Vec<ScenarioError>, Built) {
-    let builder = || Builder { source, start, seed, regions: &file.regions, projects: &file.projects, errors: Vec::new(), built: Built::default() };
+/// `declared` are the made-up regions and projects the load declares (`regions = [...]`,
+/// `projects = [...]` in any of its files, or in the running world's).
+pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile, (regions, projects): (&BTreeSet<String>, &BTreeSet<String>)) -> (Vec<ScenarioError>, Built) {
+    let builder = || Builder { source, start, seed, regions, projects, errors: Vec::new(), built: Built::default() };
     let generated: u64 = super::budget::entries(file).filter(|e| e.generated).map(|e| u64::from(e.count.map_or(0, |c| *c.get_ref()))).sum();
     // One step per product, each its file's entries and its generators: run in turn for a small
     // file, side by side when it generates many tasks.
@@ -149,9 +152,9 @@ pub struct Builder<'a> {
     pub source: &'a Located<'a>,
     pub start: Millis,
     pub seed: u64,
-    /// The made-up Alibaba regions and Huawei projects the file declares on purpose.
-    pub regions: &'a [String],
-    pub projects: &'a [String],
+    /// The made-up Alibaba regions and Huawei projects the load declares on purpose.
+    pub regions: &'a BTreeSet<String>,
+    pub projects: &'a BTreeSet<String>,
     pub errors: Vec<ScenarioError>,
     pub built: Built,
 }
@@ -537,7 +540,7 @@ mod tests {
 
     fn built(text: &str) -> (Vec<ScenarioError>, Built) {
         let file: schema::ScenarioFile = toml::from_str(text).expect("a scenario that parses");
-        build_file(&Located { name: "w.toml", text }, 1_767_225_600_000, 7, &file)
+        build_file(&Located { name: "w.toml", text }, 1_767_225_600_000, 7, &file, (&BTreeSet::new(), &BTreeSet::new()))
     }
 
     fn warnings(text: &str) -> Vec<String> {
@@ -575,7 +578,8 @@ mod tests {
     fn value_of_finds_a_keys_value_not_a_longer_key_or_a_word_in_a_string() {
         let text = "{ statuses = 1, note = \"status = x\", status = \"Waiting\" }";
         let source = Located { name: "v.toml", text };
-        let b = Builder { source: &source, start: 0, seed: 0, regions: &[], projects: &[], errors: Vec::new(), built: Built::default() };
+        let none = BTreeSet::new();
+        let b = Builder { source: &source, start: 0, seed: 0, regions: &none, projects: &none, errors: Vec::new(), built: Built::default() };
         assert_eq!(&text[b.value_of(0..text.len(), "status")..], "\"Waiting\" }");
         assert_eq!(b.value_of(0..text.len(), "missing"), 0);
         let plain = "{ statuses = 1, status = \"Waiting\" }";

@@ -211,7 +211,7 @@ mod tests {
             );
             let file: schema::ScenarioFile = toml::from_str(&text).expect("the scenario parses");
             let start = 1_767_225_600_000;
-            let (errors, built) = build::build_file(&Located { name: "p.toml", text: &text }, start, 3, &file);
+            let (errors, built) = build::build_file(&Located { name: "p.toml", text: &text }, start, 3, &file, (&Default::default(), &Default::default()));
             proptest::prop_assert!(errors.is_empty(), "{:?}", errors);
             for task in &built.hss_image.tasks {
                 let now = start + minutes * crate::instant::MINUTE;

@@ -218,7 +218,13 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
         faults: Vec::new(),
         responses: BTreeMap::new(),
     };
-    let mut world = World { regions: base.regions.clone(), ..World::default() };
+    let mut world = World { regions: base.regions.clone(), projects: base.projects.clone(), ..World::default() };
+    // A made-up region or project declared by any file of the load (or of the running world) may
+    // be used by every file of it.
+    for (_, file) in &parsed {
+        world.regions.extend(file.regions.iter().cloned());
+        world.projects.extend(file.projects.iter().cloned());
+    }
     let mut places = Places::new();
     for (source, file) in &parsed {
         let located = Located { name: &source.name, text: &source.text };
@@ -253,8 +259,8 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
                 Err(message) => errors.push(located.error_at(table.span().start, format!("fault rule: {message}"))),
             }
         }
-        world.regions.extend(file.regions.iter().cloned());
-        let (mut built_errors, built) = build::build_file(&located, source.anchor.unwrap_or(clock_start), file.seed.or(seed).unwrap_or(settings.seed), file);
+        let declared = (&world.regions, &world.projects);
+        let (mut built_errors, built) = build::build_file(&located, source.anchor.unwrap_or(clock_start), file.seed.or(seed).unwrap_or(settings.seed), file, declared);
         errors.append(&mut built_errors);
         // A tenant-targeted load: Alibaba tasks go to that access key, Huawei tasks to that project.
         let owner = source.owner.as_deref().map(|key| Owner::new(Some(key)));

@@ -160,6 +160,9 @@ macro_rules! products {
             $(pub $name: Store<$task>,)*
             /// Alibaba regions this world answers for: the real ones plus any a scenario uses.
             pub regions: BTreeSet<String>,
+            /// Huawei project ids the scenarios declared although not of the 32-hex form (so
+            /// that a run-time load may use them too).
+            pub projects: BTreeSet<String>,
         }
 
         impl World {
