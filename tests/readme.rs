@@ -24,11 +24,8 @@ fn curl_examples(readme: &str) -> Vec<Example> {
         let line = index + 1;
         if text.starts_with("```") {
             match block.take() {
-                Some(commands) => {
-                    if commands.iter().any(|c| c.command.contains("curl ")) {
-                        examples.extend(commands);
-                    }
-                }
+                Some(commands) if commands.iter().any(|c| c.command.contains("curl ")) => examples.extend(commands),
+                Some(_) => {}
                 None if text.trim_start_matches('`').starts_with("sh") => block = Some(Vec::new()),
                 None => {}
             }
