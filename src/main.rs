@@ -41,8 +41,8 @@ enum DialectArg {
 enum Command {
     /// Serve the five operations and the control API.
     Serve {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// Address to listen on: PORT, :PORT or localhost:PORT (loopback), HOST:PORT, [IPv6]:PORT; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:8080", value_parser = listen_address)]
         listen: SocketAddr,
         /// A scenario file or a folder of *.toml (repeatable). Default: the embedded demo.
         #[arg(long = "scenario", value_name = "PATH")]
@@ -271,10 +271,18 @@ fn read_sources(paths: &[PathBuf]) -> Result<Vec<Source>, scenario::ScenarioErro
     }
 }
 
+/// Whether log lines may carry colour: only to a terminal, and never when `NO_COLOR` is set to
+/// anything (https://no-color.org): escapes in a CI log or a file are noise.
+fn log_colours(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 fn main() -> ExitCode {
+    use std::io::IsTerminal as _;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TASKEMU_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(log_colours(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref()))
         .init();
     match Cli::parse().command {
         Command::Check { paths, budget } => check(&paths, &budget.budget()),
@@ -339,6 +347,51 @@ fn main() -> ExitCode {
             let limits = Limits { max_body, header_timeout, body_timeout, max_connections: max_connections as usize, drain, ..Limits::default() };
             serve(listen, scenarios, config, limits)
         }
+    }
+}
+
+/// What `--listen` takes, said when it is given something else.
+const LISTEN_FORMS: &str = "expected PORT, :PORT, HOST:PORT, localhost:PORT or [IPv6]:PORT, e.g. --listen 8080, --listen 127.0.0.1:8080, --listen 0.0.0.0:8080 (every interface) or --listen '[::1]:8080'";
+
+/// `--listen`: a bare `PORT` or `:PORT` is loopback (as `localhost:PORT` is: an emulator is
+/// reached from this machine unless told otherwise), an IP address with its port as written, and
+/// another host name as the system resolves it.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let port_of = |port: &str| port.parse::<u16>().map_err(|_| format!("{port:?} is not a port (0 to 65535); {LISTEN_FORMS}"));
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bare_port = text.strip_prefix(':').unwrap_or(text);
+    if !bare_port.is_empty() && bare_port.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port_of(bare_port)?));
+    }
+    let Some((host, port)) = text.rsplit_once(':').filter(|(host, _)| !host.is_empty() && !host.contains(':')) else {
+        return Err(format!("{text:?} is not an address; {LISTEN_FORMS}"));
+    };
+    let port = port_of(port)?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port));
+    }
+    use std::net::ToSocketAddrs as _;
+    match (host, port).to_socket_addrs().map(|mut found| found.next()) {
+        Ok(Some(addr)) => Ok(addr),
+        _ => Err(format!("cannot resolve host {host:?}; {LISTEN_FORMS}")),
+    }
+}
+
+/// Why `serve` could not listen, and what to type instead.
+fn listen_failure(listen: SocketAddr, error: &std::io::Error) -> String {
+    let loopback_any = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0);
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {listen}: port {} is already in use (another taskemu?); choose another port (--listen {}) or let the system pick a free one (--listen {loopback_any})",
+            listen.port(),
+            SocketAddr::new(listen.ip(), listen.port().checked_add(1).unwrap_or(8081)),
+        ),
+        std::io::ErrorKind::AddrNotAvailable => format!("cannot listen on {listen}: this machine has no such address ({error}); try --listen {loopback_any} or --listen 0.0.0.0:{}", listen.port()),
+        std::io::ErrorKind::PermissionDenied => format!("cannot listen on {listen}: {error} (ports below 1024 need privileges); try --listen {}", SocketAddr::new(listen.ip(), 8080)),
+        _ => format!("cannot listen on {listen}: {error}; try --listen {loopback_any}"),
     }
 }
 
@@ -731,7 +784,7 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
         let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("cannot listen on {listen}: {e}");
+                eprintln!("taskemu: {}", listen_failure(listen, &e));
                 return ExitCode::FAILURE;
             }
         };
@@ -781,5 +834,33 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
         #[cfg(not(unix))]
         let _ = interrupt.await;
         tracing::info!("stopping: finishing requests in flight");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_forms() {
+        let loopback = |port| SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port);
+        assert_eq!(listen_address("8080"), Ok(loopback(8080)));
+        assert_eq!(listen_address(":8080"), Ok(loopback(8080)));
+        assert_eq!(listen_address("localhost:9000"), Ok(loopback(9000)));
+        assert_eq!(listen_address("0.0.0.0:80"), Ok("0.0.0.0:80".parse().unwrap()));
+        assert_eq!(listen_address("[::1]:8080"), Ok("[::1]:8080".parse().unwrap()));
+        for bad in ["", ":", "http://127.0.0.1:8080", "65536", "::1:80", "host:port"] {
+            let error = listen_address(bad).unwrap_err();
+            assert!(error.contains("--listen 127.0.0.1:8080"), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn colour_only_to_a_terminal_and_never_with_no_color() {
+        use std::ffi::OsStr;
+        assert!(log_colours(true, None));
+        assert!(log_colours(true, Some(OsStr::new(""))), "an empty NO_COLOR is unset (no-color.org)");
+        assert!(!log_colours(true, Some(OsStr::new("1"))));
+        assert!(!log_colours(false, None));
     }
 }
