@@ -468,7 +468,7 @@ fn clock(client: &Client, change: Option<ClockChange>) -> Result<(Value, String)
 }
 
 fn load(client: &Client, file: &std::path::Path, replace: bool, tenant: Option<&str>) -> Result<(Value, String), ClientError> {
-    let text = std::fs::read(file).map_err(|e| ClientError::BadAnswer(format!("cannot read {}: {e}", file.display())))?;
+    let text = client::read_local(file)?;
     let name = file.display().to_string();
     let query = query_string(&[("name", Some(name)), ("replace", replace.then(|| "true".to_string())), ("tenant", tenant.map(str::to_string))]);
     let value = client.call("POST", &format!("/_emu/scenarios{query}"), Some(("application/toml", &text)))?;
