@@ -228,18 +228,11 @@ fn add_task(state: &State, req: &WireRequest, params: &Params) -> Result<Value, 
 }
 
 fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
-    let product = params.get("product").map(str::to_string);
-    if let Some(p) = &product {
-        if Product::named(p).is_none() {
-            return Err(ControlError::bad_request(format!("product must be one of {}", Product::names())));
-        }
-    }
     let filter = tasks::Filter {
-        product,
         tenant: params.get("tenant").map(str::to_string),
-        status: params.get("status").map(str::to_string),
         offset: params.number("offset")?.unwrap_or(0),
         limit: params.number("limit")?.unwrap_or(1000),
+        ..tasks::Filter::checked(params.get("product"), params.get("status")).map_err(ControlError::bad_request)?
     };
     if filter.limit > tasks::MAX_LIMIT {
         return Err(ControlError::bad_request(format!("limit must be at most {}", tasks::MAX_LIMIT)));
@@ -255,8 +248,13 @@ fn requests(state: &State, params: &Params) -> Result<Vec<u8>, ControlError> {
         .get("since")
         .map(|s| parse_rfc3339(s).ok_or_else(|| ControlError::bad_request("since takes an RFC 3339 instant")))
         .transpose()?;
+    let operation = params
+        .get("operation")
+        .map(|o| tasks::one_of("operation", o, &crate::ops::rows().map(|row| row.name).collect::<Vec<_>>()))
+        .transpose()
+        .map_err(ControlError::bad_request)?;
     let filter = journal::Filter {
-        operation: params.get("operation").map(str::to_string),
+        operation: operation.map(str::to_string),
         status: params.number("status")?,
         error_code: params.get("error_code").map(str::to_string),
         tenant: params.get("tenant").map(str::to_string),

@@ -6,7 +6,12 @@ use serde_json::{json, Map, Value};
 
 use crate::instant::{format_rfc3339, Millis};
 use crate::world::lifecycle::{Lifecycle, Stage, Status};
+use crate::scenario::suggest;
 use crate::world::avds::{self, AvdsStatus};
+use crate::world::ecs::EcsStatus;
+use crate::world::hss_image::ImageTaskStatus;
+use crate::world::hss_task::HssTaskStatus;
+use crate::world::sas::SasStatus;
 use crate::world::{Product, World};
 
 /// The most lines one listing gives (`limit`): each is a JSON object, and periodic AVDS scans
@@ -20,6 +25,59 @@ pub struct Filter {
     pub status: Option<String>,
     pub offset: usize,
     pub limit: usize,
+}
+
+fn names_of<S: Status>() -> Vec<&'static str> {
+    S::all().iter().map(|s| s.name()).collect()
+}
+
+/// The statuses a product's tasks can have, spelt as the listing shows them.
+pub(crate) fn statuses(product: Product) -> Vec<&'static str> {
+    match product {
+        Product::Ecs => names_of::<EcsStatus>(),
+        Product::Sas => names_of::<SasStatus>(),
+        Product::Avds => names_of::<AvdsStatus>(),
+        Product::HssImage => names_of::<ImageTaskStatus>(),
+        Product::HssTask => names_of::<HssTaskStatus>(),
+    }
+}
+
+/// `name` among `valid`, ignoring case: its own spelling, or why not (the valid ones, and the
+/// nearest as a suggestion).
+pub(crate) fn one_of(what: &str, name: &str, valid: &[&'static str]) -> Result<&'static str, String> {
+    valid.iter().copied().find(|v| v.eq_ignore_ascii_case(name)).ok_or_else(|| unknown(what, name, valid))
+}
+
+fn unknown(what: &str, name: &str, valid: &[&str]) -> String {
+    format!("unknown {what} {name:?}: expected one of {}{}", valid.join(", "), suggest::did_you_mean(name, valid.iter().copied()))
+}
+
+impl Filter {
+    /// A filter whose product and status are checked: matched whatever their case, and refused
+    /// when no task could have them (rather than an empty listing that looks like an empty world).
+    pub(crate) fn checked(product: Option<&str>, status: Option<&str>) -> Result<Filter, String> {
+        let product = match product {
+            None => None,
+            Some(name) => match Product::ALL.iter().copied().find(|p| p.name().eq_ignore_ascii_case(name)) {
+                Some(p) => Some(p),
+                None => return Err(unknown("product", name, &Product::ALL.iter().map(|p| p.name()).collect::<Vec<_>>())),
+            },
+        };
+        let status = match (status, product) {
+            (None, _) => None,
+            (Some(s), Some(p)) => Some(one_of(&format!("{} status", p.name()), s, &statuses(p))?),
+            (Some(s), None) => {
+                let mut every: Vec<&'static str> = Vec::new();
+                for name in Product::ALL.iter().flat_map(|p| statuses(*p)) {
+                    if !every.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+                        every.push(name);
+                    }
+                }
+                Some(one_of("status", s, &every)?)
+            }
+        };
+        Ok(Filter { product: product.map(|p| p.name().to_string()), status: status.map(str::to_string), ..Filter::default() })
+    }
 }
 
 /// One task's line: what every product shares, then what it alone has.

@@ -1,0 +1,108 @@
+//! The CLI's rough edges (issue 14), each through the real binary against a running emulator and
+//! through the control API it calls: local files said to be local, filters that match whatever
+//! their case and refuse what no task could match, fault codes without a default, unique names
+//! for loaded scenarios, counts that agree, and the two clocks of `requests`.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::*;
+use serde_json::Value;
+
+fn taskemu(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taskemu")).args(args).env("TASKEMU_URL", url).env_remove("TASKEMU_CONTROL_TOKEN").output().expect("the binary runs")
+}
+
+fn ok(url: &str, args: &[&str]) -> String {
+    let out = taskemu(url, args);
+    assert!(out.status.success(), "taskemu {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn json(url: &str, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(url, &all)).expect("--json prints JSON")
+}
+
+/// A verb that must fail: its stderr.
+fn refused(url: &str, args: &[&str]) -> String {
+    let out = taskemu(url, args);
+    assert_eq!(out.status.code(), Some(1), "taskemu {args:?} must fail; stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stdout.is_empty(), "nothing on stdout, no empty table: {}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+async fn control(emu: &Emulator, method: &str, target: &str, body: &str) -> Reply {
+    send(emu.addr, method, target, &[("Content-Type", "application/json")], body.as_bytes()).await
+}
+
+fn scratch_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("taskemu-cli-edges-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_of_a_missing_or_unreadable_file_is_a_local_error() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    let missing = scratch_dir("missing").join("no-such.toml");
+    let stderr = refused(&url, &["load", missing.to_str().unwrap()]);
+    assert!(stderr.starts_with(&format!("taskemu: cannot read {}: ", missing.display())), "{stderr}");
+    assert!(!stderr.contains("unexpected answer"), "{stderr}");
+    let folder = scratch_dir("folder");
+    let stderr = refused(&url, &["load", folder.to_str().unwrap()]);
+    assert!(stderr.starts_with(&format!("taskemu: cannot read {}: ", folder.display())), "{stderr}");
+    // Said before anything is sent: no server is needed to learn the file is not there.
+    let nobody = format!("http://127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    assert!(refused(&nobody, &["load", missing.to_str().unwrap()]).contains("cannot read"));
+    assert_eq!(control(&emu, "GET", "/_emu/health", "").await.json()["tasks"], 23, "nothing was loaded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_filters_match_any_case_and_refuse_unknown_values_with_the_valid_ones() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    let exact = json(&url, &["tasks", "--product", "ecs", "--status", "Finished"]);
+    assert!(exact["total"].as_u64().unwrap() > 0, "{exact}");
+    for (product, status) in [("ECS", "finished"), ("Ecs", "FINISHED")] {
+        assert_eq!(json(&url, &["tasks", "--product", product, "--status", status])["tasks"], exact["tasks"], "{product} {status}");
+    }
+    let any_product = json(&url, &["tasks", "--status", "FINISHED"]);
+    assert!(any_product["total"].as_u64() > exact["total"].as_u64(), "every product's finished tasks: {any_product}");
+
+    let stderr = refused(&url, &["tasks", "--product", "ecz"]);
+    assert!(stderr.contains("400") && stderr.contains("unknown product \"ecz\": expected one of ecs, sas, avds, hss_image, hss_task (did you mean \"ecs\"?)"), "{stderr}");
+    let stderr = refused(&url, &["tasks", "--product", "ecs", "--status", "finishd"]);
+    assert!(stderr.contains("unknown ecs status \"finishd\": expected one of Waiting, Processing, Paused, Finished, Failed, Deleted (did you mean \"Finished\"?)"), "{stderr}");
+    // A status some product has, but not the one asked for, is refused too: it could never match.
+    let stderr = refused(&url, &["tasks", "--product", "ecs", "--status", "scanning"]);
+    assert!(stderr.contains("unknown ecs status \"scanning\""), "{stderr}");
+    let stderr = refused(&url, &["tasks", "--status", "nope"]);
+    assert!(stderr.contains("unknown status \"nope\": expected one of") && stderr.contains("scanning"), "{stderr}");
+
+    let reply = control(&emu, "GET", "/_emu/tasks?product=HSS_IMAGE&status=Finished", "").await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert!(reply.json()["tasks"].as_array().unwrap().iter().all(|t| t["product"] == "hss_image" && t["status"] == "finished"));
+    let reply = control(&emu, "GET", "/_emu/tasks?status=bogus", "").await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.json()["error"].as_str().unwrap().starts_with("unknown status \"bogus\""), "{}", reply.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_filters_match_any_case_and_refuse_unknown_operations() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    rpc_ok(&emu, ECS, &[("RegionId", "cn-hangzhou")]).await;
+    for operation in ["DescribeTasks", "describetasks", "DESCRIBETASKS"] {
+        let listed = json(&url, &["requests", "--operation", operation]);
+        assert_eq!(pluck(&listed["requests"], "operation"), ["DescribeTasks"], "{operation}");
+    }
+    let stderr = refused(&url, &["requests", "--operation", "DescribeTask"]);
+    assert!(stderr.contains("unknown operation \"DescribeTask\": expected one of") && stderr.contains("(did you mean \"DescribeTasks\"?)"), "{stderr}");
+    let reply = control(&emu, "GET", "/_emu/requests?operation=ListTask", "").await;
+    assert_eq!(reply.status, 400);
+    assert!(reply.json()["error"].as_str().unwrap().contains("did you mean \"ListTasks\"?"), "{}", reply.text());
+}
