@@ -106,3 +106,20 @@ async fn request_filters_match_any_case_and_refuse_unknown_operations() {
     assert_eq!(reply.status, 400);
     assert!(reply.json()["error"].as_str().unwrap().contains("did you mean \"ListTasks\"?"), "{}", reply.text());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_dialect_header_is_an_invalid_parameter_naming_the_valid_values() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let message = "The specified parameter \"x-taskemu-dialect\" is not valid: \"json\" is not a dialect; valid values: sdk, docs.";
+    let reply = rpc_dialect(&emu, ECS, &[("RegionId", "cn-hangzhou")], Some("json")).await;
+    assert_aliyun_error(&reply, 400, "ecs.aliyuncs.com", "Ecs", "InvalidParameter", message);
+    let reply = rpc_dialect(&emu, AVDS, &[], Some("json")).await;
+    assert_eq!((reply.status, reply.json()["Code"].as_str()), (400, Some("InvalidParameter")), "{}", reply.text());
+    // In the format the caller asked for.
+    let reply = rpc_dialect(&emu, ECS, &[("RegionId", "cn-hangzhou"), ("Format", "XML")], Some("json")).await;
+    assert!(reply.status == 400 && reply.text().contains("<Code>InvalidParameter</Code>"), "{}", reply.text());
+    // The valid values, whatever their case, and an empty header (none given), are answered.
+    for dialect in [Some("DOCS"), Some("sdk"), Some(""), None] {
+        assert_eq!(rpc_dialect(&emu, ECS, &[("RegionId", "cn-hangzhou")], dialect).await.status, 200, "{dialect:?}");
+    }
+}

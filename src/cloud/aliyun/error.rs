@@ -33,6 +33,16 @@ impl AliyunError {
         Self::new(400, "InvalidParameter", format!("The specified parameter \"{name}\" is not valid."))
     }
 
+    /// An `x-taskemu-dialect` header naming no dialect, in InvalidParameter's words plus the
+    /// values it takes.
+    pub fn unknown_dialect(value: &str) -> AliyunError {
+        Self::new(
+            400,
+            "InvalidParameter",
+            format!("The specified parameter \"{}\" is not valid: {value:?} is not a dialect; valid values: {}.", super::DIALECT_HEADER, super::Dialect::NAMES.join(", ")),
+        )
+    }
+
     pub fn region_not_found() -> AliyunError {
         Self::new(400, "InvalidRegionId.NotFound", "The specified RegionId does not exist.")
     }
