@@ -472,8 +472,13 @@ fn load(client: &Client, file: &std::path::Path, replace: bool, tenant: Option<&
     let name = file.display().to_string();
     let query = query_string(&[("name", Some(name)), ("replace", replace.then(|| "true".to_string())), ("tenant", tenant.map(str::to_string))]);
     let value = client.call("POST", &format!("/_emu/scenarios{query}"), Some(("application/toml", &text)))?;
-    let text = format!("loaded {}: {} task(s) now (was {})\n", value["loaded"].as_str().unwrap_or("?"), value["tasks"], value["tasks_before"]);
+    let text = format!("loaded {}: {} task(s) now (was {})\n{}", value["loaded"].as_str().unwrap_or("?"), value["tasks"], value["tasks_before"], notes(&value));
     Ok((value, text))
+}
+
+/// An answer's `notes` (what the server chose where it was not told), one `note:` line each.
+fn notes(value: &Value) -> String {
+    value["notes"].as_array().into_iter().flatten().map(|note| format!("note: {}\n", cell(note))).collect()
 }
 
 fn cell(v: &Value) -> String {
@@ -597,7 +602,7 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
                 }
             }
             let value = client.call("POST", "/_emu/faults", Some(("application/json", rule.to_string().as_bytes())))?;
-            let text = format!("added rule {}\n{}", value["ids"][0], faults_table(&value["added"]));
+            let text = format!("added rule {}\n{}{}", value["ids"][0], faults_table(&value["added"]), notes(&value));
             Ok((value, text))
         }
     }
@@ -771,6 +776,9 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
     let made_token = (state.config.control_token.is_none() && access::token_required(auth_at_start, listen.ip())).then(access::new_token);
     if made_token.is_some() {
         state.config.control_token.clone_from(&made_token);
+    }
+    for note in taskemu::control::fault_notes(&state.faults.list(None)) {
+        eprintln!("taskemu: note: {note}");
     }
     let state = Arc::new(state);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

@@ -123,3 +123,37 @@ async fn an_unknown_dialect_header_is_an_invalid_parameter_naming_the_valid_valu
         assert_eq!(rpc_dialect(&emu, ECS, &[("RegionId", "cn-hangzhou")], dialect).await.status, 200, "{dialect:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_code_without_a_default_is_accepted_and_the_answer_says_what_it_will_use() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    let added = control(&emu, "POST", "/_emu/faults", r#"{"operation":"DescribeTasks","error":{"code":"Boom"},"times":1}"#).await.json();
+    let notes = added["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{added}");
+    let note = notes[0].as_str().unwrap();
+    assert!(note.contains("Alibaba Cloud error code \"Boom\"") && note.contains("HTTP 400 with message \"The request has failed.\""), "{note}");
+    // What the note said is what the call gets.
+    let reply = rpc(&emu, ECS, &[("RegionId", "cn-hangzhou")]).await;
+    assert_aliyun_error(&reply, 400, "ecs.aliyuncs.com", "Ecs", "Boom", "The request has failed.");
+
+    // A wildcard rule reaches both clouds; a status given is the one said.
+    let added = control(&emu, "POST", "/_emu/faults", r#"{"error":{"code":"Kaput","status":502},"times":1}"#).await.json();
+    let notes: Vec<&str> = added["notes"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert_eq!(notes.len(), 2, "{added}");
+    assert!(notes[0].contains("Alibaba Cloud") && notes[1].contains("Huawei Cloud") && notes.iter().all(|n| n.contains("HTTP 502")), "{notes:?}");
+    // Codes the emulator knows, and rules that say both status and message, need no note.
+    for rule in [r#"{"operation":"DescribeTasks","error":{"code":"Throttling"}}"#, r#"{"operation":"ListTasks","error":{"code":"HSS.0041"}}"#, r#"{"error":{"code":"Mine","status":418,"message":"teapot"}}"#] {
+        assert_eq!(control(&emu, "POST", "/_emu/faults", rule).await.json()["notes"], serde_json::json!([]), "{rule}");
+    }
+    control(&emu, "DELETE", "/_emu/faults", "").await;
+
+    let text = ok(&url, &["fault", "add", "--operation", "ListTasks", "--error", "HSS.9999"]);
+    assert!(text.lines().last().unwrap().starts_with("note: rule ") && text.contains("Huawei Cloud error code \"HSS.9999\""), "{text}");
+
+    // A scenario's [[faults]] are told of the same way, in the load's answer.
+    let file = scratch_dir("fault-notes").join("faults.toml");
+    std::fs::write(&file, "[[faults]]\noperation = \"DescribeScanSessions\"\nerror = { code = \"Oops\" }\n").unwrap();
+    let text = ok(&url, &["load", file.to_str().unwrap()]);
+    assert!(text.contains("note: rule ") && text.contains("Alibaba Cloud error code \"Oops\""), "{text}");
+}

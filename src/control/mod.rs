@@ -15,7 +15,7 @@ use crate::cloud::pairs::form_decode;
 use crate::cloud::{WireRequest, WireResponse};
 use crate::instant::{format_rfc3339, parse_duration, parse_rfc3339};
 use crate::scenario::{ScenarioErrors, Source};
-use crate::faults::FaultSpec;
+use crate::faults::{FaultSpec, RuleView};
 use crate::journal;
 use crate::state::State;
 use crate::world::Product;
@@ -202,8 +202,11 @@ fn load_scenario(state: &State, req: &WireRequest, params: &Params) -> Result<Va
     let mut source = Source::new(name.clone(), text);
     source.owner = params.get("tenant").map(str::to_string);
     let replace = params.flag("replace");
+    let newest_rule = state.faults.list(None).iter().map(|r| r.id).max().unwrap_or(0);
     let change = state.load(source, replace).map_err(scenario_error)?;
-    Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state) }))
+    // The rules this load brought: ids only grow, and a replacement's are all new.
+    let brought: Vec<RuleView> = state.faults.list(None).into_iter().filter(|r| r.id > newest_rule).collect();
+    Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state), "notes": fault_notes(&brought) }))
 }
 
 /// `POST /_emu/tasks`: one scenario entry as JSON plus `"product"`, checked like a scenario.
@@ -284,7 +287,43 @@ fn add_faults(state: &State, body: &Value) -> Result<Value, ControlError> {
     // The rules added, not the whole list: an answer that grew with every rule was the list
     // copied once per POST.
     let added = state.faults.add(specs).map_err(ControlError::bad_request)?;
-    Ok(json!({ "ids": added.iter().map(|r| r.id).collect::<Vec<_>>(), "added": added }))
+    Ok(json!({ "ids": added.iter().map(|r| r.id).collect::<Vec<_>>(), "notes": fault_notes(&added), "added": added }))
+}
+
+/// What the rules' errors will answer where the emulator has no default for their code: one note
+/// per cloud a rule reaches (its operation's, or both for `*`), naming the HTTP status and
+/// message it will use. A rule is accepted either way; the note keeps a typo (`Throttled` for
+/// `Throttling`) from passing as a code the emulator knows.
+pub fn fault_notes(rules: &[RuleView]) -> Vec<String> {
+    use crate::cloud::{aliyun, huawei};
+    use crate::ops::Cloud;
+    let mut notes = Vec::new();
+    for rule in rules {
+        let Some(error) = &rule.spec.error else { continue };
+        if error.status.is_some() && error.message.is_some() {
+            continue;
+        }
+        let clouds = match crate::ops::named(&rule.spec.operation) {
+            Some(operation) => vec![operation.cloud],
+            None => vec![Cloud::Alibaba, Cloud::Huawei],
+        };
+        for cloud in clouds {
+            let (name, documented, (status, message)) = match cloud {
+                Cloud::Alibaba => ("Alibaba Cloud", aliyun::error::documented(&error.code).is_some(), aliyun::error::known(&error.code)),
+                Cloud::Huawei => ("Huawei Cloud", huawei::error::documented(&error.code).is_some(), huawei::error::known(&error.code)),
+            };
+            if documented {
+                continue;
+            }
+            let status = error.status.unwrap_or(status);
+            let message = error.message.clone().unwrap_or(message);
+            notes.push(format!(
+                "rule {}: taskemu has no default for {name} error code {:?}; its calls will answer HTTP {status} with message {message:?} (set error.status and error.message to choose)",
+                rule.id, error.code
+            ));
+        }
+    }
+    notes
 }
 
 pub fn health(state: &State) -> Value {
