@@ -157,3 +157,44 @@ async fn a_fault_code_without_a_default_is_accepted_and_the_answer_says_what_it_
     let text = ok(&url, &["load", file.to_str().unwrap()]);
     assert!(text.contains("note: rule ") && text.contains("Alibaba Cloud error code \"Oops\""), "{text}");
 }
+
+fn one_task(id: usize) -> String {
+    format!("[[sas.tasks]]\nid = {id}\nlifecycle = [{{ status = \"Failed\" }}]\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaded_scenarios_get_unique_names_and_errors_name_the_file_sent() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    let load = |query: &'static str, body: String| {
+        let emu = &emu;
+        async move { send(emu.addr, "POST", &format!("/_emu/scenarios{query}"), &[("Content-Type", "application/toml")], body.as_bytes()).await }
+    };
+    // Loads, a replacement (fewer scenarios after it), and loads again: once counted from the
+    // scenarios held, the names came round again.
+    let mut names = Vec::new();
+    for (i, query) in ["", "?replace=true", "", "", "?name=mine.toml", "?name=mine.toml"].into_iter().enumerate() {
+        let reply = load(query, one_task(1000 + i)).await;
+        assert_eq!(reply.status, 200, "{query}: {}", reply.text());
+        names.push(reply.json()["loaded"].as_str().unwrap().to_string());
+    }
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), names.len(), "{names:?}");
+    assert_eq!(names[4..], ["mine.toml", "mine.toml#2"]);
+    let listed = control(&emu, "GET", "/_emu/scenarios", "").await.json();
+    let held: Vec<String> = pluck(&listed["scenarios"], "name");
+    assert_eq!(held.len(), 5, "the replacement dropped the demo and the first load: {held:?}");
+
+    // A broken file is named as sent, even when a scenario of that name is loaded already.
+    let reply = load("?name=mine.toml", "[[sas.tasks]]\nid = \n".to_string()).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.json()["errors"][0]["file"], "mine.toml", "{}", reply.text());
+    assert!(reply.json()["error"].as_str().unwrap().starts_with("mine.toml:2:"), "{}", reply.text());
+
+    let file = scratch_dir("names").join("broken.toml");
+    std::fs::write(&file, "[[ecs.tasks]]\nid = \"t-1\"\nlifecycle = [{ status = \"Finishd\" }]\n").unwrap();
+    let stderr = refused(&url, &["load", file.to_str().unwrap()]);
+    assert!(stderr.contains(&format!("{}:3:", file.display())), "the user's own path, at the line: {stderr}");
+}

@@ -195,15 +195,49 @@ fn body_text(req: &WireRequest) -> Result<&str, Failed> {
     std::str::from_utf8(&req.body).map_err(|_| plain(ControlError::bad_request("the body is not UTF-8 text")))
 }
 
+/// Held while a run-time load picks its name and loads.
+static LOAD_NAMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// The number of the next unnamed run-time load: never repeats within the process, whatever
+/// was replaced or reset meanwhile.
+static NEXT_RUNTIME_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A run-time scenario's name that no loaded scenario has: the one given (`?name=`), else
+/// `runtime-N`; taken already, it gets `#2`, `#3`, ... (bounded by the scenarios loaded).
+fn unique_name(given: Option<&str>, loaded: &[Source]) -> String {
+    let taken = |name: &str| loaded.iter().any(|s| s.name == name);
+    let base = match given {
+        Some(name) => name.to_string(),
+        None => loop {
+            let name = format!("runtime-{}", NEXT_RUNTIME_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            if !taken(&name) {
+                break name;
+            }
+        },
+    };
+    if !taken(&base) {
+        return base;
+    }
+    (2..).map(|n| format!("{base}#{n}")).find(|name| !taken(name)).unwrap_or(base)
+}
+
 /// `POST /_emu/scenarios[?replace=true][&tenant=KEY][&name=NAME]` with a TOML body.
 fn load_scenario(state: &State, req: &WireRequest, params: &Params) -> Result<Value, Failed> {
     let text = body_text(req)?;
-    let name = params.get("name").map_or_else(|| format!("runtime-{}", state.snapshot().sources.len() + 1), str::to_string);
+    // One load names itself at a time: two at once could otherwise both take a free name.
+    let _naming = LOAD_NAMING.lock().unwrap_or_else(|p| p.into_inner());
+    let given = params.get("name");
+    let name = unique_name(given, &state.snapshot().sources);
     let mut source = Source::new(name.clone(), text);
     source.owner = params.get("tenant").map(str::to_string);
     let replace = params.flag("replace");
     let newest_rule = state.faults.list(None).iter().map(|r| r.id).max().unwrap_or(0);
-    let change = state.load(source, replace).map_err(scenario_error)?;
+    let change = state.load(source, replace).map_err(|mut errors| {
+        // Errors name the file as the user sent it, not the suffix that kept it apart.
+        if let Some(given) = given {
+            errors.0.iter_mut().filter(|e| e.file == name).for_each(|e| e.file = given.to_string());
+        }
+        scenario_error(errors)
+    })?;
     // The rules this load brought: ids only grow, and a replacement's are all new.
     let brought: Vec<RuleView> = state.faults.list(None).into_iter().filter(|r| r.id > newest_rule).collect();
     Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state), "notes": fault_notes(&brought) }))
