@@ -507,7 +507,25 @@ fn tasks_table(value: &Value) -> String {
         })
         .collect();
     let shown = rows.len();
-    format!("{}{shown} of {} task(s) at {}\n", client::table(&["PRODUCT", "ID", "TENANT", "STATUS", "PROGRESS", "CREATED", "ENDED"], &rows), value["total"], cell(&value["now"]))
+    let table = client::table(&["PRODUCT", "ID", "TENANT", "STATUS", "PROGRESS", "CREATED", "ENDED"], &rows);
+    let counts = &value["counts"];
+    if counts["scans"].as_u64().unwrap_or(0) + counts["sessions"].as_u64().unwrap_or(0) == 0 {
+        format!("{table}{shown} of {} task(s) at {}\n", value["total"], cell(&value["now"]))
+    } else {
+        // AVDS lines are sessions: the footer says so, as health and the dashboard do.
+        format!("{table}{shown} of {} line(s) at {}: {}\n", value["total"], cell(&value["now"]), counts_text(counts))
+    }
+}
+
+/// Counts as every view words them (`tasks::Counts` on the server): tasks, then AVDS scans and
+/// their sessions when there are any.
+fn counts_text(counts: &Value) -> String {
+    let (tasks, scans, sessions) = (counts["tasks"].as_u64().unwrap_or(0), counts["scans"].as_u64().unwrap_or(0), counts["sessions"].as_u64().unwrap_or(0));
+    if scans + sessions == 0 {
+        format!("{tasks} task(s)")
+    } else {
+        format!("{tasks} task(s), {scans} AVDS scan(s) with {sessions} session(s)")
+    }
 }
 
 fn requests_table(value: &Value) -> String {
@@ -643,7 +661,7 @@ fn healthcheck(remote: &Remote, wait: Option<&str>) -> ExitCode {
                 if remote.json {
                     println!("{health}");
                 } else {
-                    println!("ready: taskemu {} at {}, {} task(s), clock {}", cell(&health["version"]), remote.url, health["tasks"], cell(&health["clock"]));
+                    println!("ready: taskemu {} at {}, {}, clock {}", cell(&health["version"]), remote.url, counts_text(&health["counts"]), cell(&health["clock"]));
                 }
                 return ExitCode::SUCCESS;
             }

@@ -198,3 +198,34 @@ async fn loaded_scenarios_get_unique_names_and_errors_name_the_file_sent() {
     let stderr = refused(&url, &["load", file.to_str().unwrap()]);
     assert!(stderr.contains(&format!("{}:3:", file.display())), "the user's own path, at the line: {stderr}");
 }
+
+/// Health, the listing, `taskemu tasks`, `taskemu healthcheck` and the dashboard count the same
+/// things under the same names: tasks, AVDS scans, AVDS sessions; before and after time moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_agree_everywhere_and_name_avds_scans_and_sessions() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    for advance in ["0s", "3h"] {
+        control(&emu, "POST", "/_emu/clock", &format!(r#"{{"advance":"{advance}"}}"#)).await;
+        let health = control(&emu, "GET", "/_emu/health", "").await.json();
+        let listed = control(&emu, "GET", "/_emu/tasks?limit=10000", "").await.json();
+        let counts = &health["counts"];
+        assert_eq!(&listed["counts"], counts, "after {advance}");
+        let (tasks, scans, sessions) = (counts["tasks"].as_u64().unwrap(), counts["scans"].as_u64().unwrap(), counts["sessions"].as_u64().unwrap());
+        assert_eq!(listed["total"].as_u64(), Some(tasks + sessions), "a listing's lines are tasks and sessions");
+        let lines = listed["tasks"].as_array().unwrap();
+        assert_eq!(lines.iter().filter(|t| t["product"] == "avds").count() as u64, sessions);
+        assert_eq!(lines.iter().filter(|t| t["product"] == "avds").map(|t| t["scan_id"].to_string()).collect::<std::collections::BTreeSet<_>>().len() as u64, scans);
+        let avds = control(&emu, "GET", "/_emu/tasks?product=avds&limit=0", "").await.json();
+        assert_eq!((avds["counts"]["scans"].as_u64(), avds["counts"]["sessions"].as_u64(), avds["counts"]["tasks"].as_u64()), (Some(scans), Some(sessions), Some(0)));
+
+        let said = format!("{tasks} task(s), {scans} AVDS scan(s) with {sessions} session(s)");
+        let table = ok(&url, &["tasks", "--limit", "5"]);
+        assert!(table.ends_with(&format!("5 of {} line(s) at {}: {said}\n", tasks + sessions, listed["now"].as_str().unwrap())), "{table}");
+        let ready = ok(&url, &["healthcheck"]);
+        assert!(ready.contains(&format!(", {said}, clock ")), "{ready}");
+    }
+    // The dashboard words them from the same fields.
+    let script = send(emu.addr, "GET", "/_emu/ui/app.js", &[], b"").await.text();
+    assert!(script.contains("countsText(h.counts)") && script.contains("AVDS scan(s) with ${c.sessions} session(s)") && script.contains("data.counts.scans"), "the dashboard reads counts");
+}

@@ -275,8 +275,8 @@ fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
         return Err(ControlError::bad_request(format!("limit must be at most {}", tasks::MAX_LIMIT)));
     }
     let now = state.clock.now();
-    let (total, list) = tasks::list(&state.snapshot().world, now, &filter);
-    Ok(json!({ "now": format_rfc3339(now), "total": total, "tasks": list }))
+    let listed = tasks::list(&state.snapshot().world, now, &filter);
+    Ok(json!({ "now": format_rfc3339(now), "total": listed.total, "counts": listed.counts, "tasks": listed.lines }))
 }
 
 /// `GET /_emu/requests`: the entries picked under the journal's lock, written after it.
@@ -360,13 +360,17 @@ pub fn fault_notes(rules: &[RuleView]) -> Vec<String> {
     notes
 }
 
+/// `tasks` is what the scenarios declared, each AVDS scan one (as reset and load count);
+/// `counts` is the world now, by the names every listing uses (see [`tasks::Counts`]).
 pub fn health(state: &State) -> Value {
     let snapshot = state.snapshot();
+    let now = state.clock.now();
     json!({
+        "counts": tasks::counts(&snapshot.world, now),
         "auth": state.auth_on(&snapshot),
         "status": "ready",
         "version": env!("CARGO_PKG_VERSION"),
-        "clock": format_rfc3339(state.clock.now()),
+        "clock": format_rfc3339(now),
         "tasks": snapshot.world.task_count(),
         "scenario": snapshot.settings.name,
     })
