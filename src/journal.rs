@@ -280,6 +280,9 @@ pub struct Filter {
     pub after_seq: Option<u64>,
     /// Entries that arrived at or after this wall-clock instant (RFC 3339 compared as instants).
     pub since_ms: Option<i64>,
+    /// Entries answered when the virtual clock was at or after this instant (what the tasks
+    /// were derived at; the clock can be moved back, so this is not arrival order).
+    pub virtual_since_ms: Option<Millis>,
     /// Only calls authentication refused (those with a diagnosis).
     pub auth_failures: bool,
     /// The newest this many of those.
@@ -295,6 +298,7 @@ impl Filter {
             && self.tenant.as_deref().is_none_or(|t| e.tenant.as_deref() == Some(t))
             && self.after_seq.is_none_or(|seq| s.seq > seq)
             && self.since_ms.is_none_or(|since| e.arrived_ms >= since)
+            && self.virtual_since_ms.is_none_or(|since| e.virtual_ms >= since)
             && (!self.auth_failures || e.auth_failure.is_some())
     }
 }

@@ -151,6 +151,12 @@ enum Command {
         error_code: Option<String>,
         #[arg(long)]
         tenant: Option<String>,
+        /// Only requests that arrived at or after this wall-clock (real) instant, RFC 3339; not the virtual clock (see --virtual-since).
+        #[arg(long, value_name = "RFC3339")]
+        since: Option<String>,
+        /// Only requests answered when the virtual clock was at or after this instant, RFC 3339.
+        #[arg(long, value_name = "RFC3339")]
+        virtual_since: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: usize,
         /// Only calls authentication refused, each with what the server computed, what the request claimed, and the first difference.
@@ -293,7 +299,7 @@ fn main() -> ExitCode {
             let query = query_string(&[("product", product), ("status", status), ("tenant", tenant), ("limit", Some(limit.to_string()))]);
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/tasks{query}"), None).map(|v| (v.clone(), tasks_table(&v))))
         }
-        Command::Requests { remote, operation, status, error_code, tenant, limit, auth_failures, clear } => {
+        Command::Requests { remote, operation, status, error_code, tenant, since, virtual_since, limit, auth_failures, clear } => {
             if clear {
                 let query = query_string(&[("tenant", tenant)]);
                 return remote_call(&remote, |c| c.call("DELETE", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), format!("cleared {} request(s)\n", v["cleared"]))));
@@ -303,6 +309,8 @@ fn main() -> ExitCode {
                 ("status", status.map(|s| s.to_string())),
                 ("error_code", error_code),
                 ("tenant", tenant),
+                ("since", since),
+                ("virtual_since", virtual_since),
                 ("auth_failures", auth_failures.then(|| "true".to_string())),
                 ("limit", Some(limit.to_string())),
             ]);
@@ -534,10 +542,11 @@ fn requests_table(value: &Value) -> String {
         .into_iter()
         .flatten()
         .map(|r| {
-            vec![cell(&r["seq"]), cell(&r["time"]), cell(&r["operation"]), cell(&r["tenant"]), cell(&r["status"]), cell(&r["error_code"]), format!("{}us", r["latency_us"])]
+            vec![cell(&r["seq"]), cell(&r["time"]), cell(&r["operation"]), cell(&r["tenant"]), cell(&r["status"]), cell(&r["error_code"]), format!("{}us", r["latency_us"]), cell(&r["virtual_time"])]
         })
         .collect();
-    client::table(&["SEQ", "TIME", "OPERATION", "CALLER", "STATUS", "ERROR", "LATENCY"], &rows)
+    // TIME is the wall clock (what --since filters), VIRTUAL the emulator's clock then (--virtual-since).
+    client::table(&["SEQ", "TIME", "OPERATION", "CALLER", "STATUS", "ERROR", "LATENCY", "VIRTUAL"], &rows)
 }
 
 /// Each refused call's diagnosis, readable: the cause first, then what the request claimed next to

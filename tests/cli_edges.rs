@@ -229,3 +229,28 @@ async fn counts_agree_everywhere_and_name_avds_scans_and_sessions() {
     let script = send(emu.addr, "GET", "/_emu/ui/app.js", &[], b"").await.text();
     assert!(script.contains("countsText(h.counts)") && script.contains("AVDS scan(s) with ${c.sessions} session(s)") && script.contains("data.counts.scans"), "the dashboard reads counts");
 }
+
+/// `--since` is the wall clock (when a request arrived), `--virtual-since` the emulator's clock
+/// (what the tasks were derived at): moving the virtual clock back and forth tells them apart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_since_is_wall_clock_and_virtual_since_is_the_virtual_clock() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    control(&emu, "POST", "/_emu/clock", r#"{"advance":"2h"}"#).await;
+    rpc_ok(&emu, ECS, &[("RegionId", "cn-hangzhou")]).await; // virtual 10:00
+    control(&emu, "POST", "/_emu/clock", r#"{"advance":"-1h"}"#).await;
+    rpc(&emu, SAS, &[("TaskId", "1")]).await; // virtual 09:00, arrived later (a refusal is journalled too)
+    let operations = |args: &[&str]| pluck(&json(&url, &[&["requests"], args].concat())["requests"], "operation");
+    assert_eq!(operations(&["--virtual-since", "2026-11-22T09:30:00Z"]), ["DescribeTasks"]);
+    assert_eq!(operations(&["--virtual-since", "2026-11-22T09:00:00Z"]), ["DescribeTasks", "DescribeScanTaskProgress"]);
+    assert_eq!(operations(&["--since", "2000-01-01T00:00:00Z"]).len(), 2, "both arrived after 2000 on the wall clock");
+    assert!(operations(&["--since", "2999-01-01T00:00:00Z"]).is_empty(), "and none after 2999");
+    assert_eq!(operations(&["--since", "2000-01-01T00:00:00Z", "--virtual-since", "2026-11-22T10:00:00Z"]), ["DescribeTasks"]);
+    let reply = control(&emu, "GET", "/_emu/requests?virtual_since=2026-11-22T09:30:00Z", "").await.json();
+    assert_eq!(pluck(&reply["requests"], "virtual_time"), ["2026-11-22T10:00:00Z"]);
+    assert!(refused(&url, &["requests", "--virtual-since", "yesterday"]).contains("virtual_since takes an RFC 3339 instant (virtual time)"));
+    let table = ok(&url, &["requests"]);
+    assert!(table.lines().next().unwrap().ends_with("VIRTUAL") && table.lines().nth(1).unwrap().ends_with("2026-11-22T10:00:00Z"), "{table}");
+    let help = ok(&url, &["requests", "--help"]);
+    assert!(help.contains("wall-clock") && help.contains("--virtual-since"), "{help}");
+}

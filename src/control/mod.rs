@@ -281,10 +281,11 @@ fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
 
 /// `GET /_emu/requests`: the entries picked under the journal's lock, written after it.
 fn requests(state: &State, params: &Params) -> Result<Vec<u8>, ControlError> {
-    let since_ms = params
-        .get("since")
-        .map(|s| parse_rfc3339(s).ok_or_else(|| ControlError::bad_request("since takes an RFC 3339 instant")))
-        .transpose()?;
+    let instant = |name: &str, clock: &str| {
+        params.get(name).map(|s| parse_rfc3339(s).ok_or_else(|| ControlError::bad_request(format!("{name} takes an RFC 3339 instant ({clock})")))).transpose()
+    };
+    let since_ms = instant("since", "wall-clock time")?;
+    let virtual_since_ms = instant("virtual_since", "virtual time")?;
     let operation = params
         .get("operation")
         .map(|o| tasks::one_of("operation", o, &crate::ops::rows().map(|row| row.name).collect::<Vec<_>>()))
@@ -297,6 +298,7 @@ fn requests(state: &State, params: &Params) -> Result<Vec<u8>, ControlError> {
         tenant: params.get("tenant").map(str::to_string),
         after_seq: params.number("after")?,
         since_ms,
+        virtual_since_ms,
         auth_failures: params.flag("auth_failures"),
         limit: params.number("limit")?,
     };
