@@ -97,6 +97,7 @@ enum Command {
     },
     /// Validate scenarios without serving; exit 1 on any error.
     Check {
+        /// Scenario files or folders of *.toml to check together.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         #[command(flatten)]
@@ -118,6 +119,7 @@ enum Command {
     Load {
         #[command(flatten)]
         remote: Remote,
+        /// The scenario file (TOML) to send; its path names it in errors.
         file: PathBuf,
         /// Replace the world instead of adding to it.
         #[arg(long)]
@@ -130,12 +132,16 @@ enum Command {
     Tasks {
         #[command(flatten)]
         remote: Remote,
+        /// Only this product's tasks: ecs, sas, avds, hss_image, hss_task (any case).
         #[arg(long)]
         product: Option<String>,
+        /// Only tasks in this status now, as the product spells it (any case).
         #[arg(long)]
         status: Option<String>,
+        /// Only this tenant's tasks (access key or Huawei project).
         #[arg(long)]
         tenant: Option<String>,
+        /// Most lines shown (the footer says how many matched).
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
@@ -143,12 +149,16 @@ enum Command {
     Requests {
         #[command(flatten)]
         remote: Remote,
+        /// Only calls to this operation (e.g. DescribeTasks, ListTasks; any case).
         #[arg(long)]
         operation: Option<String>,
+        /// Only calls answered with this HTTP status.
         #[arg(long)]
         status: Option<u16>,
+        /// Only calls answered with this error code.
         #[arg(long)]
         error_code: Option<String>,
+        /// Only this caller's calls (access key or Huawei project).
         #[arg(long)]
         tenant: Option<String>,
         /// Only requests that arrived at or after this wall-clock (real) instant, RFC 3339; not the virtual clock (see --virtual-since).
@@ -157,6 +167,7 @@ enum Command {
         /// Only requests answered when the virtual clock was at or after this instant, RFC 3339.
         #[arg(long, value_name = "RFC3339")]
         virtual_since: Option<String>,
+        /// The newest this many matching calls.
         #[arg(long, default_value_t = 50)]
         limit: usize,
         /// Only calls authentication refused, each with what the server computed, what the request claimed, and the first difference.
@@ -208,6 +219,7 @@ impl BudgetArgs {
 /// Where the running taskemu is, and how to print its answers.
 #[derive(clap::Args)]
 struct Remote {
+    /// The running taskemu's address.
     #[arg(long, env = "TASKEMU_URL", default_value = "http://127.0.0.1:8080", global = true)]
     url: String,
     /// The control token, when the server requires one (sent as `Authorization: Bearer`).
@@ -222,14 +234,23 @@ struct Remote {
 enum ClockChange {
     /// Move virtual time by a duration (`5m`, `1h30m`, `-10s`).
     Advance {
+        /// How far: `5m`, `1h30m`, `-10s` (back).
         #[arg(allow_hyphen_values = true)]
         by: String,
     },
     /// Jump to an RFC 3339 instant.
-    Set { to: String },
+    Set {
+        /// The instant, e.g. 2026-11-22T09:00:00Z.
+        to: String,
+    },
     /// Virtual seconds per real second.
-    Rate { rate: f64 },
+    Rate {
+        /// 0 frozen, 1 real time, 60 a minute per second.
+        rate: f64,
+    },
+    /// Stop virtual time where it is.
     Pause,
+    /// Let virtual time run again at its rate.
     Resume,
 }
 
@@ -240,24 +261,34 @@ enum FaultAction {
         /// Operation name, or * for all.
         #[arg(long, default_value = "*")]
         operation: String,
+        /// Answer with this error code (e.g. ServiceUnavailable, HSS.0041); the answer notes a code without a default.
         #[arg(long)]
         error: Option<String>,
+        /// The error's HTTP status (400-599); default: the code's own.
         #[arg(long)]
         status: Option<u16>,
+        /// The error's message; default: the code's own.
         #[arg(long)]
         message: Option<String>,
+        /// Delay calls by this long, or a range: `200ms`, `100ms..2s`.
         #[arg(long)]
         latency: Option<String>,
+        /// Refuse calls over this many a second with the cloud's throttling error.
         #[arg(long)]
         throttle: Option<u32>,
+        /// Fire for the next N matching calls only.
         #[arg(long)]
         times: Option<u32>,
+        /// Fire with this probability (0 to 1), drawn from the seed.
         #[arg(long)]
         probability: Option<f64>,
+        /// Only for this caller (access key or Huawei project).
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// List the rules held, with how often each fired.
     List,
+    /// Remove every rule.
     Clear,
 }
 
@@ -875,6 +906,36 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every subcommand has an `about` and every option and argument a `help`, each one line:
+    /// `taskemu X --help` never shows a bare flag.
+    #[test]
+    fn every_subcommand_and_option_has_a_one_line_help() {
+        use clap::CommandFactory as _;
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                match arg.get_help().map(ToString::to_string) {
+                    Some(help) if !help.trim().is_empty() && !help.contains('\n') => {}
+                    other => missing.push(format!("{path} --{id}: {other:?}")),
+                }
+            }
+            for sub in command.get_subcommands() {
+                let sub_path = format!("{path} {}", sub.get_name());
+                match sub.get_about().map(ToString::to_string) {
+                    Some(about) if !about.trim().is_empty() && !about.contains('\n') => {}
+                    other => missing.push(format!("{sub_path}: {other:?}")),
+                }
+                walk(sub, &sub_path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "taskemu", &mut missing);
+        assert!(missing.is_empty(), "without a one-line help:\n{}", missing.join("\n"));
+    }
 
     #[test]
     fn listen_forms() {
