@@ -18,7 +18,11 @@ fn serve_command(listen: &str) -> Command {
 
 /// Starts `serve --listen LISTEN` and reads its ready line: the child and the address it serves.
 fn serve(listen: &str) -> (Child, SocketAddr) {
-    let mut child = serve_command(listen).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn taskemu serve");
+    serve_with(listen, &[])
+}
+
+fn serve_with(listen: &str, more: &[&str]) -> (Child, SocketAddr) {
+    let mut child = serve_command(listen).args(more).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn taskemu serve");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the listening line");
     let Some(addr) = line.trim().strip_prefix("taskemu listening on http://").and_then(|a| a.parse::<SocketAddr>().ok()) else {
@@ -100,4 +104,18 @@ fn logs_to_a_pipe_carry_no_colour_escapes() {
     let stderr = stop(child);
     assert!(stderr.contains("stopping"), "the stop is logged at the default level: {stderr:?}");
     assert!(!stderr.contains("\x1b["), "escapes in {stderr:?}");
+}
+
+/// A scenario's fault rule with a code the emulator has no default for is served, and serve says
+/// at start-up which status and message it will answer with.
+#[test]
+fn serve_notes_a_scenario_fault_code_without_a_default() {
+    let dir = std::env::temp_dir().join(format!("taskemu-cli-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("faults.toml");
+    std::fs::write(&file, "[[ecs.tasks]]\nid = \"t-1\"\n\n[[faults]]\noperation = \"DescribeTasks\"\nerror = { code = \"Nope\", status = 502 }\n").unwrap();
+    let (child, _) = serve_with("127.0.0.1:0", &["--scenario", file.to_str().unwrap()]);
+    let stderr = stop(child);
+    assert!(stderr.contains("taskemu: note: rule 1: taskemu has no default for Alibaba Cloud error code \"Nope\"; its calls will answer HTTP 502 with message \"The request has failed.\""), "{stderr}");
+    std::fs::remove_dir_all(&dir).ok();
 }
