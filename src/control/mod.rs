@@ -195,14 +195,15 @@ fn body_text(req: &WireRequest) -> Result<&str, Failed> {
     std::str::from_utf8(&req.body).map_err(|_| plain(ControlError::bad_request("the body is not UTF-8 text")))
 }
 
-/// Held while a run-time load picks its name and loads.
-static LOAD_NAMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// The number of the next unnamed run-time load: never repeats within the process, whatever
 /// was replaced or reset meanwhile.
 static NEXT_RUNTIME_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A run-time scenario's name that no loaded scenario has: the one given (`?name=`), else
-/// `runtime-N`; taken already, it gets `#2`, `#3`, ... (bounded by the scenarios loaded).
+/// `runtime-N`; taken already, it gets `#2`, `#3`, ... (bounded by the scenarios loaded). Picked
+/// before the load takes the writers' turn, without a lock of its own (one across every state
+/// would make a small load wait for a big one elsewhere): two loads at the same instant that
+/// give the same `?name=` may share it; unnamed ones never do.
 fn unique_name(given: Option<&str>, loaded: &[Source]) -> String {
     let taken = |name: &str| loaded.iter().any(|s| s.name == name);
     let base = match given {
@@ -223,8 +224,6 @@ fn unique_name(given: Option<&str>, loaded: &[Source]) -> String {
 /// `POST /_emu/scenarios[?replace=true][&tenant=KEY][&name=NAME]` with a TOML body.
 fn load_scenario(state: &State, req: &WireRequest, params: &Params) -> Result<Value, Failed> {
     let text = body_text(req)?;
-    // One load names itself at a time: two at once could otherwise both take a free name.
-    let _naming = LOAD_NAMING.lock().unwrap_or_else(|p| p.into_inner());
     let given = params.get("name");
     let name = unique_name(given, &state.snapshot().sources);
     let mut source = Source::new(name.clone(), text);
