@@ -292,7 +292,7 @@ pub struct Filter {
 impl Filter {
     fn wants(&self, s: &Recorded) -> bool {
         let e = &s.call;
-        self.operation.as_deref().is_none_or(|o| o == e.operation.as_ref())
+        self.operation.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(&e.operation))
             && self.status.is_none_or(|st| st == e.status)
             && self.error_code.as_deref().is_none_or(|c| e.error_code.as_deref() == Some(c))
             && self.tenant.as_deref().is_none_or(|t| e.tenant.as_deref() == Some(t))
@@ -360,6 +360,12 @@ impl Journal {
         drop(ring);
         newest.reverse();
         newest
+    }
+
+    /// Whether any entry kept names this operation (ignoring case): a call to an action the
+    /// catalogue does not have is journalled under the name it sent, and can be asked for.
+    pub fn has_operation(&self, name: &str) -> bool {
+        self.ring().entries.iter().any(|e| e.call.operation.eq_ignore_ascii_case(name))
     }
 
     /// Forgets entries (only one tenant's, when given); says how many went.

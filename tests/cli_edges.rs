@@ -254,3 +254,16 @@ async fn requests_since_is_wall_clock_and_virtual_since_is_the_virtual_clock() {
     let help = ok(&url, &["requests", "--help"]);
     assert!(help.contains("wall-clock") && help.contains("--virtual-since"), "{help}");
 }
+
+/// A call to an action the catalogue lacks is journalled under the name it sent: asking for that
+/// name finds it (a client's typo is what one looks for), whatever the case.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journalled_unknown_action_can_be_asked_for() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let url = emu.url();
+    assert_eq!(rpc(&emu, ("DescribeTaskz", "2014-05-26"), &[("RegionId", "cn-hangzhou")]).await.status, 404);
+    for asked in ["DescribeTaskz", "describetaskz"] {
+        assert_eq!(pluck(&json(&url, &["requests", "--operation", asked])["requests"], "operation"), ["DescribeTaskz"], "{asked}");
+    }
+    assert!(refused(&url, &["requests", "--operation", "DescribeTaskx"]).contains("did you mean \"DescribeTasks\"?"));
+}

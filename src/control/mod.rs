@@ -285,11 +285,16 @@ fn requests(state: &State, params: &Params) -> Result<Vec<u8>, ControlError> {
     };
     let since_ms = instant("since", "wall-clock time")?;
     let virtual_since_ms = instant("virtual_since", "virtual time")?;
-    let operation = params
-        .get("operation")
-        .map(|o| tasks::one_of("operation", o, &crate::ops::rows().map(|row| row.name).collect::<Vec<_>>()))
-        .transpose()
-        .map_err(ControlError::bad_request)?;
+    // An operation the catalogue has, or a name a journalled call sent (a client's misspelt
+    // action is worth finding); anything else could never match, and is refused.
+    let operation = params.get("operation");
+    if let Some(name) = operation {
+        if let Err(unknown) = tasks::one_of("operation", name, &crate::ops::rows().map(|row| row.name).collect::<Vec<_>>()) {
+            if !state.journal.has_operation(name) {
+                return Err(ControlError::bad_request(unknown));
+            }
+        }
+    }
     let filter = journal::Filter {
         operation: operation.map(str::to_string),
         status: params.number("status")?,
