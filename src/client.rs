@@ -19,6 +19,8 @@ pub enum ClientError {
     /// The control token cannot be sent (empty, too long, or not visible ASCII).
     BadToken(String),
     BadAnswer(String),
+    /// A local file the verb needs cannot be read: nothing was sent.
+    LocalFile { path: String, reason: String },
 }
 
 impl std::fmt::Display for ClientError {
@@ -29,6 +31,7 @@ impl std::fmt::Display for ClientError {
             ClientError::BadUrl(url) => write!(f, "bad --url {url:?}: expected http://HOST:PORT"),
             ClientError::BadToken(why) => write!(f, "bad --token: {why}"),
             ClientError::BadAnswer(why) => write!(f, "unexpected answer from taskemu: {why}"),
+            ClientError::LocalFile { path, reason } => write!(f, "cannot read {path}: {reason}"),
         }
     }
 }
@@ -105,6 +108,12 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
         body = &body[(end + 2).min(body.len())..];
     }
     out
+}
+
+/// A local file a verb sends (`taskemu load FILE`), read before anything is sent: a missing or
+/// unreadable one is the caller's problem, said as such, never a server's answer.
+pub fn read_local(path: &std::path::Path) -> Result<Vec<u8>, ClientError> {
+    std::fs::read(path).map_err(|e| ClientError::LocalFile { path: path.display().to_string(), reason: e.to_string() })
 }
 
 /// Percent-encodes a query value.
