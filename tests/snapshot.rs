@@ -67,10 +67,13 @@ async fn snapshot(emu: &Emulator) -> String {
     reply.text()
 }
 
+/// A request: method, target, headers, body.
+type Call = (String, String, Vec<(String, String)>, String);
+
 /// The requests both emulators are asked, in order: every operation, both tenants (the shared
 /// world and `LTAIalpha` / project `alpha`), JSON and XML, both dialects, with filters that walk
 /// the indexes. Reads count: both worlds must be asked the same in the same order.
-fn battery(sas_ids: &[String]) -> Vec<(String, String, Vec<(String, String)>, String)> {
+fn battery(sas_ids: &[String]) -> Vec<Call> {
     let mut out = Vec::new();
     let get = |target: String| ("GET".to_string(), target, Vec::new(), String::new());
     for tenant in [None, Some("LTAIalpha")] {
