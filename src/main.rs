@@ -746,7 +746,18 @@ fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {
 }
 
 fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits) -> ExitCode {
-    let sources = if paths.is_empty() { Ok(vec![Source::demo()]) } else { read_sources(&paths) };
+    // A state file that exists is the world: the scenarios are not read (see `State::new`).
+    let state_file = config.state_file.as_deref().filter(|p| p.exists());
+    if let Some(path) = state_file {
+        eprintln!("taskemu: loading the world from the state file {} (--scenario is not read while it exists)", path.display());
+    }
+    let sources = if state_file.is_some() {
+        Ok(Vec::new())
+    } else if paths.is_empty() {
+        Ok(vec![Source::demo()])
+    } else {
+        read_sources(&paths)
+    };
     let mut state = match sources.and_then(|s| State::new(config, s)) {
         Ok(state) => state,
         Err(errors) => {

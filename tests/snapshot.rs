@@ -118,7 +118,9 @@ async fn same_answers(old: &Emulator, new: &Emulator, context: &str) {
     let mut sas_ids: Vec<String> = tasks["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap_or_default().to_string()).collect();
     sas_ids.truncate(4);
     sas_ids.push("404".into());
-    for (method, target, headers, body) in battery(&sas_ids) {
+    let calls = battery(&sas_ids);
+    let (total, mut answered) = (calls.len(), 0);
+    for (method, target, headers, body) in calls {
         let mut headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         headers.push(("Content-Type", "application/json"));
         let a = send(old.addr, &method, &target, &headers, body.as_bytes()).await;
@@ -126,7 +128,11 @@ async fn same_answers(old: &Emulator, new: &Emulator, context: &str) {
         let what = format!("{context}: {method} {target}");
         assert_eq!((a.status, a.content_type().to_string(), a.header("x-request-id")), (b.status, b.content_type().to_string(), b.header("x-request-id")), "{what}");
         assert_eq!(a.text(), b.text(), "{what}");
+        answered += usize::from(a.status == 200);
     }
+    // Not two worlds refusing alike: most answers are documents (some meet the fault rules, and
+    // a tenant's SAS ids are not found by the others, nor the id 404 by anyone).
+    assert!(answered * 3 >= total * 2, "{context}: only {answered} of {total} answered 200");
 }
 
 /// A random control-API change; returns what it did, for the failure message.
