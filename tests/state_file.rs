@@ -28,6 +28,9 @@ id = "t-base-1"
 [[ecs.tasks]]
 id = "t-base-2"
 lifecycle = [{ status = "Waiting", reads = 2 }, { status = "Finished" }]
+# Bulk, so that a write takes long enough for a kill to land in the middle of one.
+[[sas.generate]]
+count = 3000
 "#;
 
 struct Server {
@@ -126,7 +129,7 @@ fn apply(expected: &mut Expected, (method, target, body): &(String, String, Stri
 /// The world after a restart holds every acknowledged change; an unacknowledged one may or may
 /// not be there, and then counts as acknowledged from here on.
 async fn check_world(addr: SocketAddr, expected: &mut Expected, context: &str) {
-    let tasks = control(addr, "GET", "/_emu/tasks?limit=1000", "").await.json();
+    let tasks = control(addr, "GET", "/_emu/tasks?product=ecs&limit=1000", "").await.json();
     let ids: BTreeSet<String> = tasks["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect();
     for id in &expected.present {
         assert!(ids.contains(id), "{context}: acknowledged task {id} is missing from {ids:?}");
@@ -168,17 +171,22 @@ fn sigkill_at_random_points_loses_nothing_acknowledged_and_never_tears_the_file(
     let mut rng = StdRng::seed_from_u64(15);
     let mut expected = Expected { present: ["t-base-1".to_string(), "t-base-2".to_string()].into(), ..Expected::default() };
     let mut n = 0;
-    for round in 0..4 {
+    for round in 0..6 {
         let mut server = serve(&state, &scenario);
         assert!(state.exists(), "the file is written at start");
         let context = format!("round {round}");
         runtime.block_on(check_world(server.addr, &mut expected, &context));
         let calls = rng.random_range(2..8);
         runtime.block_on(async {
+            // How long an acknowledged call took: the kill lands within as long after the last one
+            // is sent, so mostly while it is being built or written.
+            let mut took = Duration::from_millis(1);
             for _ in 0..calls {
                 n += 1;
                 let call = random_call(&mut rng, n, &expected);
+                let started = std::time::Instant::now();
                 let reply = control(server.addr, &call.0, &call.1, &call.2).await;
+                took = started.elapsed();
                 assert_eq!(reply.status, 200, "{call:?}: {}", reply.text());
                 apply(&mut expected, &call, true);
             }
@@ -188,7 +196,7 @@ fn sigkill_at_random_points_loses_nothing_acknowledged_and_never_tears_the_file(
             let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
             let head = format!("{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}", call.0, call.1, call.2.len(), call.2);
             stream.write_all(head.as_bytes()).await.unwrap();
-            tokio::time::sleep(Duration::from_micros(rng.random_range(0..3000))).await;
+            tokio::time::sleep(Duration::from_micros(rng.random_range(0..=took.as_micros() as u64))).await;
             server.child.kill().expect("SIGKILL");
             server.child.wait().unwrap();
             apply(&mut expected, &call, false);
@@ -197,6 +205,45 @@ fn sigkill_at_random_points_loses_nothing_acknowledged_and_never_tears_the_file(
     }
     let server = serve(&state, &scenario);
     runtime.block_on(check_world(server.addr, &mut expected, "the last restart"));
+    drop(server);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A reader that opens the file while writes go on always finds a whole one (old or new).
+#[test]
+fn a_reader_never_sees_a_partly_written_file() {
+    let dir = temp_dir("state-readers");
+    let (state, scenario) = (dir.join("state.toml"), dir.join("base.toml"));
+    std::fs::write(&scenario, BASE).unwrap();
+    let server = serve(&state, &scenario);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let reads = std::thread::scope(|scope| {
+        let reader = scope.spawn(|| {
+            let mut reads = 0;
+            // Mostly quick looks (a file being rewritten in place is empty or cut short for a
+            // moment; a whole one of this world ends with its last task's lifecycle or pins line),
+            // now and then a whole load.
+            while !done.load(std::sync::atomic::Ordering::Relaxed) && reads < 50_000 {
+                let text = std::fs::read_to_string(&state).unwrap_or_else(|e| panic!("read {reads}: {e}"));
+                assert!(text.ends_with("]\n") || text.ends_with("}\n") || text.ends_with("\"\n"), "read {reads}: a cut file of {} bytes", text.len());
+                if reads % 500 == 0 {
+                    assert_parses(&state, &format!("read {reads}"));
+                }
+                reads += 1;
+            }
+            reads
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            for n in 0..20 {
+                let body = format!(r#"{{"product": "ecs", "id": "t-read-{n}"}}"#);
+                assert_eq!(control(server.addr, "POST", "/_emu/tasks", &body).await.status, 200);
+            }
+        });
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        reader.join().unwrap()
+    });
+    assert!(reads > 0);
     drop(server);
     std::fs::remove_dir_all(&dir).ok();
 }
