@@ -263,3 +263,35 @@ async fn the_snapshot_verb_writes_the_file_serve_reads() {
     std::fs::remove_dir_all(&dir).ok();
     emu.stop().await.unwrap();
 }
+
+/// The snapshot holds the credentials' secrets: the control token and Host rules apply as to any
+/// other read, and the verb passes `--token`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_needs_the_control_token_and_a_local_host() {
+    let config = Config { control_token: Some("snap-token-123".into()), ..Config::default() };
+    let emu = start_sources(config, vec![Source::demo()]).await;
+    assert_eq!(send(emu.addr, "GET", "/_emu/snapshot", &[], b"").await.status, 401);
+    assert_eq!(send(emu.addr, "GET", "/_emu/snapshot", &[("Authorization", "Bearer wrong")], b"").await.status, 401);
+    // Named by a foreign Host (DNS rebinding): refused whatever the token.
+    let mut stream = tokio::net::TcpStream::connect(emu.addr).await.unwrap();
+    let head = "GET /_emu/snapshot HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer snap-token-123\r\nConnection: close\r\n\r\n";
+    tokio::io::AsyncWriteExt::write_all(&mut stream, head.as_bytes()).await.unwrap();
+    assert_eq!(read_reply(&mut stream).await.status, 403);
+    let allowed = send(emu.addr, "GET", "/_emu/snapshot", &[("Authorization", "Bearer snap-token-123")], b"").await;
+    assert_eq!(allowed.status, 200);
+    let verb = |token: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_taskemu"));
+        command.args(["snapshot", "--url", &emu.url()]).env_remove("TASKEMU_CONTROL_TOKEN");
+        if let Some(token) = token {
+            command.args(["--token", token]);
+        }
+        command.output().unwrap()
+    };
+    let refused = verb(None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401"), "{}", String::from_utf8_lossy(&refused.stderr));
+    let printed = verb(Some("snap-token-123"));
+    assert!(printed.status.success());
+    assert_eq!(String::from_utf8_lossy(&printed.stdout), allowed.text());
+    emu.stop().await.unwrap();
+}
