@@ -71,7 +71,7 @@ async fn snapshot(emu: &Emulator) -> String {
 type Call = (String, String, Vec<(String, String)>, String);
 
 /// The requests both emulators are asked, in order: every operation, both tenants (the shared
-/// world and `LTAIalpha` / project `alpha`), JSON and XML, both dialects, with filters that walk
+/// world and `LTAIalpha` / project `alpha`), JSON and XML (Huawei's by `Accept`), both dialects, with filters that walk
 /// the indexes. Reads count: both worlds must be asked the same in the same order.
 fn battery(sas_ids: &[String]) -> Vec<Call> {
     let mut out = Vec::new();
@@ -101,11 +101,16 @@ fn battery(sas_ids: &[String]) -> Vec<Call> {
         }
     }
     for project in [PROJECT, "alpha"] {
-        for kind in ["image_scan", "image_sync"] {
-            out.push(get(with_query(&image_tasks_path(project), &[("type", kind), ("limit", "50")])));
-        }
-        for kind in ["cluster_scan", "iac_scan"] {
-            out.push(("POST".into(), with_query(&batch_query_path(project), &[("limit", "50")]), vec![], format!(r#"{{"task_type": "{kind}"}}"#)));
+        for accept in ["application/json", "application/xml"] {
+            let accept = vec![("Accept".to_string(), accept.to_string())];
+            for kind in ["image_scan", "image_sync"] {
+                let mut request = get(with_query(&image_tasks_path(project), &[("type", kind), ("limit", "50")]));
+                request.2.clone_from(&accept);
+                out.push(request);
+            }
+            for kind in ["cluster_scan", "iac_scan"] {
+                out.push(("POST".into(), with_query(&batch_query_path(project), &[("limit", "50")]), accept.clone(), format!(r#"{{"task_type": "{kind}"}}"#)));
+            }
         }
     }
     out.push(get("/_emu/tasks?limit=1000".into()));
