@@ -94,6 +94,9 @@ enum Command {
         allow_hosts: Vec<String>,
         #[command(flatten)]
         budget: BudgetArgs,
+        /// Keep the world in FILE (a scenario): loaded instead of --scenario when it exists, rewritten before every accepted control-API change answers.
+        #[arg(long = "state", value_name = "FILE")]
+        state_file: Option<PathBuf>,
     },
     /// Validate scenarios without serving; exit 1 on any error.
     Check {
@@ -183,6 +186,14 @@ enum Command {
         remote: Remote,
         #[command(subcommand)]
         action: FaultAction,
+    },
+    /// Write the running world as one scenario file (tasks, clock, faults, credentials): `serve --scenario` on it answers the same.
+    Snapshot {
+        #[command(flatten)]
+        remote: Remote,
+        /// Write it here (replaced whole, never left half-written) instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Exit 0 when a running taskemu answers ready, 1 otherwise (for HEALTHCHECKs and wait loops).
     Healthcheck {
@@ -350,8 +361,9 @@ fn main() -> ExitCode {
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
         Command::Healthcheck { remote, wait } => healthcheck(&remote, wait.as_deref()),
+        Command::Snapshot { remote, out } => snapshot(&remote, out.as_deref()),
         Command::Env { remote } => remote_call(&remote, |c| env_exports(c, &remote)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget, state_file } => {
             // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
             let control_token = control_token.filter(|t| !t.is_empty());
             if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
@@ -382,6 +394,7 @@ fn main() -> ExitCode {
                 allow_hosts,
                 listen_ip: Some(listen.ip()),
                 budget: budget.budget(),
+                state_file,
             };
             let limits = Limits { max_body, header_timeout, body_timeout, max_connections: max_connections as usize, drain, ..Limits::default() };
             serve(listen, scenarios, config, limits)
@@ -452,6 +465,34 @@ fn server_timeout(text: &str) -> Result<std::time::Duration, String> {
 
 fn drain_time(text: &str) -> Result<std::time::Duration, String> {
     duration_flag(text, true)
+}
+
+/// `taskemu snapshot [--out FILE]`: the scenario text as the server wrote it, to a file (through
+/// a temporary one, renamed) or to standard output.
+fn snapshot(remote: &Remote, out: Option<&std::path::Path>) -> ExitCode {
+    let text = match connect(remote).and_then(|c| c.text("GET", "/_emu/snapshot")) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("taskemu: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(path) = out else {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    };
+    let temporary = path.with_file_name(format!(".{}.tmp", path.file_name().map_or_else(|| "snapshot".into(), |n| n.to_string_lossy())));
+    match std::fs::write(&temporary, &text).and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => {
+            eprintln!("taskemu: wrote {} ({} bytes)", path.display(), text.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            eprintln!("taskemu: cannot write {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A client for `--url` that carries `--token` (an empty one is none).
@@ -821,7 +862,18 @@ fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {
 }
 
 fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits) -> ExitCode {
-    let sources = if paths.is_empty() { Ok(vec![Source::demo()]) } else { read_sources(&paths) };
+    // A state file that exists is the world: the scenarios are not read (see `State::new`).
+    let state_file = config.state_file.as_deref().filter(|p| p.exists());
+    if let Some(path) = state_file {
+        eprintln!("taskemu: loading the world from the state file {} (--scenario is not read while it exists)", path.display());
+    }
+    let sources = if state_file.is_some() {
+        Ok(Vec::new())
+    } else if paths.is_empty() {
+        Ok(vec![Source::demo()])
+    } else {
+        read_sources(&paths)
+    };
     let mut state = match sources.and_then(|s| State::new(config, s)) {
         Ok(state) => state,
         Err(errors) => {

@@ -77,13 +77,26 @@ fn builds_world(req: &WireRequest) -> bool {
     }
 }
 
+/// Whether an accepted call changed what a snapshot holds (the world, the clock, the fault rules):
+/// with `--state`, the file is rewritten before such a call answers.
+fn changes_state(req: &WireRequest) -> bool {
+    let path = req.path.trim_end_matches('/');
+    match req.method.as_ref() {
+        "POST" => matches!(path, "/_emu/clock" | "/_emu/reset" | "/_emu/scenarios" | "/_emu/tasks" | "/_emu/faults"),
+        "DELETE" => path.starts_with("/_emu/tasks/") || path == "/_emu/faults" || path.starts_with("/_emu/faults/"),
+        _ => false,
+    }
+}
+
 /// Answers a control call; one that builds a world runs with its runtime worker handed over to
 /// another thread (`block_in_place`: the request borrows the state, which `spawn_blocking` could
 /// not take), so that the other connections keep being served while it builds. A runtime of one
 /// thread (the benchmark, single-threaded tests) has no worker to spare: it builds in place.
 pub fn handle_request(state: &State, req: &WireRequest) -> WireResponse {
     let spare_worker = tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if spare_worker && builds_world(req) {
+    // Writing a snapshot of a big world takes as long as building one.
+    let snapshots = (req.method == "GET" && req.path.trim_end_matches('/') == "/_emu/snapshot") || (state.config.state_file.is_some() && changes_state(req));
+    if spare_worker && (builds_world(req) || snapshots) {
         tokio::task::block_in_place(|| handle(state, req))
     } else {
         handle(state, req)
@@ -103,7 +116,15 @@ pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
     // The journal is written straight to bytes, never through a `Value` (see `journal`).
     let answered = match (req.method.as_ref(), req.path.trim_end_matches('/')) {
         ("GET", "/_emu/requests") => requests(state, &Params(form_decode(&req.query))).map_err(plain),
+        // The world as a scenario file: TOML, not JSON.
+        ("GET", "/_emu/snapshot") => return WireResponse::new(200, "application/toml", state.scenario().into_bytes()),
+        (_, "/_emu/snapshot") => Err(plain(ControlError::method("GET"))),
         _ => answer(state, req).map(|value| value.to_string().into_bytes()),
+    };
+    // Acknowledged only once it is on disk: a write that fails answers 500 and leaves the old file.
+    let answered = match answered {
+        Ok(body) if changes_state(req) => state.persist().map(|()| body).map_err(|e| plain(ControlError { status: 500, message: e })),
+        other => other,
     };
     match answered {
         Ok(body) => WireResponse::new(200, "application/json", body),
