@@ -1,9 +1,10 @@
 //! README.md's `curl` examples run as written, in the order written, against one fresh
-//! `taskemu serve` on the embedded demo world: every command answers 2xx, and every call to one of
-//! the five operations finds tasks (an example that a previous one emptied, say by moving the
-//! clock, fails here). The README's `127.0.0.1:8080` becomes the test server's address; the files
-//! the control API examples send (`extra.toml`, `other.toml`, `mine.toml`) are made in a temporary
-//! folder the commands run in.
+//! `taskemu serve` on the embedded demo world: every command answers 2xx (the `taskemu` verbs in
+//! those blocks, with `TASKEMU_URL` set, exit 0), and every call to one of the five operations
+//! finds tasks (an example that a previous one emptied, say by moving the clock, fails here). The
+//! README's `127.0.0.1:8080` / `localhost:8080` becomes the test server's address; a `taskemu
+//! serve` line is not run (this test is the server); the files the control API examples send
+//! (`extra.toml`, `other.toml`, `mine.toml`) are made in a temporary folder the commands run in.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -98,17 +99,23 @@ fn every_curl_example_works_in_the_order_written() {
     let dir = std::env::temp_dir().join(format!("taskemu-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("make a folder");
     write_example_files(&dir);
+    // `taskemu` is the binary under test.
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_taskemu")).parent().expect("the binary's folder").to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()))).expect("a PATH");
     // Assignments (E=..., J=...) stay in force for the commands after them, as in a shell.
     let mut assignments = String::new();
     for example in &examples {
-        let command = example.command.replace("http://127.0.0.1:8080", &url);
+        if example.command.trim_start().starts_with("taskemu serve") {
+            continue;
+        }
+        let command = example.command.replace("http://127.0.0.1:8080", &url).replace("localhost:8080", &url);
         if command.split_whitespace().next().is_some_and(|word| word.contains('=') && !word.starts_with('-')) {
             assignments.push_str(&command);
             assignments.push('\n');
             continue;
         }
         let script = format!("set -eu -o pipefail\ncurl() {{ command curl -sS --fail-with-body --max-time 20 \"$@\"; }}\n{assignments}{command}\n");
-        let out = Command::new("bash").arg("-c").arg(&script).current_dir(&dir).output().expect("run bash");
+        let out = Command::new("bash").arg("-c").arg(&script).current_dir(&dir).env("PATH", &path).env("TASKEMU_URL", &url).env_remove("TASKEMU_CONTROL_TOKEN").output().expect("run bash");
         let body = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "README.md:{}: `{}` failed: {}{}", example.line, example.command, body, String::from_utf8_lossy(&out.stderr));
         let operation = command.contains("Action=") || command.contains("/v5/");

@@ -29,7 +29,7 @@ use crate::world::hss_image::HssImageTask;
 use crate::world::hss_task::HssTask;
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::sas::SasTask;
-use crate::world::{Interner, Pins, Product, Text, ALIBABA_REGIONS};
+use crate::world::{is_huawei_project_id, Interner, Pins, Product, Text, ALIBABA_REGIONS};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
 pub const DEFAULT_PROJECT: &str = "0123456789abcdef0123456789abcdef";
@@ -499,7 +499,7 @@ impl<'a> Builder<'a> {
     /// declares it in `projects = [...]`.
     pub(super) fn project_known(&mut self, project: &Spanned<String>) -> bool {
         let id = project.get_ref();
-        if (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())) || self.projects.contains(id) {
+        if is_huawei_project_id(id) || self.projects.contains(id) {
             return true;
         }
         let hint = did_you_mean(id, self.projects.iter().map(String::as_str));

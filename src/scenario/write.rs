@@ -7,6 +7,7 @@
 //! Two entry points: [`write_world`] for a whole world, and [`Writer`] for a list of tasks built
 //! by hand (what `import` makes), one call per task, then [`Writer::finish`].
 
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 use super::credentials::{Credential, Secret};
@@ -19,13 +20,13 @@ use crate::world::hss_image::HssImageTask;
 use crate::world::hss_task::{HssTask, TaskKind};
 use crate::world::lifecycle::{Lifecycle, PhaseEnd, Status};
 use crate::world::sas::SasTask;
-use crate::world::{Owner, Pins, World, ALIBABA_REGIONS};
+use crate::world::{is_huawei_project_id, Owner, Pins, World, ALIBABA_REGIONS};
 
 /// The whole world and its settings as one scenario file. Regions beyond the real ones the world
-/// answers for are written too.
+/// answers for, and the made-up projects it declared, are written too.
 pub fn write_world(world: &World, settings: &Settings) -> String {
-    let extra = world.regions.iter().map(String::as_str).filter(|r| !ALIBABA_REGIONS.contains(r));
-    let mut writer = Writer::new(settings, extra);
+    let mut writer = Writer::new(settings, world.regions.iter().map(String::as_str));
+    writer.projects.extend(world.projects.iter().cloned());
     world.ecs.iter().for_each(|t| writer.ecs(t));
     world.sas.iter().for_each(|t| writer.sas(t));
     world.avds.iter().for_each(|t| writer.avds(t));
@@ -52,9 +53,14 @@ pub fn plain_settings(name: &str, clock_start: Millis) -> Settings {
 }
 
 /// A scenario file written piece by piece: the settings first, then any number of tasks of any
-/// product (each product's entries kept together, in the order given).
+/// product (each product's entries kept together, in the order given). The made-up regions and
+/// projects the tasks use are declared at the top (`regions`, `projects`), as the loader requires.
 pub struct Writer {
+    /// `name` and `seed`: the declarations follow them.
+    title: String,
     head: String,
+    regions: BTreeSet<String>,
+    projects: BTreeSet<String>,
     ecs: String,
     sas: String,
     avds: String,
@@ -64,15 +70,13 @@ pub struct Writer {
 
 impl Writer {
     /// Starts a file with these settings (name, seed, clock start and rate, request ids, response
-    /// pins, credentials, fault rules) and these extra Alibaba regions.
+    /// pins, credentials, fault rules) and these Alibaba regions (the real ones need no
+    /// declaration and are left out).
     pub fn new<'r>(settings: &Settings, regions: impl IntoIterator<Item = &'r str>) -> Writer {
+        let mut title = String::new();
+        let _ = writeln!(title, "name = {}", string(&settings.name));
+        let _ = writeln!(title, "seed = {}", settings.seed);
         let mut head = String::new();
-        let _ = writeln!(head, "name = {}", string(&settings.name));
-        let _ = writeln!(head, "seed = {}", settings.seed);
-        let regions: Vec<String> = regions.into_iter().map(string).collect();
-        if !regions.is_empty() {
-            let _ = writeln!(head, "regions = [{}]", regions.join(", "));
-        }
         let _ = writeln!(head, "\n[clock]\nstart = {}\nrate = {}", string(&format_rfc3339(settings.clock_start)), float(settings.clock_rate));
         if !settings.request_ids.is_empty() {
             head.push_str("\n[request_ids]\n");
@@ -92,10 +96,25 @@ impl Writer {
             head.push_str("\n[[faults]]\n");
             head.push_str(&fault_lines(rule));
         }
-        Writer { head, ecs: String::new(), sas: String::new(), avds: String::new(), hss_image: String::new(), hss_task: String::new() }
+        let mut writer = Writer { title, head, regions: BTreeSet::new(), projects: BTreeSet::new(), ecs: String::new(), sas: String::new(), avds: String::new(), hss_image: String::new(), hss_task: String::new() };
+        regions.into_iter().for_each(|r| writer.region(r));
+        writer
+    }
+
+    fn region(&mut self, region: &str) {
+        if !ALIBABA_REGIONS.contains(&region) {
+            self.regions.insert(region.to_string());
+        }
+    }
+
+    fn project(&mut self, project: &str) {
+        if !is_huawei_project_id(project) {
+            self.projects.insert(project.to_string());
+        }
     }
 
     pub fn ecs(&mut self, task: &EcsTask) {
+        self.region(&task.region);
         let out = &mut self.ecs;
         out.push_str("\n[[ecs.tasks]]\n");
         let _ = writeln!(out, "id = {}", string(&task.id));
@@ -157,6 +176,7 @@ impl Writer {
     }
 
     pub fn hss_image(&mut self, task: &HssImageTask) {
+        self.project(&task.project_id);
         let out = &mut self.hss_image;
         out.push_str("\n[[hss.image_tasks]]\n");
         let _ = writeln!(out, "task_id = {}", string(&task.task_id));
@@ -198,6 +218,7 @@ impl Writer {
     }
 
     pub fn hss_task(&mut self, task: &HssTask) {
+        self.project(&task.project_id);
         let out = &mut self.hss_task;
         out.push_str("\n[[hss.tasks]]\n");
         let _ = writeln!(out, "task_id = {}", string(&task.task_id));
@@ -222,7 +243,14 @@ impl Writer {
 
     /// The file's text.
     pub fn finish(self) -> String {
-        let mut out = self.head;
+        let mut out = self.title;
+        for (key, names) in [("regions", &self.regions), ("projects", &self.projects)] {
+            if !names.is_empty() {
+                let names: Vec<String> = names.iter().map(|n| string(n)).collect();
+                let _ = writeln!(out, "{key} = [{}]", names.join(", "));
+            }
+        }
+        out.push_str(&self.head);
         for part in [self.ecs, self.sas, self.avds, self.hss_image, self.hss_task] {
             out.push_str(&part);
         }
@@ -513,7 +541,7 @@ id = "t-reads"
 owner = "AK1"
 region = "xx-test-1"
 support_cancel = false
-lifecycle = [{ status = "Waiting", reads = 2 }, { status = "Processing", for = "1500ms" }, { status = "Paused", reads = 3 }, { status = "Finished" }]
+lifecycle = [{ status = "Waiting", reads = 2 }, { status = "Processing", for = "1500ms" }, { status = "Paused", reads = 3 }, { status = "Failed" }]
 set = { TaskStatus = "x\u007f" }
 [[sas.tasks]]
 id = 7
@@ -569,6 +597,7 @@ report = "failed"
         fn generated_worlds_round_trip(seed in 0u64..1_000_000, count in 1u32..12, reads in 0usize..4) {
             let text = format!(r#"
 seed = {seed}
+projects = ["proj-{seed}"]
 [clock]
 start = "2026-05-01T00:00:00Z"
 [[ecs.generate]]
@@ -598,7 +627,7 @@ lifecycle = [{{ status = "waiting", for = "1m..5m" }}, {{ status = "running", fo
 count = {count}
 project_id = "proj-{seed}"
 task_type = ["manual", "autoSync", "cycle"]
-images = "3..20"
+images = "5..20"
 failures = "0..3"
 risky = "0..5"
 lifecycle = [{{ status = "waiting", reads = "1..2" }}, {{ status = "scanning", for = "10m" }}, {{ status = ["finished", "failed"] }}]

@@ -206,6 +206,12 @@ impl Product {
 /// (empty when it holds no task) and rejects a made-up one with InvalidRegionId.NotFound, as the
 /// cloud does; a scenario may place a task only in one of these or in a region it declares
 /// (`regions = [...]`).
+/// Whether `id` has the form of a Huawei project id, the one every HSS path takes: 32 hex
+/// characters. Others must be declared (`projects = [...]`) to be used.
+pub fn is_huawei_project_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub const ALIBABA_REGIONS: &[&str] = &[
     "cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-hangzhou",
     "cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-shenzhen", "cn-heyuan", "cn-guangzhou", "cn-chengdu",
