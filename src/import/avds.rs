@@ -1,0 +1,311 @@
+//! AVDS DescribeScanSessions captures: the `sdk` shape (top-level `List` of PascalCase sessions),
+//! the `docs` shape (a `data` wrapper, mixed-case keys) and XML. Sessions are grouped by ScanId
+//! into scans: one session of a `date` scan, or the sessions of an `interval` scan, the oldest
+//! captured being its first (TaskId `first + k` starts `k` periods later). All sessions of a scan
+//! live one lifecycle: the run length comes from a finished session's FinishedAt − CreatedAt, or a
+//! running one's RunPercent at the capture instant. The scan is checked against the world's own
+//! listing of its sessions; what differs in every session alike is pinned, the rest refused.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{differences, pins, Imported, Node, PathError, Read, ResponsePins};
+use crate::instant::{Millis, SECOND};
+use crate::world::avds::{self, AvdsQuery, AvdsScan, AvdsSession, AvdsStatus, Period, ReportPlan, Trigger};
+use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
+use crate::world::{Owner, Store, Text};
+
+/// The report URL when a capture shows none (the scenario loader's default).
+const DEFAULT_REPORT_URL: &str = "https://avds-report.example.com/{ScanId}/{TaskId}.pdf";
+
+pub(crate) struct Page {
+    pub request_id: Option<String>,
+    docs: bool,
+    /// The answer's own fields, and the path of its `List` (for errors).
+    answer: serde_json::Map<String, Value>,
+    sessions: Vec<Session>,
+}
+
+struct Session {
+    path: String,
+    fields: serde_json::Map<String, Value>,
+    task_id: i64,
+    scan_id: String,
+    /// None for the docs example's empty JobStatus (pinned).
+    status: Option<AvdsStatus>,
+    created: Millis,
+    finished: Option<Millis>,
+    run_percent: f64,
+    name: String,
+    periodic: Option<(Period, u32)>,
+    report: String,
+    report_url: Option<String>,
+    targets: Vec<String>,
+}
+
+impl Page {
+    pub fn instants(&self) -> Vec<Millis> {
+        self.sessions.iter().flat_map(|s| [Some(s.created), s.finished]).flatten().collect()
+    }
+}
+
+/// The session keys in each dialect: (sdk, docs).
+const KEYS: &[(&str, &str)] = &[
+    ("TaskId", "TaskId"),
+    ("ScanId", "ScanId"),
+    ("JobStatus", "JobStatus"),
+    ("CreatedAt", "CreatedAt"),
+    ("FinishedAt", "FinishedAt"),
+    ("Name", "name"),
+    ("TriggerType", "triggerType"),
+    ("Period", "period"),
+    ("Interval", "interval"),
+    ("ReportStatus", "reportStatus"),
+    ("ReportUrl", "reportUrl"),
+    ("RunPercent", "RunPercent"),
+    ("Targets", "targets"),
+];
+
+fn key(docs: bool, sdk_key: &str) -> &'static str {
+    KEYS.iter().find(|(s, _)| *s == sdk_key).map_or("", |(s, d)| if docs { d } else { s })
+}
+
+pub(crate) fn read(root: &Node) -> Read<Page> {
+    let (docs, answer) = match root.get("data") {
+        Some(data) if data.get("List").is_some() || data.get("PageNumber").is_some() => (true, data),
+        _ => (false, root.clone()),
+    };
+    let mut sessions = Vec::new();
+    for item in answer.list("List") {
+        let Value::Object(fields) = item.value else { return Err(item.error("expected an object")) };
+        let k = |sdk_key: &str| key(docs, sdk_key);
+        let status_node = item.need(k("JobStatus"))?;
+        let status = match status_node.value {
+            Value::String(s) if s.is_empty() => None,
+            _ => Some(status_node.status()?),
+        };
+        let finished = item.opt_int(k("FinishedAt"))?.filter(|&f| !(docs && f == 0));
+        let trigger = item.opt_text(k("TriggerType"))?.unwrap_or_default();
+        let periodic = if trigger == "interval" {
+            let period_node = item.need(k("Period"))?;
+            let period_text = period_node.text()?;
+            let period = Period::from_name(&period_text).ok_or_else(|| {
+                period_node.error(format!("unknown period {period_text:?}{}: expected one of {}", crate::scenario::suggest::did_you_mean(&period_text, Period::NAMES.iter().copied()), Period::NAMES.join(", ")))
+            })?;
+            let interval_node = item.need(k("Interval"))?;
+            let interval = interval_node.count()?;
+            if interval == 0 {
+                return Err(interval_node.error("an interval scan repeats every 1 or more periods"));
+            }
+            Some((period, interval))
+        } else {
+            None
+        };
+        sessions.push(Session {
+            path: item.path.clone(),
+            task_id: item.need(k("TaskId"))?.int()?,
+            scan_id: item.need(k("ScanId"))?.text()?,
+            status,
+            created: item.need(k("CreatedAt"))?.int()?,
+            finished,
+            run_percent: item.get(k("RunPercent")).map(|r| r.float()).transpose()?.unwrap_or(0.0),
+            name: item.opt_text(k("Name"))?.unwrap_or_default(),
+            periodic,
+            report: item.opt_text(k("ReportStatus"))?.unwrap_or_default(),
+            report_url: item.opt_text(k("ReportUrl"))?.filter(|u| !u.is_empty()),
+            targets: item.list(k("Targets")).iter().map(|t| t.text()).collect::<Read<_>>()?,
+            fields: fields.clone(),
+        });
+    }
+    let Value::Object(fields) = answer.value else { return Err(answer.error("expected an object")) };
+    Ok(Page { request_id: root.opt_text(if docs { "requestId" } else { "RequestId" })?, docs, answer: fields.clone(), sessions })
+}
+
+fn run_percent(progress: f64) -> f64 {
+    (progress * 10_000.0).round() / 100.0
+}
+
+/// The lifecycle every session of the scan lives, from what its sessions show at `at`.
+fn lifecycle(sessions: &[&Session], at: Millis) -> Vec<Phase<AvdsStatus>> {
+    use AvdsStatus::*;
+    let one = |status| Phase { status, end: PhaseEnd::Never };
+    let status = |s: &Session| s.status.unwrap_or(if s.finished.is_some() { Finished } else { Running });
+    // A session that ended shows the run length.
+    if let Some(s) = sessions.iter().find(|s| status(s).terminal() && s.finished.is_some_and(|f| f >= s.created)) {
+        let run = s.finished.unwrap_or(s.created) - s.created;
+        return if run == 0 { vec![one(status(s))] } else { vec![Phase { status: Running, end: PhaseEnd::After(run) }, one(status(s))] };
+    }
+    if let Some(s) = sessions.iter().find(|s| status(s).terminal()) {
+        return vec![one(status(s))];
+    }
+    // A running session part of the way: the run whose share at `at` rounds to its RunPercent.
+    if let Some(s) = sessions.iter().find(|s| status(s) == Running && s.run_percent > 0.0 && at > s.created) {
+        let elapsed = at - s.created;
+        let guess = (elapsed as f64 * 100.0 / s.run_percent).round() as Millis;
+        let found = (guess.saturating_sub(3)..=guess.saturating_add(3)).rev().find(|&d| d > elapsed && run_percent(elapsed as f64 / d as f64) == s.run_percent);
+        if let Some(run) = found {
+            return vec![Phase { status: Running, end: PhaseEnd::After(run) }, one(Finished)];
+        }
+    }
+    match sessions.first() {
+        Some(s) => vec![one(status(s))],
+        None => vec![one(Running)],
+    }
+}
+
+/// How the reports turn out: failed or not, after what delay, at which URL.
+fn report_plan(sessions: &[&Session], at: Millis, scan_id: &str) -> ReportPlan {
+    let done: Vec<&&Session> = sessions.iter().filter(|s| s.report == "finished" || s.report == "failed").collect();
+    let pending: Vec<&&Session> = sessions.iter().filter(|s| s.report == "running").collect();
+    let since = |s: &Session| at - s.finished.unwrap_or(at);
+    let delay = match pending.iter().map(|s| since(s)).max() {
+        Some(longest) => longest + 30 * SECOND,
+        None => done.iter().map(|s| since(s)).min().map_or(30 * SECOND, |shortest| shortest.clamp(0, 30 * SECOND)),
+    };
+    let url = done.iter().find_map(|s| s.report_url.as_ref().map(|u| (u, s.task_id))).map_or_else(
+        || DEFAULT_REPORT_URL.to_string(),
+        |(url, task_id)| if sessions.len() > 1 { url.replace(scan_id, "{ScanId}").replace(&task_id.to_string(), "{TaskId}") } else { url.clone() },
+    );
+    ReportPlan { delay, fails: done.first().is_some_and(|s| s.report == "failed"), url: url.into() }
+}
+
+fn scan(first: &Session, sessions: &[&Session], at: Millis, pins: crate::world::Pins) -> AvdsScan {
+    let first_task_id = sessions.iter().map(|s| s.task_id).min().unwrap_or(first.task_id);
+    AvdsScan {
+        scan_id: Text::new(&first.scan_id),
+        name: Text::new(&first.name),
+        targets: first.targets.iter().map(|t| Text::new(t)).collect(),
+        owner: Owner::shared(),
+        first_task_id,
+        created: sessions.iter().find(|s| s.task_id == first_task_id).map_or(first.created, |s| s.created),
+        trigger: match first.periodic {
+            Some((period, interval)) => Trigger::Every { period, interval, limit: None },
+            None => Trigger::Once,
+        },
+        lifecycle: Lifecycle::new(lifecycle(sessions, at)),
+        report: report_plan(sessions, at, &first.scan_id),
+        pins,
+    }
+}
+
+/// A session as the emulator writes it in the capture's dialect, by wire name.
+fn rendered(s: &AvdsSession, docs: bool) -> Vec<(&'static str, Option<Value>)> {
+    let (period, interval) = match s.scan.trigger {
+        Trigger::Once => (None, None),
+        Trigger::Every { period, interval, .. } => (Some(period.name()), Some(interval)),
+    };
+    let trigger = if s.scan.trigger == Trigger::Once { "date" } else { "interval" };
+    let targets: Vec<Value> = s.scan.targets.iter().map(|t| Value::from(&**t)).collect();
+    if docs {
+        let scan_id = s.scan.scan_id.parse::<i64>().map_or_else(|_| Value::from(&*s.scan.scan_id), Value::from);
+        return vec![
+            ("reportUrl", Some(s.report_url.as_deref().unwrap_or_default().into())),
+            ("interval", Some(interval.unwrap_or(0).into())),
+            ("name", Some((*s.scan.name).into())),
+            ("reportStatus", Some(s.report.name().into())),
+            ("JobStatus", Some(s.stage.status.name().into())),
+            ("TaskId", Some(s.task_id.into())),
+            ("period", Some(period.unwrap_or_default().into())),
+            ("triggerType", Some(trigger.into())),
+            ("targets", Some(Value::Array(targets))),
+            ("FinishedAt", Some(s.stage.ended_at.unwrap_or(0).into())),
+            ("CreatedAt", Some(s.started.into())),
+            ("ScanId", Some(scan_id)),
+        ];
+    }
+    vec![
+        ("TaskId", Some(s.task_id.into())),
+        ("ScanId", Some((*s.scan.scan_id).into())),
+        ("JobStatus", Some(s.stage.status.name().into())),
+        ("CreatedAt", Some(s.started.into())),
+        ("FinishedAt", s.stage.ended_at.map(Value::from)),
+        ("Name", Some((*s.scan.name).into())),
+        ("TriggerType", Some(trigger.into())),
+        ("Period", period.map(Value::from)),
+        ("Interval", interval.map(Value::from)),
+        ("ReportStatus", Some(s.report.name().into())),
+        ("ReportUrl", s.report_url.as_deref().map(Value::from)),
+        ("RunPercent", Some(run_percent(s.stage.progress).into())),
+        ("Targets", Some(Value::Array(targets))),
+    ]
+}
+
+/// XML gives every value as text: the capture's text compares with the number it stands for.
+fn same(captured: &Value, derived: &Value) -> bool {
+    match (captured, derived) {
+        (Value::String(c), Value::Number(_) | Value::Bool(_)) => *c == derived.to_string(),
+        (Value::String(c), Value::Array(d)) if d.len() == 1 => same(captured, &d[0]) || c.is_empty() && d.is_empty(),
+        (Value::String(c), Value::Array(d)) => c.is_empty() && d.is_empty(),
+        (Value::Array(c), Value::Array(d)) => c.len() == d.len() && c.iter().zip(d).all(|(c, d)| same(c, d)),
+        _ => captured == derived,
+    }
+}
+
+/// The derived session's fields with the captured text of XML put where it means the same.
+fn as_captured(session: &Session, derived: Vec<(&'static str, Option<Value>)>) -> Vec<(&'static str, Option<Value>)> {
+    derived
+        .into_iter()
+        .map(|(key, value)| match (session.fields.get(key), value) {
+            (Some(c), Some(d)) if same(c, &d) => (key, Some(c.clone())),
+            // XML leaves an empty list out.
+            (None, Some(Value::Array(d))) if d.is_empty() => (key, None),
+            (_, value) => (key, value),
+        })
+        .collect()
+}
+
+pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<ResponsePins> {
+    let mut by_scan: BTreeMap<&str, Vec<&Session>> = BTreeMap::new();
+    for s in &page.sessions {
+        by_scan.entry(&s.scan_id).or_default().push(s);
+    }
+    for (scan_id, mut sessions) in by_scan {
+        if out.avds.iter().any(|s| *s.scan_id == *scan_id) {
+            continue;
+        }
+        // Newest first, as the listing has them.
+        sessions.sort_by_key(|s| std::cmp::Reverse(s.task_id));
+        let newest = sessions[0];
+        if newest.periodic.is_none() && sessions.len() > 1 {
+            return Err(PathError { path: sessions[1].path.clone(), message: format!("ScanId {scan_id:?} has more than one session, but its TriggerType is not \"interval\"") });
+        }
+        let trial = scan(newest, &sessions, at, None);
+        let store = Store::from_tasks(vec![trial]);
+        let query = AvdsQuery { scan_id: None, search: None, statuses: Vec::new(), page: 1, page_size: sessions.len() + 1 };
+        let listed = avds::describe_sessions(&store, &query, &Owner::shared(), at);
+        if listed.items.len() != sessions.len() {
+            return Err(PathError {
+                path: newest.path.clone(),
+                message: format!("ScanId {scan_id:?}: {} sessions captured, but its schedule has {} by the capture instant", sessions.len(), listed.items.len()),
+            });
+        }
+        let pinned = differences(&newest.fields, &as_captured(newest, rendered(&listed.items[0], page.docs)));
+        for (session, derived) in sessions.iter().zip(&listed.items).skip(1) {
+            let again = differences(&session.fields, &as_captured(session, rendered(derived, page.docs)));
+            if again != pinned {
+                let (key, _) = again.iter().chain(&pinned).find(|p| !pinned.contains(p) || !again.contains(p)).cloned().unwrap_or_default();
+                return Err(PathError {
+                    path: format!("{}.{key}", session.path),
+                    message: format!("ScanId {scan_id:?}: its sessions differ from its schedule in different ways (a pin would change them all)"),
+                });
+            }
+        }
+        out.avds.push(scan(newest, &sessions, at, pins(pinned)));
+    }
+    // The answer's counters beside the sessions it holds.
+    let shown = page.sessions.len() as i64;
+    let mut set = Vec::new();
+    let prefix = if page.docs { "data." } else { "" };
+    let total = page.answer.get("TotalCount").and_then(|t| t.as_i64().or_else(|| t.as_str()?.parse().ok()));
+    if let Some(total) = total.filter(|&t| t != shown) {
+        set.push((format!("{prefix}TotalCount"), Some(page.answer.get("TotalCount").cloned().unwrap_or(Value::from(total)))));
+    }
+    if !page.docs {
+        let size = page.answer.get("PageSize").and_then(|t| t.as_i64().or_else(|| t.as_str()?.parse().ok())).unwrap_or(20).max(1);
+        if let Some(count) = page.answer.get("PageCount").filter(|c| !same(c, &Value::from((shown + size - 1) / size))) {
+            set.push(("PageCount".into(), Some(count.clone())));
+        }
+    }
+    Ok((!set.is_empty()).then_some(set))
+}
