@@ -314,9 +314,25 @@ impl<'a> Builder<'a> {
         }
         let last = spec.get_ref().len() - 1;
         let mut phases = Vec::with_capacity(last + 1);
+        // A snapshot's read log (`reads_counted`, `exhausted_at`), put back once the phases are built.
+        let mut exhausted = Vec::new();
+        let mut reads_counted = 0;
         for (i, phase) in spec.get_ref().iter().enumerate() {
             let at = phase.span().start;
-            let PhaseSpec { status, duration, reads } = phase.get_ref();
+            let PhaseSpec { status, duration, reads, reads_counted: counted, exhausted_at } = phase.get_ref();
+            if (counted.is_some() || exhausted_at.is_some()) && (reads.is_none() || i == last) {
+                self.error(at, "`reads_counted` and `exhausted_at` belong to a phase that ends after `reads`");
+                return None;
+            }
+            if let Some(when) = exhausted_at {
+                let instant = when.get_ref().low.resolve(self.start);
+                if !in_range(instant) {
+                    self.errors.push(super::out_of_range(self.source, "exhausted_at", when.span()));
+                    return None;
+                }
+                exhausted.push((i, instant));
+            }
+            reads_counted = reads_counted.max(counted.unwrap_or(0));
             let end = match (i == last, duration, reads) {
                 (true, None, None) => PhaseEnd::Never,
                 (true, _, _) => {
@@ -346,7 +362,11 @@ impl<'a> Builder<'a> {
             };
             phases.push(Phase { status: draw.one(status).0, end });
         }
-        Some(Lifecycle::new(phases))
+        let lifecycle = Lifecycle::new(phases);
+        if !exhausted.is_empty() || reads_counted > 0 {
+            lifecycle.restore_reads(exhausted, reads_counted);
+        }
+        Some(lifecycle)
     }
 
     pub(crate) fn pins(set: &Option<toml::Table>, unset: &[String]) -> Pins {

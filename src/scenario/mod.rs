@@ -13,6 +13,7 @@ pub(crate) mod suggest;
 pub(crate) mod credentials;
 pub(crate) mod fault;
 pub(crate) mod schema;
+pub(crate) mod write;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -121,6 +121,10 @@ pub struct PhaseSpec<S: Status> {
     #[serde(rename = "for")]
     pub duration: Option<DurationSpec>,
     pub reads: Option<IntSpec>,
+    /// Snapshot state of a read-bounded phase: reads already counted in it (it is the current one).
+    pub reads_counted: Option<u32>,
+    /// Snapshot state of a read-bounded phase: the instant its last read was counted (it is over).
+    pub exhausted_at: Option<Spanned<When>>,
 }
 
 /// A status name checked against its product's vocabulary while parsing.

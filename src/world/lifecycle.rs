@@ -274,6 +274,23 @@ impl<S: Status> Lifecycle<S> {
         Some(left)
     }
 
+    /// The read log as it stands: each exhausted read-bounded phase with the instant its last read
+    /// was counted, and the reads counted in the current one. None when no phase ends after reads.
+    /// What a snapshot writes, so that a restored world reads on where this one stopped.
+    pub fn read_state(&self) -> Option<(Vec<(usize, Millis)>, u32)> {
+        self.log(|log| (log.ended.clone(), log.reads_in_phase))
+    }
+
+    /// Puts back a read log [`read_state`](Self::read_state) gave (the scenario loader has checked
+    /// that each index is a read-bounded phase); no-op for a lifecycle without one.
+    pub fn restore_reads(&self, mut ended: Vec<(usize, Millis)>, reads_in_phase: u32) {
+        ended.sort_by_key(|(index, _)| *index);
+        self.log(|log| {
+            log.ended = ended;
+            log.reads_in_phase = reads_in_phase;
+        });
+    }
+
     /// Evaluates like [`at`](Self::at) and counts one read: the read that exhausts a read-bounded
     /// phase still sees it, the next one sees what follows.
     pub fn read(&self, start: Millis, now: Millis) -> Stage<S> {
