@@ -181,7 +181,9 @@ fn detect(tree: &Value, xml_root: Option<&str>) -> Result<Kind, String> {
             Some(item) if item.get("begin_time").is_some() || item.get("failed_images").is_some() || item.get("remain_min").is_some() => Ok(Kind::HssImage),
             Some(item) if item.get("start_time").is_some() || item.get("cluster_scan_info").is_some() || item.get("iac_scan_info").is_some() => Ok(Kind::HssTask),
             Some(_) => Err("$.data_list[0] is neither an image scan task (begin_time) nor a task (start_time)".into()),
-            None => Err("an empty data_list: nothing to import, and no way to tell ListImageScanTask from ListTasks".into()),
+            // Nothing to import either way, unless a total says there is more than it shows.
+            None if map.get("total_num").is_none_or(|t| t.as_i64() == Some(0)) => Ok(Kind::HssImage),
+            None => Err("an empty data_list beside a total_num: no way to tell ListImageScanTask from ListTasks".into()),
         };
     }
     let keys: Vec<&str> = map.keys().map(String::as_str).collect();
@@ -205,7 +207,8 @@ pub fn import(captures: &[Capture], options: &Options) -> Result<Imported, Impor
         read.push((capture, parsed));
     }
     let newest = read.iter().flat_map(|(_, p)| p.instants()).max();
-    let at = options.at.or(newest).unwrap_or(0);
+    // No time in the data (a DescribeScanTaskProgress answer has none): captured now.
+    let at = options.at.or(newest).unwrap_or_else(crate::scenario::wall_clock_start);
     let mut out = Imported { at, ..Imported::default() };
     let mut request_ids: BTreeMap<&'static str, Option<String>> = BTreeMap::new();
     for (capture, parsed) in read {
@@ -316,4 +319,34 @@ pub(crate) fn whole_at(part: u32, progress: f64, max: u32) -> Option<u32> {
     let guess = if progress <= 0.0 { f64::from(part) } else { (f64::from(part) / progress).ceil().min(f64::from(max)) };
     let guess = (guess as u32).max(part);
     [guess.saturating_sub(1), guess, guess.saturating_add(1)].into_iter().filter(|&w| (part..=max).contains(&w)).find(|&w| share(w) == part)
+}
+
+/// The imported world as one scenario file (through the scenario writer, the format snapshots
+/// use too): the clock frozen at the capture instant, the captured request ids and answer pins.
+pub fn to_scenario(imported: &Imported, name: &str) -> String {
+    let settings = crate::scenario::Settings {
+        name: name.to_string(),
+        seed: 1,
+        clock_start: imported.at,
+        clock_rate: 0.0,
+        request_ids: imported.request_ids.clone(),
+        credentials: Vec::new(),
+        faults: Vec::new(),
+        responses: imported.responses.iter().map(|(op, pins)| (op.clone(), pins.clone())).collect(),
+    };
+    let mut writer = crate::scenario::write::Writer::new(&settings, imported.regions.iter().map(String::as_str));
+    imported.ecs.iter().for_each(|t| writer.ecs(t));
+    imported.sas.iter().for_each(|t| writer.sas(t));
+    imported.avds.iter().for_each(|t| writer.avds(t));
+    imported.hss_image.iter().for_each(|t| writer.hss_image(t));
+    imported.hss_task.iter().for_each(|t| writer.hss_task(t));
+    writer.finish()
+}
+
+/// `taskemu import`: reads `files` (name, text), derives their tasks and writes the scenario.
+pub fn run(files: &[(String, String)], options: &Options) -> Result<String, ImportError> {
+    let captures = files.iter().map(|(file, text)| parse(file, text)).collect::<Result<Vec<_>, _>>()?;
+    let imported = import(&captures, options)?;
+    let names: Vec<&str> = files.iter().map(|(f, _)| f.as_str()).collect();
+    Ok(to_scenario(&imported, &format!("imported from {}", names.join(", "))))
 }
