@@ -171,6 +171,17 @@ count = 3
 created = "-3h..+0s"
 lifecycle = [{{ status = "running", for = "10m..50m" }}, {{ status = ["finished", "aborted"] }}]
 
+[[avds.generate]]
+count = 2
+trigger = "interval"
+period = ["minute", "hour"]
+interval = "1..3"
+sessions = 40
+created = "-3h..-1h"
+report = ["finished", "failed"]
+report_delay = "10s..3m"
+lifecycle = [{{ status = "waiting", for = "1m" }}, {{ status = "running", for = "2m..30m" }}, {{ status = "finished" }}]
+
 [[hss.image_generate]]
 count = 4
 images = "1..40"

@@ -16,6 +16,11 @@ use crate::world::avds::{self, AvdsQuery, AvdsScan, AvdsSession, AvdsStatus, Per
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::{Owner, Store, Text};
 
+/// Running sessions whose percentages the lifecycle is fitted to, and how many milliseconds
+/// either side of each one's own solution are tried: bounds on the work a capture can ask.
+const MAX_RUNNING_CHECKED: usize = 50;
+const SEARCH: Millis = 200;
+
 /// The report URL when a capture shows none (the scenario loader's default).
 const DEFAULT_REPORT_URL: &str = "https://avds-report.example.com/{ScanId}/{TaskId}.pdf";
 
@@ -126,31 +131,80 @@ fn run_percent(progress: f64) -> f64 {
     (progress * 10_000.0).round() / 100.0
 }
 
-/// The lifecycle every session of the scan lives, from what its sessions show at `at`.
+/// The lifecycle every session of the scan lives, from what its sessions show at `at`: a
+/// finished session gives the whole length (waiting and running), a running one its share of the
+/// run, a waiting one a lower bound on the wait.
 fn lifecycle(sessions: &[&Session], at: Millis) -> Vec<Phase<AvdsStatus>> {
     use AvdsStatus::*;
     let one = |status| Phase { status, end: PhaseEnd::Never };
     let status = |s: &Session| s.status.unwrap_or(if s.finished.is_some() { Finished } else { Running });
-    // A session that ended shows the run length.
-    if let Some(s) = sessions.iter().find(|s| status(s).terminal() && s.finished.is_some_and(|f| f >= s.created)) {
-        let run = s.finished.unwrap_or(s.created) - s.created;
-        return if run == 0 { vec![one(status(s))] } else { vec![Phase { status: Running, end: PhaseEnd::After(run) }, one(status(s))] };
-    }
-    if let Some(s) = sessions.iter().find(|s| status(s).terminal()) {
-        return vec![one(status(s))];
-    }
-    // A running session part of the way: the run whose share at `at` rounds to its RunPercent.
-    if let Some(s) = sessions.iter().find(|s| status(s) == Running && s.run_percent > 0.0 && at > s.created) {
-        let elapsed = at - s.created;
-        let guess = (elapsed as f64 * 100.0 / s.run_percent).round() as Millis;
-        let found = (guess.saturating_sub(3)..=guess.saturating_add(3)).rev().find(|&d| d > elapsed && run_percent(elapsed as f64 / d as f64) == s.run_percent);
-        if let Some(run) = found {
-            return vec![Phase { status: Running, end: PhaseEnd::After(run) }, one(Finished)];
+    let ended = sessions.iter().find(|s| status(s).terminal() && s.finished.is_some_and(|f| f >= s.created));
+    let whole = ended.map(|s| s.finished.unwrap_or(s.created) - s.created);
+    let end = ended.map_or(Finished, |s| status(s));
+    // The longest any session has been seen waiting: the wait is longer.
+    let waited = sessions.iter().filter(|s| status(s) == Waiting).map(|s| at - s.created).max();
+    // Every running session's percentage must come out: the candidates near each one's own
+    // solution are tried against them all (a bounded number of sessions and candidates).
+    let runs: Vec<&&Session> = sessions.iter().filter(|s| status(s) == Running && at >= s.created).take(MAX_RUNNING_CHECKED).collect();
+    let running = runs.first().copied();
+    let phases = |wait: Millis, run: Millis| {
+        let mut phases = Vec::with_capacity(3);
+        if wait > 0 {
+            phases.push(Phase { status: Waiting, end: PhaseEnd::After(wait) });
         }
-    }
-    match sessions.first() {
-        Some(s) => vec![one(status(s))],
-        None => vec![one(Running)],
+        phases.push(Phase { status: Running, end: PhaseEnd::After(run) });
+        phases.push(one(end));
+        phases
+    };
+    let fits = |elapsed: Millis, wait: Millis, run: Millis, percent: f64| run > 0 && elapsed >= wait && elapsed - wait < run && run_percent((elapsed - wait) as f64 / run as f64) == percent;
+    match (whole, running) {
+        // Known length, a run under way: the wait that gives its percentage.
+        (Some(whole), Some(s)) => {
+            let elapsed = at - s.created;
+            let guesses = runs.iter().map(|s| {
+                let (elapsed, p) = (at - s.created, s.run_percent / 100.0);
+                if p >= 1.0 { elapsed } else { ((elapsed as f64 - p * whole as f64) / (1.0 - p)).round() as Millis }
+            });
+            let found = guesses
+                .flat_map(|g| (g.saturating_sub(SEARCH)..=g.saturating_add(SEARCH)).rev())
+                .filter(|&w| (0..=elapsed).contains(&w))
+                .find(|&w| runs.iter().all(|s| fits(at - s.created, w, whole - w, s.run_percent)));
+            match found {
+                Some(wait) => phases(wait, whole - wait),
+                None => phases(0, whole),
+            }
+        }
+        (Some(whole), None) => {
+            let wait = waited.map_or(0, |w| (w + 1).min(whole));
+            if whole == 0 {
+                vec![one(end)]
+            } else {
+                phases(wait, whole - wait)
+            }
+        }
+        // A run under way, its end unknown: the run whose share at `at` rounds to its percentage.
+        (None, Some(s)) => {
+            let wait = waited.map_or(0, |w| (w + 1).min(at - s.created));
+            let elapsed = at - s.created - wait;
+            if s.run_percent <= 0.0 || elapsed <= 0 {
+                let mut phases = phases(wait, 1);
+                phases.truncate(phases.len() - 2);
+                phases.push(one(Running));
+                return phases;
+            }
+            let guesses = runs.iter().filter(|s| s.run_percent > 0.0).map(|s| ((at - s.created - wait) as f64 * 100.0 / s.run_percent).round() as Millis);
+            let found = guesses
+                .flat_map(|g| (g.saturating_sub(SEARCH)..=g.saturating_add(SEARCH)).rev())
+                .find(|&run| runs.iter().all(|s| fits(at - s.created, wait, run, s.run_percent)));
+            match found {
+                Some(run) => phases(wait, run),
+                None => vec![one(Running)],
+            }
+        }
+        (None, None) => match sessions.iter().find(|s| status(s).terminal()) {
+            Some(s) => vec![one(status(s))],
+            None => vec![one(sessions.first().map_or(Running, |s| status(s)))],
+        },
     }
 }
 
@@ -170,7 +224,8 @@ fn report_plan(sessions: &[&Session], at: Millis, scan_id: &str) -> ReportPlan {
     ReportPlan { delay, fails: done.first().is_some_and(|s| s.report == "failed"), url: url.into() }
 }
 
-fn scan(first: &Session, sessions: &[&Session], at: Millis, pins: crate::world::Pins) -> AvdsScan {
+/// The scan of these sessions (newest first); `limit` caps a periodic one's sessions.
+fn scan(first: &Session, sessions: &[&Session], at: Millis, limit: Option<u32>, pins: crate::world::Pins) -> AvdsScan {
     let first_task_id = sessions.iter().map(|s| s.task_id).min().unwrap_or(first.task_id);
     AvdsScan {
         scan_id: Text::new(&first.scan_id),
@@ -180,7 +235,7 @@ fn scan(first: &Session, sessions: &[&Session], at: Millis, pins: crate::world::
         first_task_id,
         created: sessions.iter().find(|s| s.task_id == first_task_id).map_or(first.created, |s| s.created),
         trigger: match first.periodic {
-            Some((period, interval)) => Trigger::Every { period, interval, limit: None },
+            Some((period, interval)) => Trigger::Every { period, interval, limit },
             None => Trigger::Once,
         },
         lifecycle: Lifecycle::new(lifecycle(sessions, at)),
@@ -234,7 +289,8 @@ fn rendered(s: &AvdsSession, docs: bool) -> Vec<(&'static str, Option<Value>)> {
 /// XML gives every value as text: the capture's text compares with the number it stands for.
 fn same(captured: &Value, derived: &Value) -> bool {
     match (captured, derived) {
-        (Value::String(c), Value::Number(_) | Value::Bool(_)) => *c == derived.to_string(),
+        (Value::String(c), Value::Number(d)) => *c == d.to_string() || c.parse::<f64>().ok().zip(d.as_f64()).is_some_and(|(c, d)| c == d),
+        (Value::String(c), Value::Bool(d)) => *c == d.to_string(),
         (Value::String(c), Value::Array(d)) if d.len() == 1 => same(captured, &d[0]) || c.is_empty() && d.is_empty(),
         (Value::String(c), Value::Array(d)) => c.is_empty() && d.is_empty(),
         (Value::Array(c), Value::Array(d)) => c.len() == d.len() && c.iter().zip(d).all(|(c, d)| same(c, d)),
@@ -270,7 +326,12 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
         if newest.periodic.is_none() && sessions.len() > 1 {
             return Err(PathError { path: sessions[1].path.clone(), message: format!("ScanId {scan_id:?} has more than one session, but its TriggerType is not \"interval\"") });
         }
-        let trial = scan(newest, &sessions, at, None);
+        // A schedule that would have started more sessions by now than the newest captured one
+        // ended with it.
+        let sessions_shown = u32::try_from(newest.task_id.saturating_sub(sessions[sessions.len() - 1].task_id).saturating_add(1)).unwrap_or(u32::MAX);
+        let unlimited = scan(newest, &sessions, at, None, None);
+        let limit = (newest.periodic.is_some() && unlimited.sessions_started(at) > u64::from(sessions_shown)).then_some(sessions_shown);
+        let trial = scan(newest, &sessions, at, limit, None);
         let store = Store::from_tasks(vec![trial]);
         let query = AvdsQuery { scan_id: None, search: None, statuses: Vec::new(), page: 1, page_size: sessions.len() + 1 };
         let listed = avds::describe_sessions(&store, &query, &Owner::shared(), at);
@@ -285,13 +346,18 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
             let again = differences(&session.fields, &as_captured(session, rendered(derived, page.docs)));
             if again != pinned {
                 let (key, _) = again.iter().chain(&pinned).find(|p| !pinned.contains(p) || !again.contains(p)).cloned().unwrap_or_default();
+                let derived_value = rendered(derived, page.docs).into_iter().find(|(k, _)| *k == key).and_then(|(_, v)| v);
                 return Err(PathError {
                     path: format!("{}.{key}", session.path),
-                    message: format!("ScanId {scan_id:?}: its sessions differ from its schedule in different ways (a pin would change them all)"),
+                    message: format!(
+                        "ScanId {scan_id:?}: captured {}, but the lifecycle its other sessions show gives {} (a pin would change every session alike)",
+                        session.fields.get(&key).map_or("nothing".into(), Value::to_string),
+                        derived_value.map_or("nothing".into(), |v| v.to_string()),
+                    ),
                 });
             }
         }
-        out.avds.push(scan(newest, &sessions, at, pins(pinned)));
+        out.avds.push(scan(newest, &sessions, at, limit, pins(pinned)));
     }
     // The answer's counters beside the sessions it holds.
     let shown = page.sessions.len() as i64;
