@@ -184,7 +184,7 @@ lifecycle = [{{ status = "waiting", for = "1m" }}, {{ status = "running", for = 
 
 [[hss.image_generate]]
 count = 4
-images = "1..40"
+images = "3..40"
 failures = "0..3"
 risky = "0..5"
 created = "-2h..+20m"
@@ -195,7 +195,7 @@ count = 4
 created = "-2h..+20m"
 task_type = ["cluster_scan", "iac_scan"]
 cluster_scan = {{ clusters = "1..9", failures = "0..1" }}
-iac_scan = {{ files = "1..30", failures = "0..4" }}
+iac_scan = {{ files = "4..30", failures = "0..4" }}
 lifecycle = [{{ status = "running", for = "3m..45m" }}, {{ status = "finished" }}]
 "#,
         ecs = 3 + seed % 5
@@ -241,7 +241,7 @@ async fn answers<'a>(emu: &Emulator, sas_ids: &[i64]) -> Vec<(String, Call<'a>, 
 
 #[tokio::test]
 async fn answers_of_random_worlds_at_random_instants_come_back_from_their_import() {
-    for seed in [11u64, 23, 37, 41] {
+    for seed in [3u64, 11, 19, 23, 37, 41] {
         let world = start(&random_world(seed)).await;
         let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         let at = ms("2026-03-01T12:00:00Z") + (next(&mut state) % (90 * MINUTE as u64)) as i64 - 30 * MINUTE;
@@ -279,6 +279,9 @@ async fn answers_of_random_worlds_at_random_instants_come_back_from_their_import
                     let emu = serve_imported(&[(name, text.clone())], &options).await;
                     let got = call.text(&emu).await;
                     let scenario = imported(&[(name, text.clone())], &options);
+                    // A world taskemu made is consistent: all of it derives, nothing is pinned.
+                    let pins: Vec<&str> = scenario.lines().filter(|l| l.starts_with("set =") || l.starts_with("unset =")).collect();
+                    assert!(pins.is_empty(), "seed {seed}, {name}: pinned {pins:?}\n{scenario}");
                     assert_eq!(call.doc(&got), call.doc(text), "seed {seed} at {at}, {name}: the imported world answers differently\ncaptured: {text}\nscenario:\n{scenario}");
                 }
             }

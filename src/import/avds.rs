@@ -41,7 +41,8 @@ struct Session {
     status: Option<AvdsStatus>,
     created: Millis,
     finished: Option<Millis>,
-    run_percent: f64,
+    /// None in the `docs` dialect, which does not show it.
+    run_percent: Option<f64>,
     name: String,
     periodic: Option<(Period, u32)>,
     report: String,
@@ -114,7 +115,7 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             status,
             created: item.need(k("CreatedAt"))?.int()?,
             finished,
-            run_percent: item.get(k("RunPercent")).map(|r| r.float()).transpose()?.unwrap_or(0.0),
+            run_percent: item.get(k("RunPercent")).map(|r| r.float()).transpose()?,
             name: item.opt_text(k("Name"))?.unwrap_or_default(),
             periodic,
             report: item.opt_text(k("ReportStatus"))?.unwrap_or_default(),
@@ -145,8 +146,8 @@ fn lifecycle(sessions: &[&Session], at: Millis) -> Vec<Phase<AvdsStatus>> {
     let waited = sessions.iter().filter(|s| status(s) == Waiting).map(|s| at - s.created).max();
     // Every running session's percentage must come out: the candidates near each one's own
     // solution are tried against them all (a bounded number of sessions and candidates).
-    let runs: Vec<&&Session> = sessions.iter().filter(|s| status(s) == Running && at >= s.created).take(MAX_RUNNING_CHECKED).collect();
-    let running = runs.first().copied();
+    let runs: Vec<(&&Session, f64)> = sessions.iter().filter(|s| status(s) == Running && at >= s.created).filter_map(|s| Some((s, s.run_percent?))).take(MAX_RUNNING_CHECKED).collect();
+    let running = runs.first().map(|(s, _)| *s);
     let phases = |wait: Millis, run: Millis| {
         let mut phases = Vec::with_capacity(3);
         if wait > 0 {
@@ -161,14 +162,14 @@ fn lifecycle(sessions: &[&Session], at: Millis) -> Vec<Phase<AvdsStatus>> {
         // Known length, a run under way: the wait that gives its percentage.
         (Some(whole), Some(s)) => {
             let elapsed = at - s.created;
-            let guesses = runs.iter().map(|s| {
-                let (elapsed, p) = (at - s.created, s.run_percent / 100.0);
+            let guesses = runs.iter().map(|(s, percent)| {
+                let (elapsed, p) = (at - s.created, percent / 100.0);
                 if p >= 1.0 { elapsed } else { ((elapsed as f64 - p * whole as f64) / (1.0 - p)).round() as Millis }
             });
             let found = guesses
                 .flat_map(|g| (g.saturating_sub(SEARCH)..=g.saturating_add(SEARCH)).rev())
                 .filter(|&w| (0..=elapsed).contains(&w))
-                .find(|&w| runs.iter().all(|s| fits(at - s.created, w, whole - w, s.run_percent)));
+                .find(|&w| runs.iter().all(|(s, percent)| fits(at - s.created, w, whole - w, *percent)));
             match found {
                 Some(wait) => phases(wait, whole - wait),
                 None => phases(0, whole),
@@ -186,16 +187,16 @@ fn lifecycle(sessions: &[&Session], at: Millis) -> Vec<Phase<AvdsStatus>> {
         (None, Some(s)) => {
             let wait = waited.map_or(0, |w| (w + 1).min(at - s.created));
             let elapsed = at - s.created - wait;
-            if s.run_percent <= 0.0 || elapsed <= 0 {
+            if s.run_percent.is_none_or(|p| p <= 0.0) || elapsed <= 0 {
                 let mut phases = phases(wait, 1);
                 phases.truncate(phases.len() - 2);
                 phases.push(one(Running));
                 return phases;
             }
-            let guesses = runs.iter().filter(|s| s.run_percent > 0.0).map(|s| ((at - s.created - wait) as f64 * 100.0 / s.run_percent).round() as Millis);
+            let guesses = runs.iter().filter(|(_, p)| *p > 0.0).map(|(s, p)| ((at - s.created - wait) as f64 * 100.0 / p).round() as Millis);
             let found = guesses
                 .flat_map(|g| (g.saturating_sub(SEARCH)..=g.saturating_add(SEARCH)).rev())
-                .find(|&run| runs.iter().all(|s| fits(at - s.created, wait, run, s.run_percent)));
+                .find(|&run| runs.iter().all(|(s, p)| fits(at - s.created, wait, run, *p)));
             match found {
                 Some(run) => phases(wait, run),
                 None => vec![one(Running)],
