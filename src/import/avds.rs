@@ -18,8 +18,8 @@ use crate::world::{Owner, Store, Text};
 
 /// Running sessions whose percentages the lifecycle is fitted to, and how many milliseconds
 /// either side of each one's own solution are tried: bounds on the work a capture can ask.
-const MAX_RUNNING_CHECKED: usize = 50;
-const SEARCH: Millis = 200;
+const MAX_RUNNING_CHECKED: usize = 8;
+const SEARCH: Millis = 250;
 
 /// The report URL when a capture shows none (the scenario loader's default).
 const DEFAULT_REPORT_URL: &str = "https://avds-report.example.com/{ScanId}/{TaskId}.pdf";
@@ -167,6 +167,7 @@ fn lifecycle(sessions: &[&Session], at: Millis) -> Vec<Phase<AvdsStatus>> {
                 if p >= 1.0 { elapsed } else { ((elapsed as f64 - p * whole as f64) / (1.0 - p)).round() as Millis }
             });
             let found = guesses
+                .take(1)
                 .flat_map(|g| (g.saturating_sub(SEARCH)..=g.saturating_add(SEARCH)).rev())
                 .filter(|&w| (0..=elapsed).contains(&w))
                 .find(|&w| runs.iter().all(|(s, percent)| fits(at - s.created, w, whole - w, *percent)));
@@ -195,6 +196,7 @@ fn lifecycle(sessions: &[&Session], at: Millis) -> Vec<Phase<AvdsStatus>> {
             }
             let guesses = runs.iter().filter(|(_, p)| *p > 0.0).map(|(s, p)| ((at - s.created - wait) as f64 * 100.0 / p).round() as Millis);
             let found = guesses
+                .take(1)
                 .flat_map(|g| (g.saturating_sub(SEARCH)..=g.saturating_add(SEARCH)).rev())
                 .find(|&run| runs.iter().all(|(s, p)| fits(at - s.created, wait, run, *p)));
             match found {
@@ -318,7 +320,7 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
         by_scan.entry(&s.scan_id).or_default().push(s);
     }
     for (scan_id, mut sessions) in by_scan {
-        if out.avds.iter().any(|s| *s.scan_id == *scan_id) {
+        if !out.first_sight(super::Kind::Avds, scan_id) {
             continue;
         }
         // Newest first, as the listing has them.

@@ -87,7 +87,7 @@ pub(crate) fn derive(page: Page, _at: Millis, out: &mut Imported) -> Read<Respon
     let region: std::sync::Arc<str> = page.region.as_str().into();
     let shown = page.tasks.len();
     for item in page.tasks {
-        if out.ecs.iter().any(|t| *t.id == *item.id) {
+        if !out.first_sight(super::Kind::Ecs, &item.id) {
             continue;
         }
         let mut set: Vec<(String, Option<Value>)> = Vec::new();

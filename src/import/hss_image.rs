@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::{differences, pins, progressing_duration, whole_at, Imported, Node, Read, ResponsePins};
+use super::{differences, overlap, pins, progressing_duration, share_range, whole_at, Imported, Node, Read, ResponsePins};
 use crate::instant::Millis;
 use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAULT_ENTERPRISE_PROJECT, IMAGE_TYPES, REGISTRY_TYPES, TASK_TYPES};
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd};
@@ -122,7 +122,8 @@ fn lifecycle(item: &Item, at: Millis) -> (Vec<Phase<ImageTaskStatus>>, u32, u32)
             let failures_at = |p: f64| whole_at(item.failed, p, item.images);
             let risky_at = |p: f64| whole_at(item.risky, p, item.images);
             let fits = |p: f64| ((p * 100.0).floor() as i64).min(99) == code && share(item.images, p) == processed && failures_at(p).is_some() && risky_at(p).is_some();
-            match progressing_duration(at - item.begin, item.remain, fits) {
+            let by_code = (code as f64 / 100.0, if code >= 99 { 1.0 } else { (code + 1) as f64 / 100.0 });
+            match progressing_duration(at - item.begin, item.remain, overlap(by_code, share_range(processed, item.images)), fits) {
                 Some(run) => {
                     let p = (at - item.begin) as f64 / run as f64;
                     let phases = vec![Phase { status: Scanning, end: PhaseEnd::After(run) }, one(Finished)];
@@ -198,7 +199,7 @@ fn rendered(t: &HssImageTask, at: Millis) -> Vec<(&'static str, Option<Value>)> 
 pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<ResponsePins> {
     let shown = page.tasks.len();
     for item in &page.tasks {
-        if out.hss_image.iter().any(|t| *t.task_id == *item.id) {
+        if !out.first_sight(super::Kind::HssImage, &item.id) {
             continue;
         }
         let (phases, failures, risky) = lifecycle(item, at);

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{differences, pins, progressing_duration, whole_at, Imported, Node, Read, ResponsePins};
+use super::{differences, pins, progressing_duration, share_range, whole_at, Imported, Node, Read, ResponsePins};
 use crate::instant::Millis;
 use crate::world::hss_image::DEFAULT_ENTERPRISE_PROJECT;
 use crate::world::hss_task::{HssTask, HssTaskStatus, TaskKind, FILE_TYPES, TASK_TYPES, TRIGGER_TYPES};
@@ -134,7 +134,7 @@ fn lifecycle(item: &Item, at: Millis) -> (Vec<Phase<HssTaskStatus>>, u32) {
         Running => {
             let share = |whole: u32, progress: f64| ((f64::from(whole) * progress).floor() as u32).min(whole);
             let fits = |p: f64| share(item.total, p) == done && whole_at(item.failed, p, item.total).is_some();
-            match progressing_duration(elapsed, item.estimated, fits) {
+            match progressing_duration(elapsed, item.estimated, share_range(done, item.total), fits) {
                 Some(run) => {
                     let p = elapsed as f64 / run as f64;
                     let failures = whole_at(item.failed, p, item.total).unwrap_or(item.failed);
@@ -183,7 +183,7 @@ fn pinned(item: &Item, derived: &HssTask, at: Millis) -> Vec<(String, Option<Val
 pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<ResponsePins> {
     let shown = page.tasks.len();
     for item in &page.tasks {
-        if out.hss_task.iter().any(|t| *t.task_id == *item.id) {
+        if !out.first_sight(super::Kind::HssTask, &item.id) {
             continue;
         }
         let (phases, failures) = lifecycle(item, at);

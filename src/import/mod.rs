@@ -70,7 +70,7 @@ pub struct Capture {
 }
 
 /// The five operations, as a capture's shape tells them apart.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Ecs,
     Sas,
@@ -108,6 +108,16 @@ pub struct Imported {
     pub request_ids: BTreeMap<String, String>,
     /// `[responses.<Operation>]`: answer-level values no consistent page holds.
     pub responses: BTreeMap<String, Pins>,
+    /// The ids imported so far, per product: a task seen again in a later capture keeps its first
+    /// reading.
+    seen: std::collections::HashSet<(Kind, String)>,
+}
+
+impl Imported {
+    /// Whether this id is new for the product (and from now on, seen).
+    pub(crate) fn first_sight(&mut self, kind: Kind, id: &str) -> bool {
+        self.seen.insert((kind, id.to_string()))
+    }
 }
 
 /// How to import: the capture instant, and the task id of DescribeScanTaskProgress captures (its
@@ -272,17 +282,42 @@ pub(crate) fn pins(list: Vec<(String, Option<Value>)>) -> Pins {
     (!list.is_empty()).then(|| list.into())
 }
 
+/// The most durations `progressing_duration` tries: a bound on the work one task can ask.
+const MAX_CANDIDATES: i64 = 5_000;
+
 /// The duration `d` of a progressing phase, `elapsed` into it at the capture instant, whose
-/// remaining whole minutes (rounded up) are `remain_min` and whose progress `elapsed / d` `fits`:
-/// the longest such duration, searched over the minute's milliseconds. None when none fits.
-pub(crate) fn progressing_duration(elapsed: Millis, remain_min: i64, fits: impl Fn(f64) -> bool) -> Option<Millis> {
+/// remaining whole minutes (rounded up) are `remain_min`, whose progress `elapsed / d` lies in
+/// `progress` (`[low, high)`, what the caller's counters allow) and `fits`: the longest such
+/// duration. None when none fits.
+pub(crate) fn progressing_duration(elapsed: Millis, remain_min: i64, progress: (f64, f64), fits: impl Fn(f64) -> bool) -> Option<Millis> {
     use crate::instant::MINUTE;
     if remain_min < 1 || elapsed < 0 {
         return None;
     }
-    let high = elapsed.checked_add(remain_min.checked_mul(MINUTE)?)?;
-    let low = elapsed + (remain_min - 1) * MINUTE;
-    (low + 1..=high).rev().find(|&d| d > 0 && fits(elapsed as f64 / d as f64))
+    let mut high = elapsed.checked_add(remain_min.checked_mul(MINUTE)?)?;
+    let mut low = elapsed + (remain_min - 1) * MINUTE + 1;
+    // p = elapsed / d, so d in (elapsed / high_p, elapsed / low_p], give or take rounding.
+    if progress.0 > 0.0 {
+        high = high.min((elapsed as f64 / progress.0).floor() as Millis + 2);
+    }
+    if progress.1 > 0.0 {
+        low = low.max((elapsed as f64 / progress.1).ceil() as Millis - 2);
+    }
+    let low = low.max(high - MAX_CANDIDATES).max(1);
+    (low..=high).rev().find(|&d| fits(elapsed as f64 / d as f64))
+}
+
+/// The progress at which `floor(whole * p)` is `part`: `[part / whole, (part + 1) / whole)`.
+pub(crate) fn share_range(part: u32, whole: u32) -> (f64, f64) {
+    if whole == 0 {
+        return (0.0, f64::INFINITY);
+    }
+    (f64::from(part) / f64::from(whole), f64::from(part + 1) / f64::from(whole))
+}
+
+/// Two ranges' overlap.
+pub(crate) fn overlap(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
+    (a.0.max(b.0), a.1.min(b.1))
 }
 
 /// The pins that turn what the derived task renders (`derived`, its fields by wire name, `None`

@@ -63,7 +63,7 @@ fn targets(text: &str) -> Option<Vec<ScanTarget>> {
 }
 
 pub(crate) fn derive(answer: Answer, at: Millis, out: &mut Imported) -> Read<ResponsePins> {
-    if out.sas.iter().any(|t| t.id == answer.id) {
+    if !out.first_sight(super::Kind::Sas, &answer.id.to_string()) {
         return Ok(None);
     }
     let (targets, set) = match answer.targets {
