@@ -193,7 +193,7 @@ fn detect(tree: &Value, xml_root: Option<&str>) -> Result<Kind, String> {
             Some(_) => Err("$.data_list[0] is neither an image scan task (begin_time) nor a task (start_time)".into()),
             // Nothing to import either way, unless a total says there is more than it shows.
             None if map.get("total_num").is_none_or(|t| t.as_i64() == Some(0)) => Ok(Kind::HssImage),
-            None => Err("an empty data_list beside a total_num: no way to tell ListImageScanTask from ListTasks".into()),
+            None => Err(format!("an empty data_list beside a total_num: no way to tell {} from {}", Kind::HssImage.operation(), Kind::HssTask.operation())),
         };
     }
     let keys: Vec<&str> = map.keys().map(String::as_str).collect();

@@ -23,7 +23,7 @@ pub(crate) fn read(root: &Node, default_id: Option<i64>) -> Read<Answer> {
     let id = match root.get("TaskId") {
         Some(id) => id.int()?,
         None => default_id.ok_or_else(|| {
-            root.error("a DescribeScanTaskProgress answer does not name its task: add \"TaskId\" beside the answer, or pass --sas-task-id")
+            root.error(format!("a {} answer does not name its task: add \"TaskId\" beside the answer, or pass --sas-task-id", super::Kind::Sas.operation()))
         })?,
     };
     let status = root.need("ScanTaskProgress")?.status()?;
