@@ -42,8 +42,9 @@ fn without_request_id(mut doc: Value) -> Value {
 #[derive(Clone, Copy)]
 enum Call<'a> {
     Rpc { op: (&'a str, &'a str), params: &'a [(&'a str, &'a str)], dialect: &'a str, xml: bool },
-    ImageTasks(&'a [(&'a str, &'a str)]),
-    Tasks,
+    /// Huawei: the query, and whether the answer is asked for in XML (`Accept: application/xml`).
+    ImageTasks(&'a [(&'a str, &'a str)], bool),
+    Tasks(bool),
 }
 
 impl Call<'_> {
@@ -56,8 +57,15 @@ impl Call<'_> {
                 }
                 rpc_dialect(emu, op, &all, Some(dialect)).await
             }
-            Call::ImageTasks(params) => hss_get(emu, PROJECT, params).await,
-            Call::Tasks => hss_post(emu, PROJECT, &[("limit", "200")], "{}").await,
+            Call::ImageTasks(params, xml) => {
+                let accept = if xml { "application/xml" } else { "application/json" };
+                send(emu.addr, "GET", &with_query(&image_tasks_path(PROJECT), params), &[("Content-Type", "application/json"), ("Accept", accept)], b"").await
+            }
+            Call::Tasks(xml) => {
+                let accept = if xml { "application/xml" } else { "application/json" };
+                let target = with_query(&batch_query_path(PROJECT), &[("limit", "200")]);
+                send(emu.addr, "POST", &target, &[("Content-Type", "application/json"), ("Accept", accept)], b"{}").await
+            }
         };
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.text().to_string()
@@ -65,7 +73,7 @@ impl Call<'_> {
 
     fn doc(&self, text: &str) -> Value {
         match self {
-            Call::Rpc { xml: true, .. } => without_request_id(xml_tree(text)),
+            Call::Rpc { xml: true, .. } | Call::ImageTasks(_, true) | Call::Tasks(true) => without_request_id(xml_tree(text)),
             _ => without_request_id(serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))),
         }
     }
@@ -114,10 +122,10 @@ async fn every_documented_example_and_sdk_shape_comes_back_from_its_import() {
         ("fixtures/docs/doc_avds_DescribeScanSessions.json", none.clone(), rpc(AVDS, AVDS_PAGE, "docs", false)),
         ("fixtures/docs/doc_avds_DescribeScanSessions.xml", none.clone(), rpc(AVDS, AVDS_PAGE, "docs", true)),
         ("fixtures/sdk/fixed_avds_DescribeScanSessions.json", none.clone(), rpc(AVDS, AVDS_PAGE, "sdk", false)),
-        ("fixtures/docs/doc_hss_ListImageScanTask.json", none.clone(), Call::ImageTasks(&[("type", "image_sync")])),
-        ("fixtures/sdk/fixed_hss_ListImageScanTask.json", none.clone(), Call::ImageTasks(&[("type", "image_sync")])),
-        ("fixtures/docs/doc_hss_ListTasks.json", none.clone(), Call::Tasks),
-        ("fixtures/sdk/fixed_hss_ListTasks.json", none.clone(), Call::Tasks),
+        ("fixtures/docs/doc_hss_ListImageScanTask.json", none.clone(), Call::ImageTasks(&[("type", "image_sync")], false)),
+        ("fixtures/sdk/fixed_hss_ListImageScanTask.json", none.clone(), Call::ImageTasks(&[("type", "image_sync")], false)),
+        ("fixtures/docs/doc_hss_ListTasks.json", none.clone(), Call::Tasks(false)),
+        ("fixtures/sdk/fixed_hss_ListTasks.json", none.clone(), Call::Tasks(false)),
     ];
     for (file, options, call) in cases {
         let text = read_fixture(file);
@@ -219,9 +227,12 @@ async fn answers<'a>(emu: &Emulator, sas_ids: &[i64]) -> Vec<(String, Call<'a>, 
         calls.push((format!("ecs-{dialect}-{xml}"), Call::Rpc { op: ECS, params: ECS_ALL, dialect, xml }));
         calls.push((format!("avds-{dialect}-{xml}"), Call::Rpc { op: AVDS, params: AVDS_ALL, dialect, xml }));
     }
-    calls.push(("image-sync".into(), Call::ImageTasks(&[("type", "image_sync"), ("limit", "200")])));
-    calls.push(("image-scan".into(), Call::ImageTasks(&[("type", "image_scan"), ("limit", "200")])));
-    calls.push(("tasks".into(), Call::Tasks));
+    for xml in [false, true] {
+        let suffix = if xml { "-xml" } else { "" };
+        calls.push((format!("image-sync{suffix}"), Call::ImageTasks(&[("type", "image_sync"), ("limit", "200")], xml)));
+        calls.push((format!("image-scan{suffix}"), Call::ImageTasks(&[("type", "image_scan"), ("limit", "200")], xml)));
+        calls.push((format!("tasks{suffix}"), Call::Tasks(xml)));
+    }
     let mut out = Vec::new();
     for (name, call) in calls {
         let text = call.text(emu).await;
@@ -287,9 +298,10 @@ async fn answers_of_random_worlds_at_random_instants_come_back_from_their_import
             }
         }
         // All captures of a world at once make one scenario that answers each of them.
-        let files: Vec<(&str, String)> = captured.iter().filter(|(n, ..)| !n.contains("docs") && !n.contains("true")).map(|(n, _, t)| (n.as_str(), t.clone())).collect();
+        let json_sdk = |n: &str| !n.contains("docs") && !n.contains("true") && !n.contains("xml");
+        let files: Vec<(&str, String)> = captured.iter().filter(|(n, ..)| json_sdk(n)).map(|(n, _, t)| (n.as_str(), t.clone())).collect();
         let emu = serve_imported(&files, &options).await;
-        for (name, call, text) in captured.iter().filter(|(n, ..)| !n.starts_with("sas") && !n.contains("docs") && !n.contains("true")) {
+        for (name, call, text) in captured.iter().filter(|(n, ..)| !n.starts_with("sas") && json_sdk(n)) {
             let got = call.text(&emu).await;
             assert_eq!(call.doc(&got), call.doc(text), "seed {seed}, {name} among all captures");
         }

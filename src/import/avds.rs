@@ -27,6 +27,7 @@ const DEFAULT_REPORT_URL: &str = "https://avds-report.example.com/{ScanId}/{Task
 pub(crate) struct Page {
     pub request_id: Option<String>,
     docs: bool,
+    xml: bool,
     /// The answer's own fields, and the path of its `List` (for errors).
     answer: serde_json::Map<String, Value>,
     sessions: Vec<Session>,
@@ -125,7 +126,7 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
         });
     }
     let Value::Object(fields) = answer.value else { return Err(answer.error("expected an object")) };
-    Ok(Page { request_id: root.opt_text(if docs { "requestId" } else { "RequestId" })?, docs, answer: fields.clone(), sessions })
+    Ok(Page { request_id: root.opt_text(if docs { "requestId" } else { "RequestId" })?, docs, xml: root.xml, answer: fields.clone(), sessions })
 }
 
 fn run_percent(progress: f64) -> f64 {
@@ -289,31 +290,6 @@ fn rendered(s: &AvdsSession, docs: bool) -> Vec<(&'static str, Option<Value>)> {
     ]
 }
 
-/// XML gives every value as text: the capture's text compares with the number it stands for.
-fn same(captured: &Value, derived: &Value) -> bool {
-    match (captured, derived) {
-        (Value::String(c), Value::Number(d)) => *c == d.to_string() || c.parse::<f64>().ok().zip(d.as_f64()).is_some_and(|(c, d)| c == d),
-        (Value::String(c), Value::Bool(d)) => *c == d.to_string(),
-        (Value::String(c), Value::Array(d)) if d.len() == 1 => same(captured, &d[0]) || c.is_empty() && d.is_empty(),
-        (Value::String(c), Value::Array(d)) => c.is_empty() && d.is_empty(),
-        (Value::Array(c), Value::Array(d)) => c.len() == d.len() && c.iter().zip(d).all(|(c, d)| same(c, d)),
-        _ => captured == derived,
-    }
-}
-
-/// The derived session's fields with the captured text of XML put where it means the same.
-fn as_captured(session: &Session, derived: Vec<(&'static str, Option<Value>)>) -> Vec<(&'static str, Option<Value>)> {
-    derived
-        .into_iter()
-        .map(|(key, value)| match (session.fields.get(key), value) {
-            (Some(c), Some(d)) if same(c, &d) => (key, Some(c.clone())),
-            // XML leaves an empty list out.
-            (None, Some(Value::Array(d))) if d.is_empty() => (key, None),
-            (_, value) => (key, value),
-        })
-        .collect()
-}
-
 pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<ResponsePins> {
     let mut by_scan: BTreeMap<&str, Vec<&Session>> = BTreeMap::new();
     for s in &page.sessions {
@@ -344,9 +320,9 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
                 message: format!("ScanId {scan_id:?}: {} sessions captured, but its schedule has {} by the capture instant", sessions.len(), listed.items.len()),
             });
         }
-        let pinned = differences(&newest.fields, &as_captured(newest, rendered(&listed.items[0], page.docs)));
+        let pinned = differences(&newest.fields, &rendered(&listed.items[0], page.docs), page.xml);
         for (session, derived) in sessions.iter().zip(&listed.items).skip(1) {
-            let again = differences(&session.fields, &as_captured(session, rendered(derived, page.docs)));
+            let again = differences(&session.fields, &rendered(derived, page.docs), page.xml);
             if again != pinned {
                 let (key, _) = again.iter().chain(&pinned).find(|p| !pinned.contains(p) || !again.contains(p)).cloned().unwrap_or_default();
                 let derived_value = rendered(derived, page.docs).into_iter().find(|(k, _)| *k == key).and_then(|(_, v)| v);
@@ -372,7 +348,7 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
     }
     if !page.docs {
         let size = page.answer.get("PageSize").and_then(|t| t.as_i64().or_else(|| t.as_str()?.parse().ok())).unwrap_or(20).max(1);
-        if let Some(count) = page.answer.get("PageCount").filter(|c| !same(c, &Value::from((shown + size - 1) / size))) {
+        if let Some(count) = page.answer.get("PageCount").filter(|c| !super::same_text(c, &Value::from((shown + size - 1) / size)) && **c != Value::from((shown + size - 1) / size)) {
             set.push(("PageCount".into(), Some(count.clone())));
         }
     }

@@ -7,13 +7,14 @@
 
 use serde_json::Value;
 
-use super::{differences, overlap, pins, progressing_duration, share_range, whole_at, Imported, Node, Read, ResponsePins};
+use super::{bool_of, differences, int_of, overlap, pins, progressing_duration, share_range, whole_at, Imported, Node, Read, ResponsePins};
 use crate::instant::Millis;
 use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAULT_ENTERPRISE_PROJECT, IMAGE_TYPES, REGISTRY_TYPES, TASK_TYPES};
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd};
 use crate::world::Text;
 
 pub(crate) struct Page {
+    xml: bool,
     total: Option<i64>,
     tasks: Vec<Item>,
 }
@@ -96,7 +97,7 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             fields: fields.clone(),
         });
     }
-    Ok(Page { total: root.opt_int("total_num")?, tasks })
+    Ok(Page { xml: root.xml, total: root.opt_int("total_num")?, tasks })
 }
 
 fn share(whole: u32, progress: f64) -> u32 {
@@ -145,9 +146,9 @@ fn task(item: &Item, phases: Vec<Phase<ImageTaskStatus>>, failures: u32, risky: 
         task_name: text("task_name").unwrap_or_default(),
         task_type: item.task_type,
         image_type: item.image_type,
-        scan_scope: item.fields.get("scan_scope").and_then(Value::as_i64).unwrap_or(0x7fff_ffff),
-        rate_limit: item.fields.get("rate_limit").and_then(Value::as_i64),
-        is_all: item.fields.get("is_all").and_then(Value::as_bool).unwrap_or(true),
+        scan_scope: item.fields.get("scan_scope").and_then(int_of).unwrap_or(0x7fff_ffff),
+        rate_limit: item.fields.get("rate_limit").and_then(int_of),
+        is_all: item.fields.get("is_all").and_then(bool_of).unwrap_or(true),
         images: item.images,
         failures: failures.min(item.images),
         risky: risky.min(item.images),
@@ -204,7 +205,7 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
         }
         let (phases, failures, risky) = lifecycle(item, at);
         let first = task(item, phases.clone(), failures, risky, None);
-        let pinned = differences(&item.fields, &rendered(&first, at));
+        let pinned = differences(&item.fields, &rendered(&first, at), page.xml);
         out.hss_image.push(task(item, phases, failures, risky, pins(pinned)));
     }
     Ok(page.total.filter(|&t| t != shown as i64).map(|t| vec![("total_num".into(), Some(Value::from(t)))]))

@@ -16,6 +16,7 @@ use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd};
 use crate::world::Text;
 
 pub(crate) struct Page {
+    xml: bool,
     total: Option<i64>,
     tasks: Vec<Item>,
 }
@@ -92,7 +93,7 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             fields: fields.clone(),
         });
     }
-    Ok(Page { total: root.opt_int("total_num")?, tasks })
+    Ok(Page { xml: root.xml, total: root.opt_int("total_num")?, tasks })
 }
 
 /// The task with `failures` and `phases`, its kind from the capture.
@@ -154,7 +155,7 @@ fn lifecycle(item: &Item, at: Millis) -> (Vec<Phase<HssTaskStatus>>, u32) {
 }
 
 /// What the capture shows and the derived task does not: pinned by wire name.
-fn pinned(item: &Item, derived: &HssTask, at: Millis) -> Vec<(String, Option<Value>)> {
+fn pinned(item: &Item, derived: &HssTask, at: Millis, xml: bool) -> Vec<(String, Option<Value>)> {
     let view = derived.view(derived.lifecycle.at(derived.created, at), at);
     let c = view.counts;
     let mut expected: Vec<(&str, Option<Value>)> = vec![
@@ -177,7 +178,7 @@ fn pinned(item: &Item, derived: &HssTask, at: Millis) -> Vec<(String, Option<Val
     };
     let info_key = if item.cluster { "cluster_scan_info" } else { "iac_scan_info" };
     expected.push((info_key, Some(info)));
-    differences(&item.fields, &expected)
+    differences(&item.fields, &expected, xml)
 }
 
 pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<ResponsePins> {
@@ -188,7 +189,7 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
         }
         let (phases, failures) = lifecycle(item, at);
         let first = task(item, failures, phases.clone(), None);
-        let pinned = pinned(item, &first, at);
+        let pinned = pinned(item, &first, at, page.xml);
         out.hss_task.push(task(item, failures, phases, pins(pinned)));
     }
     Ok(page.total.filter(|&t| t != shown as i64).map(|t| vec![("total_num".into(), Some(Value::from(t)))]))

@@ -67,6 +67,8 @@ pub struct Capture {
     pub file: String,
     pub tree: Value,
     pub kind: Kind,
+    /// Read from XML (values are text).
+    pub xml: bool,
 }
 
 /// The five operations, as a capture's shape tells them apart.
@@ -141,7 +143,7 @@ pub fn parse(file: &str, text: &str) -> Result<Capture, ImportError> {
     };
     let tree = unwrap_sdk_response(tree);
     let kind = detect(&tree, xml_root.as_deref()).map_err(|m| fail("$", m))?;
-    Ok(Capture { file: file.to_string(), tree, kind })
+    Ok(Capture { file: file.to_string(), tree, kind, xml: xml_root.is_some() })
 }
 
 /// An SDK's whole-response `to_map()` (`{"headers": …, "statusCode": 200, "body": {…}}`) is its
@@ -205,7 +207,7 @@ fn detect(tree: &Value, xml_root: Option<&str>) -> Result<Kind, String> {
 pub fn import(captures: &[Capture], options: &Options) -> Result<Imported, ImportError> {
     let mut read = Vec::with_capacity(captures.len());
     for capture in captures {
-        let node = Node::root(&capture.tree);
+        let node = Node::root(&capture.tree, capture.xml);
         let fail = |e: PathError| ImportError { file: capture.file.clone(), path: e.path, message: e.message };
         let parsed = match capture.kind {
             Kind::Ecs => Parsed::Ecs(ecs::read(&node).map_err(fail)?),
@@ -322,26 +324,59 @@ pub(crate) fn overlap(a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
 
 /// The pins that turn what the derived task renders (`derived`, its fields by wire name, `None`
 /// for one it leaves out) into what the capture shows: a changed or added field is set, a missing
-/// one unset. An object on both sides is compared field by field (`cluster_scan_info.x`).
-pub(crate) fn differences(captured: &serde_json::Map<String, Value>, derived: &[(&str, Option<Value>)]) -> Vec<(String, Option<Value>)> {
+/// one unset. An object on both sides is compared field by field (`cluster_scan_info.x`). From XML
+/// (`xml`), text stands for the number or boolean it spells, and no element for an empty list.
+pub(crate) fn differences(captured: &serde_json::Map<String, Value>, derived: &[(&str, Option<Value>)], xml: bool) -> Vec<(String, Option<Value>)> {
+    let same = |got: Option<&Value>, want: Option<&Value>| match (got, want) {
+        (Some(got), Some(want)) => got == want || xml && same_text(got, want),
+        (None, Some(Value::Array(want))) => xml && want.is_empty(),
+        (got, want) => got == want,
+    };
     let mut out = Vec::new();
     for (key, value) in derived {
         let got = captured.get(*key).filter(|v| !v.is_null());
         match (got, value) {
             (Some(Value::Object(got)), Some(Value::Object(want))) => {
                 for (inner, want) in want {
-                    if got.get(inner) != Some(want) {
+                    if !same(got.get(inner), Some(want)) {
                         out.push((format!("{key}.{inner}"), got.get(inner).cloned()));
                     }
                 }
                 out.extend(got.iter().filter(|(inner, _)| !want.contains_key(*inner)).map(|(inner, v)| (format!("{key}.{inner}"), Some(v.clone()))));
             }
-            (got, want) if got != want.as_ref() => out.push((key.to_string(), got.cloned())),
+            (got, want) if !same(got, want.as_ref()) => out.push((key.to_string(), got.cloned())),
             _ => {}
         }
     }
     out.extend(captured.iter().filter(|(k, v)| !v.is_null() && !derived.iter().any(|(d, _)| d == k)).map(|(k, v)| (k.clone(), Some(v.clone()))));
     out
+}
+
+/// Whether XML's text `captured` spells `derived` (a number by value, a boolean, a one-item list).
+pub(crate) fn same_text(captured: &Value, derived: &Value) -> bool {
+    match (captured, derived) {
+        (Value::String(c), Value::Number(d)) => *c == d.to_string() || c.parse::<f64>().ok().zip(d.as_f64()).is_some_and(|(c, d)| c == d),
+        (Value::String(c), Value::Bool(d)) => *c == d.to_string(),
+        // XML cannot tell a list of one from its item.
+        (Value::String(_) | Value::Object(_), Value::Array(d)) if d.len() == 1 => d[0] == *captured || same_text(captured, &d[0]),
+        (Value::Array(c), Value::Array(d)) => c.len() == d.len() && c.iter().zip(d).all(|(c, d)| c == d || same_text(c, d)),
+        (Value::Object(c), Value::Object(d)) => c.len() == d.len() && d.iter().all(|(k, d)| c.get(k).is_some_and(|c| c == d || same_text(c, d))),
+        _ => captured == derived,
+    }
+}
+
+/// A whole number, from XML's text too.
+pub(crate) fn int_of(value: &Value) -> Option<i64> {
+    value.as_i64().or_else(|| value.as_str()?.trim().parse().ok())
+}
+
+/// A boolean, from XML's text too.
+pub(crate) fn bool_of(value: &Value) -> Option<bool> {
+    value.as_bool().or_else(|| match value.as_str()? {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    })
 }
 
 /// The smallest whole `w` in `part..=max` whose share at `progress` (`floor(w * progress)`, as the

@@ -16,11 +16,13 @@ const MAX_DEPTH: usize = 64;
 pub(crate) struct Node<'a> {
     pub value: &'a Value,
     pub path: String,
+    /// Read from XML: every value is text, and an empty list is no element at all.
+    pub xml: bool,
 }
 
 impl<'a> Node<'a> {
-    pub fn root(value: &'a Value) -> Node<'a> {
-        Node { value, path: "$".into() }
+    pub fn root(value: &'a Value, xml: bool) -> Node<'a> {
+        Node { value, path: "$".into(), xml }
     }
 
     pub fn error(&self, message: impl Into<String>) -> PathError {
@@ -39,7 +41,7 @@ impl<'a> Node<'a> {
     pub fn get(&self, key: &str) -> Option<Node<'a>> {
         match self.value.get(key) {
             None | Some(Value::Null) => None,
-            Some(value) => Some(Node { value, path: self.child_path(key) }),
+            Some(value) => Some(Node { value, path: self.child_path(key), xml: self.xml }),
         }
     }
 
@@ -52,7 +54,7 @@ impl<'a> Node<'a> {
     /// member or XML's empty element.
     pub fn items(&self) -> Vec<Node<'a>> {
         match self.value {
-            Value::Array(items) => items.iter().enumerate().map(|(i, value)| Node { value, path: format!("{}[{i}]", self.path) }).collect(),
+            Value::Array(items) => items.iter().enumerate().map(|(i, value)| Node { value, path: format!("{}[{i}]", self.path), xml: self.xml }).collect(),
             Value::String(s) if s.trim().is_empty() => Vec::new(),
             _ => vec![self.clone()],
         }
@@ -216,7 +218,7 @@ mod tests {
     fn xml_lists_and_paths() {
         let (root, tree) = from_xml("<?xml version=\"1.0\"?><R><L><T>a</T></L><L><T>b&amp;c</T></L><E/></R>").unwrap();
         assert_eq!(root, "R");
-        let node = Node::root(&tree);
+        let node = Node::root(&tree, true);
         let items = node.list("L");
         assert_eq!(items.len(), 2);
         assert_eq!(items[1].need("T").unwrap().text().unwrap(), "b&c");
