@@ -1,7 +1,7 @@
 //! ECS DescribeTasks captures: the `sdk` shape (`TaskSet` an object), the `docs` shape (`TaskSet`
 //! an array of one object, `SupportCancel` a boolean) and XML. The answer shows minutes only, so a
 //! task is created at its CreationTime's minute, plus a few milliseconds that keep the captured
-//! order among tasks of the same minute (the listing's ties go by id otherwise).
+//! order among tasks of the same minute where it is not their ids' (the listing's ties go by id).
 
 use serde_json::Value;
 
@@ -67,13 +67,15 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             offset: 0,
         });
     }
-    // Within a run of tasks of one minute, the first listed is the newest: a millisecond later.
+    // Within a run of tasks of one minute, the listing goes by id; where the capture's order does
+    // not, the earlier listed is a millisecond newer (as few milliseconds as keep the order, so
+    // that a capture instant on the minute itself still sees them all, as far as it can).
     let mut start = 0;
     while start < tasks.len() {
         let end = (start..tasks.len()).find(|&i| tasks[i].created != tasks[start].created).unwrap_or(tasks.len());
-        let run = end - start;
-        for (k, task) in tasks[start..end].iter_mut().enumerate() {
-            task.offset = (run - 1 - k) as Millis;
+        for k in (start..end.saturating_sub(1)).rev() {
+            let later = tasks[k + 1].offset;
+            tasks[k].offset = if tasks[k].id < tasks[k + 1].id { later } else { later + 1 };
         }
         start = end;
     }
