@@ -397,3 +397,38 @@ fn the_cli_writes_the_scenario_or_refuses_with_exit_1() {
     assert!(stderr.contains("capture.json: $.TaskSet.Task[0].TaskStatus: unknown status \"Finshed\""), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// --- outside input ------------------------------------------------------------------------------
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..proptest::prelude::ProptestConfig::default() })]
+
+    /// Any number of a documented capture replaced by any other (times at the ends of the
+    /// calendar, negative counts, huge estimates): imported or refused, never a panic.
+    #[test]
+    fn a_capture_with_any_number_changed_is_imported_or_refused(fixture in 0usize..9, which in 0usize..40, value in proptest::num::i64::ANY, at in proptest::option::of(-1i64..300_000_000_000_000)) {
+        let files = [
+            "fixtures/docs/doc_ecs_DescribeTasks.json", "fixtures/docs/doc_avds_DescribeScanSessions.json", "fixtures/docs/doc_hss_ListTasks.json",
+            "fixtures/docs/doc_hss_ListImageScanTask.json", "fixtures/sdk/fixed_avds_DescribeScanSessions.json", "fixtures/sdk/fixed_hss_ListTasks.json",
+            "fixtures/sdk/fixed_hss_ListImageScanTask.json", "fixtures/sdk/fixed_ecs_DescribeTasks.json", "fixtures/docs/doc_avds_DescribeScanSessions.xml",
+        ];
+        let text = read_fixture(files[fixture]);
+        // The n-th run of digits, replaced.
+        let runs: Vec<(usize, usize)> = {
+            let bytes = text.as_bytes();
+            let mut runs = Vec::new();
+            let mut i = 0;
+            while i < bytes.len() {
+                if bytes[i].is_ascii_digit() {
+                    let start = i;
+                    while i < bytes.len() && bytes[i].is_ascii_digit() { i += 1; }
+                    runs.push((start, i));
+                } else { i += 1; }
+            }
+            runs
+        };
+        let (start, end) = runs[which % runs.len()];
+        let changed = format!("{}{}{}", &text[..start], value, &text[end..]);
+        let _ = import::run(&[("capture".to_string(), changed)], &Options { at, sas_task_id: Some(1) });
+    }
+}

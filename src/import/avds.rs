@@ -92,7 +92,7 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             Value::String(s) if s.is_empty() => None,
             _ => Some(status_node.status()?),
         };
-        let finished = item.opt_int(k("FinishedAt"))?.filter(|&f| !(docs && f == 0));
+        let finished = item.get(k("FinishedAt")).map(|n| n.instant()).transpose()?.filter(|&f| !(docs && f == 0));
         let trigger = item.opt_text(k("TriggerType"))?.unwrap_or_default();
         let periodic = if trigger == "interval" {
             let period_node = item.need(k("Period"))?;
@@ -114,7 +114,7 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             task_id: item.need(k("TaskId"))?.int()?,
             scan_id: item.need(k("ScanId"))?.text()?,
             status,
-            created: item.need(k("CreatedAt"))?.int()?,
+            created: item.need(k("CreatedAt"))?.instant()?,
             finished,
             run_percent: item.get(k("RunPercent")).map(|r| r.float()).transpose()?,
             name: item.opt_text(k("Name"))?.unwrap_or_default(),

@@ -84,8 +84,8 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
         tasks.push(Item {
             id: item.need("task_id")?.text()?,
             code,
-            begin: item.need("begin_time")?.int()?,
-            end: item.opt_int("end_time")?,
+            begin: item.need("begin_time")?.instant()?,
+            end: item.get("end_time").map(|n| n.instant()).transpose()?,
             remain: item.opt_int("remain_min")?.unwrap_or(0),
             task_type: item.get("task_type").map(|t| word(&t, TASK_TYPES)).transpose()?.unwrap_or("manual"),
             image_type: item.get("image_type").map(|t| word(&t, IMAGE_TYPES)).transpose()?.unwrap_or("registry"),

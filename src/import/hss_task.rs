@@ -82,8 +82,8 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             id: item.need("task_id")?.text()?,
             cluster,
             status: item.need("task_status")?.status()?,
-            start: item.need("start_time")?.int()?,
-            end: item.opt_int("end_time")?,
+            start: item.need("start_time")?.instant()?,
+            end: item.get("end_time").map(|n| n.instant()).transpose()?,
             estimated: item.opt_int("estimated_time")?.unwrap_or(0),
             scan_types,
             file_type,
@@ -147,7 +147,7 @@ fn lifecycle(item: &Item, at: Millis) -> (Vec<Phase<HssTaskStatus>>, u32) {
         Ready if item.estimated > 0 => {
             // Ready until just after the capture, then running for what the estimate leaves.
             let wait = elapsed.max(0) + 1;
-            let run = item.estimated * crate::instant::MINUTE - 1;
+            let run = item.estimated.saturating_mul(crate::instant::MINUTE).min(crate::instant::LATEST) - 1;
             (vec![phase(Ready, PhaseEnd::After(wait)), phase(Running, PhaseEnd::After(run)), phase(Finished, PhaseEnd::Never)], item.failed)
         }
         Ready => (vec![phase(Ready, PhaseEnd::Never)], item.failed),

@@ -314,7 +314,7 @@ pub(crate) fn share_range(part: u32, whole: u32) -> (f64, f64) {
     if whole == 0 {
         return (0.0, f64::INFINITY);
     }
-    (f64::from(part) / f64::from(whole), f64::from(part + 1) / f64::from(whole))
+    (f64::from(part) / f64::from(whole), (f64::from(part) + 1.0) / f64::from(whole))
 }
 
 /// Two ranges' overlap.

@@ -98,6 +98,16 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// Unix milliseconds within the emulator's calendar (1970–9999).
+    pub fn instant(&self) -> Read<i64> {
+        let at = self.int()?;
+        if crate::instant::in_range(at) {
+            Ok(at)
+        } else {
+            Err(self.error(format!("{at} is outside {}", crate::instant::range_message())))
+        }
+    }
+
     /// A non-negative count that fits a `u32`.
     pub fn count(&self) -> Read<u32> {
         let n = self.int()?;
