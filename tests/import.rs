@@ -246,6 +246,12 @@ async fn answers<'a>(emu: &Emulator, sas_ids: &[i64]) -> Vec<(String, Call<'a>, 
             answer["TaskId"] = (*id).into();
             out.push((format!("sas-{id}"), Call::Rpc { op: SAS, params: &[], dialect: "sdk", xml: false }, answer.to_string()));
         }
+        let reply = rpc_dialect(emu, SAS, &[("TaskId", &id.to_string()), ("Format", "XML")], Some("sdk")).await;
+        if reply.status == 200 {
+            let root = "</DescribeScanTaskProgressResponse>";
+            let answer = reply.text().replace(root, &format!("<TaskId>{id}</TaskId>{root}"));
+            out.push((format!("sas-xml-{id}"), Call::Rpc { op: SAS, params: &[], dialect: "sdk", xml: true }, answer));
+        }
     }
     out
 }
@@ -258,6 +264,13 @@ async fn round_trip(world: &Emulator, at: i64, label: &str, consistent: bool) {
     let captured = answers(world, &sas_ids).await;
     let options = Options { at: Some(at), ..Options::default() };
     for (name, call, text) in &captured {
+        if let Some(id) = name.strip_prefix("sas-xml-") {
+            let emu = serve_imported(&[(name, text.clone())], &options).await;
+            let got = rpc_dialect(&emu, SAS, &[("TaskId", id), ("Format", "XML")], Some("sdk")).await;
+            let expected = text.replace(&format!("<TaskId>{id}</TaskId>"), "");
+            assert_eq!(call.doc(&got.text()), call.doc(&expected), "{label}, {name}");
+            continue;
+        }
         if let Some(id) = name.strip_prefix("sas-") {
             // SAS answers are replayed by their own TaskId.
             let emu = serve_imported(&[(name, text.clone())], &options).await;
