@@ -342,13 +342,14 @@ pub(crate) fn derive(page: Page, at: Millis, out: &mut Imported) -> Read<Respons
     let shown = page.sessions.len() as i64;
     let mut set = Vec::new();
     let prefix = if page.docs { "data." } else { "" };
-    let total = page.answer.get("TotalCount").and_then(|t| t.as_i64().or_else(|| t.as_str()?.parse().ok()));
+    let total = page.answer.get("TotalCount").and_then(super::int_of);
     if let Some(total) = total.filter(|&t| t != shown) {
         set.push((format!("{prefix}TotalCount"), Some(page.answer.get("TotalCount").cloned().unwrap_or(Value::from(total)))));
     }
     if !page.docs {
-        let size = page.answer.get("PageSize").and_then(|t| t.as_i64().or_else(|| t.as_str()?.parse().ok())).unwrap_or(20).max(1);
-        if let Some(count) = page.answer.get("PageCount").filter(|c| !super::same_text(c, &Value::from((shown + size - 1) / size)) && **c != Value::from((shown + size - 1) / size)) {
+        let size = page.answer.get("PageSize").and_then(super::int_of).unwrap_or(20).max(1);
+        let pages = if shown == 0 { 0 } else { (shown - 1) / size + 1 };
+        if let Some(count) = page.answer.get("PageCount").filter(|c| super::int_of(c) != Some(pages)) {
             set.push(("PageCount".into(), Some(count.clone())));
         }
     }
