@@ -394,16 +394,9 @@ pub(crate) fn whole_at(part: u32, progress: f64, max: u32) -> Option<u32> {
 /// The imported world as one scenario file (through the scenario writer, the format snapshots
 /// use too): the clock frozen at the capture instant, the captured request ids and answer pins.
 pub fn to_scenario(imported: &Imported, name: &str) -> String {
-    let settings = crate::scenario::Settings {
-        name: name.to_string(),
-        seed: 1,
-        clock_start: imported.at,
-        clock_rate: 0.0,
-        request_ids: imported.request_ids.clone(),
-        credentials: Vec::new(),
-        faults: Vec::new(),
-        responses: imported.responses.iter().map(|(op, pins)| (op.clone(), pins.clone())).collect(),
-    };
+    let mut settings = crate::scenario::write::plain_settings(name, imported.at);
+    settings.request_ids = imported.request_ids.clone();
+    settings.responses = imported.responses.iter().map(|(op, pins)| (op.clone(), pins.clone())).collect();
     let mut writer = crate::scenario::write::Writer::new(&settings, imported.regions.iter().map(String::as_str));
     imported.ecs.iter().for_each(|t| writer.ecs(t));
     imported.sas.iter().for_each(|t| writer.sas(t));
