@@ -66,7 +66,9 @@ pub(crate) mod render;
 /// The running emulator's state: config, clock, world snapshot, journal, fault rules.
 pub(crate) mod state;
 
-// The outside: HTTP, the control API and its client.
+// The outside: HTTP, the control API and its client, and captured answers turned into scenarios.
+/// `taskemu import`: captured answers of the five operations back into the tasks that give them.
+pub mod import;
 /// The `taskemu` CLI's client of the control API.
 pub mod client;
 /// The control API under `/_emu/` (and the dashboard's assets): the world, driven from outside.

@@ -106,6 +106,21 @@ enum Command {
         #[command(flatten)]
         budget: BudgetArgs,
     },
+    /// Turn captured answers (JSON or XML, docs shapes, SDK to_map() dumps) into a scenario.
+    Import {
+        /// Captured answers of the five operations, one per file.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Write the scenario here instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// The capture instant (RFC 3339): the scenario's clock start. Default: the newest time in the data.
+        #[arg(long, value_name = "RFC3339", value_parser = capture_instant)]
+        at: Option<i64>,
+        /// The TaskId of DescribeScanTaskProgress captures that do not carry one.
+        #[arg(long, value_name = "ID")]
+        sas_task_id: Option<i64>,
+    },
     /// Show or move the virtual clock of a running taskemu.
     Clock {
         #[command(flatten)]
@@ -334,6 +349,7 @@ fn main() -> ExitCode {
         .init();
     match Cli::parse().command {
         Command::Check { paths, budget } => check(&paths, &budget.budget()),
+        Command::Import { files, out, at, sas_task_id } => import(&files, out.as_deref(), taskemu::import::Options { at, sas_task_id }),
         Command::Clock { remote, change } => remote_call(&remote, |c| clock(c, change)),
         Command::Reset { remote } => remote_call(&remote, |c| c.call("POST", "/_emu/reset", None).map(|v| (v.clone(), format!("reset: clock at {}, {} task(s)\n", v["clock"]["now"].as_str().unwrap_or("?"), v["tasks"])))),
         Command::Load { remote, file, replace, tenant } => remote_call(&remote, |c| load(c, &file, replace, tenant.as_deref())),
@@ -858,6 +874,51 @@ fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {
             eprintln!("{errors}");
             ExitCode::FAILURE
         }
+    }
+}
+
+fn capture_instant(text: &str) -> Result<i64, String> {
+    taskemu::instant::parse_rfc3339(text).ok_or_else(|| format!("bad instant {text:?}: expected RFC 3339, e.g. 2026-11-22T08:00:00Z"))
+}
+
+/// `taskemu import`: the scenario to `out` (or stdout); a capture it cannot read names its file
+/// and JSON path, exit 1.
+fn import(files: &[PathBuf], out: Option<&std::path::Path>, options: taskemu::import::Options) -> ExitCode {
+    let mut texts = Vec::with_capacity(files.len());
+    for file in files {
+        let name = file.display().to_string();
+        let too_big = std::fs::metadata(file).is_ok_and(|m| m.len() > taskemu::import::MAX_CAPTURE_BYTES as u64);
+        if too_big {
+            eprintln!("{name}: larger than {} MiB: not a captured answer", taskemu::import::MAX_CAPTURE_BYTES >> 20);
+            return ExitCode::FAILURE;
+        }
+        match std::fs::read_to_string(file) {
+            Ok(text) => texts.push((name, text)),
+            Err(e) => {
+                eprintln!("{name}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let scenario = match taskemu::import::run(&texts, &options) {
+        Ok(scenario) => scenario,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match out {
+        None => {
+            print!("{scenario}");
+            ExitCode::SUCCESS
+        }
+        Some(path) => match std::fs::write(path, scenario) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("{}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 

@@ -46,6 +46,11 @@ const RULES: &[Rule] = &[
         forbidden: &["auth::pct", "auth::form_decode", "auth::form_body", "auth::unescape", "auth::unescape_into"],
     },
     Rule {
+        name: "import derives from the core (world, scenario), never from an edge's rendering or the running state",
+        from: &["import"],
+        forbidden: &["cloud", "control", "auth", "render", "server", "faults", "journal", "state", "client"],
+    },
+    Rule {
         name: "signature checks know requests, not the edges that route them",
         from: &["auth"],
         forbidden: &["cloud::aliyun", "cloud::huawei", "control", "state", "journal", "faults"],
