@@ -192,7 +192,7 @@ lifecycle = [{{ status = "waiting", for = "1m" }}, {{ status = "running", for = 
 
 [[hss.image_generate]]
 count = 4
-images = "3..40"
+images = "5..40"
 failures = "0..3"
 risky = "0..5"
 created = "-2h..+20m"
