@@ -4,27 +4,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use common::*;
-use serde_json::Value;
-
-fn taskemu(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskemu")).args(args).env("TASKEMU_URL", url).output().expect("the binary runs")
-}
-
-/// Runs a verb that must succeed and returns its stdout.
-fn ok(url: &str, args: &[&str]) -> String {
-    let out = taskemu(url, args);
-    assert!(out.status.success(), "taskemu {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn json(url: &str, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    serde_json::from_str(&ok(url, &all)).expect("--json prints JSON")
-}
 
 /// The verbs block on a std socket; the emulator runs on its own runtime threads meanwhile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

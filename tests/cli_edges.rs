@@ -5,26 +5,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
 
 use common::*;
 use serde_json::Value;
-
-fn taskemu(url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taskemu")).args(args).env("TASKEMU_URL", url).env_remove("TASKEMU_CONTROL_TOKEN").output().expect("the binary runs")
-}
-
-fn ok(url: &str, args: &[&str]) -> String {
-    let out = taskemu(url, args);
-    assert!(out.status.success(), "taskemu {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("UTF-8 output")
-}
-
-fn json(url: &str, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.push("--json");
-    serde_json::from_str(&ok(url, &all)).expect("--json prints JSON")
-}
 
 /// A verb that must fail: its stderr.
 fn refused(url: &str, args: &[&str]) -> String {

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -137,19 +136,8 @@ async fn stopping_cuts_withheld_bodies_and_silent_connections_instead_of_drainin
 /// The real binary, as a user stops it: withheld bodies do not stretch SIGTERM to `--drain`.
 #[test]
 fn sigterm_with_withheld_bodies_open_stops_within_a_bound() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskemu"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--body-timeout", "60s", "--header-timeout", "60s", "--drain", "60s", "--max-connections", "64"])
-        .env("TASKEMU_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn taskemu serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the listening line");
-    let Some(addr) = line.trim().strip_prefix("taskemu listening on http://").and_then(|a| a.parse::<SocketAddr>().ok()) else {
-        let _ = child.kill();
-        panic!("unexpected first line {line:?}");
-    };
+    let mut served = spawn_serve(&["--body-timeout", "60s", "--header-timeout", "60s", "--drain", "60s", "--max-connections", "64"], Stdio::null());
+    let (addr, child) = (served.addr, &mut served.child);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let mut open = runtime.block_on(async {
         let mut open = Vec::new();
@@ -162,7 +150,7 @@ fn sigterm_with_withheld_bodies_open_stops_within_a_bound() {
     });
     let started = Instant::now();
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("run kill").success());
-    let Some(status) = wait_for_exit(&mut child, Duration::from_secs(10)) else {
+    let Some(status) = wait_for_exit(child, Duration::from_secs(10)) else {
         let _ = child.kill();
         panic!("serve did not stop within 10 s of SIGTERM (drain 60 s)");
     };

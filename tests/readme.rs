@@ -6,9 +6,12 @@
 //! serve` line is not run (this test is the server); the files the control API examples send
 //! (`extra.toml`, `other.toml`, `mine.toml`) are made in a temporary folder the commands run in.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use common::spawn_serve;
 
 /// One command of a shell block: continuation lines joined, comments kept (bash drops them).
 struct Example {
@@ -52,30 +55,6 @@ fn curl_examples(readme: &str) -> Vec<Example> {
     examples
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve() -> (Server, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskemu"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TASKEMU_LOG", "warn")
-        .env_remove("TASKEMU_CONTROL_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn taskemu serve");
-    let mut ready = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut ready).expect("read the ready line");
-    let url = ready.trim().strip_prefix("taskemu listening on ").unwrap_or_else(|| panic!("unexpected first line {ready:?}")).to_string();
-    (Server(child), url)
-}
-
 /// The scenario files the control API examples send.
 fn write_example_files(dir: &Path) {
     let ecs = |id: &str| format!("[[ecs.tasks]]\nid = \"{id}\"\nregion = \"cn-hangzhou\"\naction = \"ImportImage\"\nlifecycle = [{{ status = \"Processing\", for = \"1h\" }}, {{ status = \"Finished\" }}]\n");
@@ -95,7 +74,8 @@ fn every_curl_example_works_in_the_order_written() {
     let examples = curl_examples(&readme);
     assert!(examples.len() >= 30, "the README's curl examples were found ({} commands)", examples.len());
 
-    let (_server, url) = serve();
+    let server = spawn_serve(&[], Stdio::null());
+    let url = server.url();
     let dir = std::env::temp_dir().join(format!("taskemu-readme-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("make a folder");
     write_example_files(&dir);

@@ -7,10 +7,10 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
@@ -33,34 +33,8 @@ lifecycle = [{ status = "Waiting", reads = 2 }, { status = "Finished" }]
 count = 3000
 "#;
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn serve(state: &Path, scenario: &Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskemu"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--state", state.to_str().unwrap(), "--scenario", scenario.to_str().unwrap()])
-        .env("TASKEMU_LOG", "warn")
-        .env_remove("TASKEMU_CONTROL_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn taskemu serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the listening line");
-    let Some(addr) = line.trim().strip_prefix("taskemu listening on http://").and_then(|a| a.parse::<SocketAddr>().ok()) else {
-        let _ = child.kill();
-        panic!("unexpected first line {line:?}");
-    };
-    Server { child, addr }
+fn serve(state: &Path, scenario: &Path) -> Served {
+    spawn_serve(&["--state", state.to_str().unwrap(), "--scenario", scenario.to_str().unwrap()], Stdio::inherit())
 }
 
 fn temp_dir(name: &str) -> PathBuf {

@@ -419,3 +419,63 @@ pub fn wait_for_exit(child: &mut std::process::Child, within: std::time::Duratio
     }
     None
 }
+
+/// `taskemu serve` as a child process, killed when dropped, at the address its ready line gave.
+pub struct Served {
+    pub child: std::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl Served {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with `serve --listen 127.0.0.1:0` and these arguments (warnings-only logs,
+/// no control token from the environment) and waits for its one ready line.
+pub fn spawn_serve(args: &[&str], stderr: std::process::Stdio) -> Served {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taskemu"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("TASKEMU_LOG", "warn")
+        .env_remove("TASKEMU_CONTROL_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .expect("spawn taskemu serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("the listening line");
+    let Some(addr) = line.trim().strip_prefix("taskemu listening on http://").and_then(|a| a.parse::<SocketAddr>().ok()) else {
+        let _ = child.kill();
+        panic!("unexpected first line {line:?}");
+    };
+    Served { child, addr }
+}
+
+/// A client verb of the CLI against `url` (no control token from the environment).
+pub fn taskemu(url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_taskemu")).args(args).env("TASKEMU_URL", url).env_remove("TASKEMU_CONTROL_TOKEN").output().expect("the binary runs")
+}
+
+/// Runs a verb that must succeed and returns its stdout.
+pub fn ok(url: &str, args: &[&str]) -> String {
+    let out = taskemu(url, args);
+    assert!(out.status.success(), "taskemu {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Runs a verb with `--json` that must succeed and returns what it printed.
+pub fn json(url: &str, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    serde_json::from_str(&ok(url, &all)).expect("--json prints JSON")
+}
