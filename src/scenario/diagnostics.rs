@@ -1,0 +1,236 @@
+//! What a load found besides the world: errors (which refuse it) and warnings (legal, likely a
+//! mistake; errors under `check --strict`), each at its place, sorted by file (in the order the
+//! files were given), line and column. Also the checks that look across the files of one load:
+//! files that disagree on the clock or the seed, a RequestId or a credential declared twice, a
+//! task that appears only after every other task has ended.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use toml::Spanned;
+
+use super::schema::{ScenarioFile, When};
+use super::{Located, ScenarioError, Source};
+use crate::instant::Millis;
+use crate::world::lifecycle::{Lifecycle, Status};
+
+/// Something legal that is likely a mistake, at its place: shown as `FILE:LINE:COLUMN: warning: ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning(pub ScenarioError);
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ScenarioError { file, line, column, message } = &self.0;
+        if *line == 0 {
+            write!(f, "{file}: warning: {message}")
+        } else {
+            write!(f, "{file}:{line}:{column}: warning: {message}")
+        }
+    }
+}
+
+/// Every problem of a load: errors and warnings, each list sorted by file, line and column.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics {
+    pub errors: Vec<ScenarioError>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Diagnostics {
+    /// Sorts both lists by file (files in `order` first, in that order, then the others by first
+    /// appearance), then line and column; an error found twice is shown once.
+    pub fn sort(&mut self, order: &[&str]) {
+        let mut ranks: BTreeMap<String, usize> = BTreeMap::new();
+        for file in order.iter().copied().chain(self.errors.iter().chain(self.warnings.iter().map(|w| &w.0)).map(|e| e.file.as_str())) {
+            let next = ranks.len();
+            ranks.entry(file.to_string()).or_insert(next);
+        }
+        let rank = |e: &ScenarioError| (ranks.get(&e.file).copied().unwrap_or(usize::MAX), e.line, e.column);
+        self.errors.sort_by_key(|e| rank(e));
+        self.errors.dedup();
+        self.warnings.sort_by_key(|w| rank(&w.0));
+        self.warnings.dedup();
+    }
+}
+
+/// Errors, then warnings, one per line.
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines = self.errors.iter().map(ToString::to_string).chain(self.warnings.iter().map(ToString::to_string));
+        for (i, line) in lines.enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `FILE:LINE:COLUMN` of an offset in a file, for a message that names a second place.
+pub(super) fn place(source: &Located, offset: usize) -> String {
+    let at = source.error_at(offset, "");
+    format!("{}:{}:{}", at.file, at.line, at.column)
+}
+
+/// The files given together (not loaded at run time: those follow the running clock) must agree
+/// on `[clock] start`, `[clock] rate` and `seed`: one world has one clock and one seed. Each
+/// disagreement is an error at the later file's value, naming the first.
+pub(super) fn agree(parsed: &[(&Source, ScenarioFile)], default_start: Millis, errors: &mut Vec<ScenarioError>) {
+    type Pick<'f, T> = fn(&'f ScenarioFile) -> Option<&'f Spanned<T>>;
+    fn check<'f, T, K: PartialEq + fmt::Display>(parsed: &'f [(&Source, ScenarioFile)], what: &str, pick: Pick<'f, T>, key: impl Fn(&Source, &T) -> K, errors: &mut Vec<ScenarioError>) {
+        let mut first: Option<(&Source, &Spanned<T>, K)> = None;
+        for (source, file) in parsed.iter().filter(|(s, _)| s.anchor.is_none()) {
+            let Some(value) = pick(file) else { continue };
+            let k = key(source, value.get_ref());
+            match &first {
+                None => first = Some((source, value, k)),
+                Some((first_source, first_value, first_key)) if *first_key != k => {
+                    let located = Located { name: &source.name, text: &source.text };
+                    let there = place(&Located { name: &first_source.name, text: &first_source.text }, first_value.span().start);
+                    errors.push(located.error_at(
+                        value.span().start,
+                        format!("{what} {k} differs from {first_key} set at {there}: the files of one load share one {what}; set it in one file only, or the same in each"),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    let start = |s: &Source, w: &When| crate::instant::format_rfc3339(w.low.resolve(s.anchor.unwrap_or(default_start)));
+    check(parsed, "clock start", |f| f.clock.as_ref()?.start.as_ref(), start, errors);
+    check(parsed, "clock rate", |f| f.clock.as_ref()?.rate.as_ref(), |_, r: &f64| *r, errors);
+    check(parsed, "seed", |f| f.seed.as_ref(), |_, s: &u64| *s, errors);
+}
+
+/// A RequestId pinned for one operation by two files with different values (the later one wins),
+/// and a credential key declared twice (the first one is the one that is used): warnings at the
+/// second declaration.
+pub(super) fn declared_twice(parsed: &[(&Source, ScenarioFile)], warnings: &mut Vec<Warning>) {
+    let mut pins: BTreeMap<&str, (&Source, usize, &str)> = BTreeMap::new();
+    let mut keys: BTreeMap<&str, (&Source, usize)> = BTreeMap::new();
+    for (source, file) in parsed {
+        let located = Located { name: &source.name, text: &source.text };
+        for (operation, id) in &file.request_ids {
+            let at = operation.span().start;
+            match pins.get(operation.get_ref().as_str()) {
+                Some((first, first_at, first_id)) if first_id != id => {
+                    let there = place(&Located { name: &first.name, text: &first.text }, *first_at);
+                    warnings.push(Warning(located.error_at(at, format!("{} RequestId {id:?} replaces {first_id:?} pinned at {there}", operation.get_ref()))));
+                }
+                Some(_) => {}
+                None => {
+                    pins.insert(operation.get_ref(), (source, at, id));
+                }
+            }
+        }
+        for spec in &file.credentials {
+            let c = spec.get_ref();
+            let Some(key) = c.access_key_id.as_deref().or(c.ak.as_deref()).or(c.token.as_deref()) else { continue };
+            let at = spec.span().start;
+            match keys.get(key) {
+                Some((first, first_at)) => {
+                    let there = place(&Located { name: &first.name, text: &first.text }, *first_at);
+                    warnings.push(Warning(located.error_at(at, format!("credential {key:?} is already declared at {there}: only that first declaration is used (its secret, project and permissions)"))));
+                }
+                None => {
+                    keys.insert(key, (source, at));
+                }
+            }
+        }
+    }
+}
+
+/// When a task settles into its last status: the end of its last timed phase. None when that
+/// depends on reads, or never comes (a periodic scan).
+pub(super) fn settles<S: Status>(created: Millis, lifecycle: &Lifecycle<S>) -> Option<Millis> {
+    let mut last_start = None;
+    lifecycle.intervals(created, |_, from, to| {
+        if to == Millis::MAX {
+            last_start = Some(from);
+        }
+    })
+    .then_some(())?;
+    last_start
+}
+
+/// Tasks of one load as the "created after everything else ended" warning sees them.
+#[derive(Default)]
+pub(super) struct Timeline {
+    /// (created, settles, the instant the task's file counts from, where it was declared).
+    tasks: Vec<(Millis, Option<Millis>, Millis, (u32, usize))>,
+}
+
+impl Timeline {
+    pub(super) fn add(&mut self, created: Millis, settles: Option<Millis>, now: Millis, declared: (u32, usize)) {
+        self.tasks.push((created, settles, now, declared));
+    }
+
+    /// The declarations of tasks created in the future (after their file's start) and after every
+    /// other task of the load has settled: nothing else happens by then, which is seldom meant
+    /// (a `+` for a `-`, hours for minutes).
+    pub(super) fn late(&self) -> Vec<(u32, usize, Millis)> {
+        if self.tasks.len() < 2 {
+            return Vec::new();
+        }
+        let never = self.tasks.iter().filter(|t| t.1.is_none()).count();
+        let (mut best, mut second) = (Millis::MIN, Millis::MIN);
+        for t in &self.tasks {
+            let s = t.1.unwrap_or(Millis::MAX);
+            if s > best {
+                second = best;
+                best = s;
+            } else if s > second {
+                second = s;
+            }
+        }
+        let mut late: Vec<(u32, usize, Millis)> = Vec::new();
+        for &(created, settles, now, (file, at)) in &self.tasks {
+            let others_never = never - usize::from(settles.is_none()) > 0;
+            let others_end = if settles.unwrap_or(Millis::MAX) == best { second } else { best };
+            if !others_never && created > now && created > others_end && !late.iter().any(|l| (l.0, l.1) == (file, at)) {
+                late.push((file, at, others_end));
+            }
+        }
+        late
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(file: &str, line: usize, column: usize) -> ScenarioError {
+        ScenarioError { file: file.into(), line, column, message: "m".into() }
+    }
+
+    #[test]
+    fn sorted_by_file_order_then_line_and_column() {
+        let mut d = Diagnostics { errors: vec![error("b", 1, 1), error("a", 3, 2), error("x", 1, 1), error("a", 3, 1), error("b", 1, 1)], warnings: vec![] };
+        d.sort(&["b", "a"]);
+        let order: Vec<(&str, usize, usize)> = d.errors.iter().map(|e| (e.file.as_str(), e.line, e.column)).collect();
+        assert_eq!(order, [("b", 1, 1), ("a", 3, 1), ("a", 3, 2), ("x", 1, 1)]);
+    }
+
+    #[test]
+    fn a_warning_shows_as_one() {
+        assert_eq!(Warning(error("a.toml", 2, 3)).to_string(), "a.toml:2:3: warning: m");
+        assert_eq!(Warning(error("a.toml", 0, 0)).to_string(), "a.toml: warning: m");
+    }
+
+    #[test]
+    fn a_task_after_every_other_end_is_late() {
+        let mut t = Timeline::default();
+        t.add(0, Some(100), 0, (0, 1));
+        t.add(50, Some(120), 0, (0, 2));
+        t.add(500, Some(600), 0, (0, 3));
+        assert_eq!(t.late(), vec![(0, 3, 120)]);
+        // Not when another task never settles, nor when it is in the past.
+        t.add(0, None, 0, (0, 4));
+        assert_eq!(t.late(), vec![]);
+        let mut past = Timeline::default();
+        past.add(-500, Some(-400), 0, (0, 1));
+        past.add(-100, Some(10), 0, (0, 2));
+        assert_eq!(past.late(), vec![]);
+    }
+}
