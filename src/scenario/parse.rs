@@ -76,8 +76,8 @@ fn units<'i>(root: DeTable<'i>, root_span: &Range<usize>) -> Vec<Spanned<DeValue
                     };
                     match inner.into_inner() {
                         DeValue::Array(items) if !items.is_empty() => {
-                            for item in items.iter() {
-                                units.push(one(Spanned::new(inner_span.clone(), DeValue::Array(array_of(vec![item.clone()])))));
+                            for item in items {
+                                units.push(one(Spanned::new(inner_span.clone(), DeValue::Array(array_of(vec![item])))));
                             }
                         }
                         other => units.push(one(Spanned::new(inner_span, other))),
@@ -85,8 +85,8 @@ fn units<'i>(root: DeTable<'i>, root_span: &Range<usize>) -> Vec<Spanned<DeValue
                 }
             }
             DeValue::Array(items) if !items.is_empty() => {
-                for item in items.iter() {
-                    units.push(document(key.clone(), Spanned::new(span.clone(), DeValue::Array(array_of(vec![item.clone()])))));
+                for item in items {
+                    units.push(document(key.clone(), Spanned::new(span.clone(), DeValue::Array(array_of(vec![item])))));
                 }
             }
             other => units.push(document(key, Spanned::new(span, other))),
