@@ -233,4 +233,68 @@ mod tests {
         past.add(-100, Some(10), 0, (0, 2));
         assert_eq!(past.late(), vec![]);
     }
+
+    fn run(files: &[(&str, &str)], budget: &super::super::Budget) -> Diagnostics {
+        let sources: Vec<Source> = files.iter().map(|(name, text)| Source::new(*name, *text)).collect();
+        super::super::check_within(&sources, 0, None, budget).1
+    }
+
+    fn shown(d: &Diagnostics) -> Vec<String> {
+        d.errors.iter().map(ToString::to_string).chain(d.warnings.iter().map(ToString::to_string)).collect()
+    }
+
+    #[test]
+    fn files_of_one_load_agree_on_clock_rate_and_seed() {
+        let d = run(&[("a.toml", "seed = 1\n[clock]\nrate = 2.0\n"), ("b.toml", "seed = 1\n[clock]\nrate = 3.0\n"), ("c.toml", "seed = 1\n")], &Default::default());
+        assert_eq!(shown(&d), ["b.toml:3:8: clock rate 3 differs from 2 set at a.toml:3:8: the files of one load share one clock rate; set it in one file only, or the same in each"]);
+        // The same start written two ways is the same start.
+        let d = run(&[("a.toml", "[clock]\nstart = \"2026-01-01T00:00:00Z\"\n"), ("b.toml", "[clock]\nstart = 2026-01-01T00:00:00Z\n")], &Default::default());
+        assert_eq!(shown(&d), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_file_loaded_at_run_time_keeps_the_running_clock() {
+        let mut late = Source::new("late.toml", "[clock]\nstart = \"2030-01-01T00:00:00Z\"\n");
+        late.anchor = Some(5);
+        let sources = [Source::new("a.toml", "[clock]\nstart = \"2026-01-01T00:00:00Z\"\n"), late];
+        assert!(super::super::check_within(&sources, 0, None, &Default::default()).1.errors.is_empty());
+    }
+
+    #[test]
+    fn a_budget_error_hides_no_other_error() {
+        let budget = super::super::Budget { max_tasks: 1, max_phases: 100 };
+        let d = run(&[("a.toml", "[[ecs.generate]]\ncount = 5\n"), ("b.toml", "[[ecs.tasks]]\nidd = \"t\"\n")], &budget);
+        let shown = shown(&d);
+        assert_eq!(shown.len(), 2, "{shown:#?}");
+        assert!(shown[0].starts_with("a.toml:2:9: 5 more task(s) bring the load to 5 tasks, over the budget"), "{shown:#?}");
+        assert!(shown[1].starts_with("b.toml:2:1: unknown field `idd`") && shown[1].ends_with("(did you mean \"id\"?)"), "{shown:#?}");
+    }
+
+    #[test]
+    fn a_file_that_declares_nothing_is_an_error_about_the_whole_file() {
+        let d = run(&[("empty.toml", "# nothing\n")], &Default::default());
+        assert_eq!(d.errors.len(), 1);
+        assert_eq!((d.errors[0].line, d.errors[0].column), (0, 0));
+        assert!(d.errors[0].to_string().starts_with("empty.toml: this file declares nothing"));
+        // A file whose only entry is wrong says what is wrong, not that it declares nothing.
+        let d = run(&[("bad.toml", "[[ecs.tasks]]\nid = 1\n")], &Default::default());
+        assert_eq!(shown(&d), ["bad.toml:2:6: invalid type: integer `1`, expected a string"]);
+    }
+
+    #[test]
+    fn the_demo_has_nothing_to_say() {
+        let d = super::super::check_within(&[Source::demo()], 0, None, &Default::default()).1;
+        assert_eq!(shown(&d), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_fault_rule_error_points_at_its_field_with_a_suggestion() {
+        let text = "[[faults]]\nlatencyy = \"1s\"\n[[faults]]\noperation = \"DescribeTask\"\nlatency = \"1s\"\n[[faults]]\nerror = { code = \"X\", status = 700 }\n[[faults]]\nlatency = \"1s\"\nthrottle = 3\n";
+        let shown = shown(&run(&[("f.toml", text)], &Default::default()));
+        assert_eq!(shown.len(), 4, "{shown:#?}");
+        assert!(shown[0].starts_with("f.toml:2:1: fault rule: unknown field `latencyy`") && shown[0].ends_with("(did you mean \"latency\"?)"), "{shown:#?}");
+        assert!(shown[1].starts_with("f.toml:4:13: fault rule: unknown operation \"DescribeTask\"") && shown[1].ends_with("(did you mean \"DescribeTasks\"?)"), "{shown:#?}");
+        assert_eq!(shown[2], "f.toml:7:9: fault rule: error.status must be from 400 to 599");
+        assert_eq!(shown[3], "f.toml:8:1: fault rule: a fault rule needs exactly one of error, latency, throttle");
+    }
 }

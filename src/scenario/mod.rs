@@ -322,13 +322,14 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
             }
         }
         for table in &file.faults {
-            let rule = serde_json::to_value(table.get_ref())
+            let plain: toml::Table = table.get_ref().iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect();
+            let rule = serde_json::to_value(&plain)
                 .map_err(|e| e.to_string())
-                .and_then(|json| serde_json::from_value::<FaultSpec>(json).map_err(|e| e.to_string()))
+                .and_then(|json| serde_json::from_value::<FaultSpec>(json).map_err(|e| parse::with_suggestion(&e.to_string())))
                 .and_then(|rule| rule.validate().map(|_| rule));
             match rule {
                 Ok(rule) => settings.faults.push(rule),
-                Err(message) => errors.push(located.error_at(table.span().start, format!("fault rule: {message}"))),
+                Err(message) => errors.push(located.error_at(fault_field(table, &message), format!("fault rule: {message}"))),
             }
         }
         world.regions.extend(file.regions.iter().cloned());
@@ -420,6 +421,25 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
         world.hss_image = hss_image.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     });
     (Some(Loaded { world, settings, usage, warnings: Vec::new() }), diagnostics)
+}
+
+/// Where a fault rule's error belongs: at the unknown key it names, else at the value of the
+/// field it names first (`operation`, `latency`, `error` ...), else at the rule.
+fn fault_field(table: &schema::FaultTable, message: &str) -> usize {
+    if let Some(word) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        if let Some((key, _)) = table.get_ref().iter().find(|(k, _)| k.get_ref() == word) {
+            return key.span().start;
+        }
+    }
+    if message.contains("exactly one of") {
+        return table.span().start;
+    }
+    let named = |key: &str| message.match_indices(key).map(|(i, _)| i).find(|&i| {
+        let before = message[..i].chars().next_back();
+        let after = message[i + key.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    });
+    table.get_ref().iter().filter_map(|(k, v)| named(k.get_ref()).map(|i| (i, v.span().start))).min().map_or(table.span().start, |(_, at)| at)
 }
 
 /// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions.

@@ -168,7 +168,7 @@ fn take_out(value: &mut Spanned<DeValue<'_>>, at: usize) -> Option<Range<usize>>
 
 /// serde's "unknown field `x`, expected one of `a`, `b`" (and "unknown variant") with the nearest
 /// of the expected names, when one is near.
-fn with_suggestion(message: &str) -> String {
+pub(super) fn with_suggestion(message: &str) -> String {
     let unknown = ["unknown field `", "unknown variant `"].iter().find_map(|p| message.strip_prefix(p));
     let Some(rest) = unknown else { return message.to_string() };
     let Some((word, expected)) = rest.split_once('`') else { return message.to_string() };

@@ -52,8 +52,9 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub credentials: Vec<Spanned<CredentialSpec>>,
     /// Fault rules active from the start, as `POST /_emu/faults` would add them.
+    /// Each key and value spanned, so that a rule's error points at the field it is about.
     #[serde(default)]
-    pub faults: Vec<Spanned<toml::Table>>,
+    pub faults: Vec<FaultTable>,
 }
 
 impl ScenarioFile {
@@ -113,6 +114,9 @@ impl ScenarioFile {
             && faults.is_empty()
     }
 }
+
+/// A `[[faults]]` table as written, checked as `POST /_emu/faults` checks a rule.
+pub type FaultTable = Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
