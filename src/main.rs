@@ -703,7 +703,7 @@ fn check(paths: &[PathBuf], strict: bool, budget: &scenario::Budget) -> ExitCode
         eprintln!("{found}");
     }
     match loaded {
-        Some(loaded) if found.errors.is_empty() && !(strict && !found.warnings.is_empty()) => {
+        Some(loaded) if found.errors.is_empty() && (!strict || found.warnings.is_empty()) => {
             println!("ok: {} file(s), {} task(s)", sources.len(), loaded.world.task_count());
             ExitCode::SUCCESS
         }

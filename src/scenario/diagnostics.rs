@@ -157,9 +157,11 @@ pub(super) fn settles<S: Status>(created: Millis, lifecycle: &Lifecycle<S>) -> O
 /// Tasks of one load as the "created after everything else ended" warning sees them.
 #[derive(Default)]
 pub(super) struct Timeline {
-    /// (created, settles, the instant the task's file counts from, where it was declared).
-    tasks: Vec<(Millis, Option<Millis>, Millis, (u32, usize))>,
+    tasks: Vec<Moment>,
 }
+
+/// (created, settles, the instant the task's file counts from, where it was declared: file, offset).
+type Moment = (Millis, Option<Millis>, Millis, (u32, usize));
 
 impl Timeline {
     pub(super) fn add(&mut self, created: Millis, settles: Option<Millis>, now: Millis, declared: (u32, usize)) {
