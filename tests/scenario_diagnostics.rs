@@ -74,7 +74,7 @@ fn parse_and_load_rows() -> Vec<String> {
 fn build_step_rows() -> Vec<(String, Vec<&'static str>)> {
     vec![
         (at(A, "\"cn-hangzou\"", 0), vec!["cn-hangzou", "did you mean \"cn-hangzhou\"?"]),
-        (at(C, "{ status = \"Processing\" }", 0), vec!["Finished", "Processing"]),
+        (at(C, "\"Processing\"", 0), vec!["Finished", "Processing"]),
         (at(C, "\"short\"", 0), vec!["project_id", "32"]),
         (at(C, "failures = 5", "failures = ".len()), vec!["failures"]),
     ]

@@ -31,12 +31,22 @@ pub(crate) struct Parsed {
 /// Parses a file. `Err` is a TOML syntax error: nothing of the file can be trusted, so nothing of
 /// it is kept (the other files of the load are still checked).
 pub(crate) fn parse(source: &Located) -> Result<Parsed, ScenarioError> {
+    // Most files are right: read whole, as fast as serde reads; piece by piece only to find
+    // every mistake of a file that has one.
+    match toml::from_str::<ScenarioFile>(source.text) {
+        Ok(file) => Ok(Parsed { file, errors: Vec::new() }),
+        Err(_) => parse_in_pieces(source),
+    }
+}
+
+/// [`parse`] the slow way: every unit on its own.
+fn parse_in_pieces(source: &Located) -> Result<Parsed, ScenarioError> {
     let root = DeTable::parse(source.text).map_err(|e| source.error_at(e.span().map_or(0, |s| s.start), e.message().trim_end().to_string()))?;
     let root_span = root.span();
     let mut file = ScenarioFile::default();
     let mut found: Vec<(usize, String)> = Vec::new();
     for unit in units(root.into_inner(), &root_span) {
-        if found.len() >= MAX_ERRORS_PER_FILE {
+        if found.len() > MAX_ERRORS_PER_FILE {
             break;
         }
         if let Some(part) = deserialize_unit(unit, &mut found) {
@@ -45,8 +55,12 @@ pub(crate) fn parse(source: &Located) -> Result<Parsed, ScenarioError> {
     }
     found.sort();
     found.dedup();
+    let more = found.len() > MAX_ERRORS_PER_FILE;
     found.truncate(MAX_ERRORS_PER_FILE);
-    let errors = found.into_iter().map(|(at, message)| source.error_at(at, message)).collect();
+    let mut errors: Vec<ScenarioError> = found.into_iter().map(|(at, message)| source.error_at(at, message)).collect();
+    if more {
+        errors.push(ScenarioError::whole(source.name, format!("more than {MAX_ERRORS_PER_FILE} problems: the rest of this file is not checked; fix these first")));
+    }
     Ok(Parsed { file, errors })
 }
 
@@ -237,14 +251,74 @@ mod tests {
     }
 
     #[test]
-    fn a_good_file_reads_as_serde_reads_it_whole() {
-        let text = super::super::DEMO;
-        let source = Located { name: "demo.toml", text };
-        let parsed = parse(&source).unwrap_or_else(|e| panic!("{e}"));
-        assert!(parsed.errors.is_empty());
-        let whole: ScenarioFile = toml::from_str(text).unwrap();
-        assert_eq!(format!("{:?}", parsed.file), format!("{whole:?}"));
+    fn a_good_file_reads_in_pieces_as_serde_reads_it_whole() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<std::path::PathBuf> = ["scenarios", "fixtures/sdk", "fixtures/docs", "tests/sdk/scenarios"]
+            .iter()
+            .flat_map(|dir| std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        files.sort();
+        assert!(files.len() > 10);
+        for path in files {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let name = path.display().to_string();
+            let parsed = parse_in_pieces(&Located { name: &name, text: &text }).unwrap_or_else(|e| panic!("{e}"));
+            assert!(parsed.errors.is_empty(), "{name}: {:?}", parsed.errors);
+            let whole: ScenarioFile = toml::from_str(&text).unwrap();
+            assert_eq!(format!("{:?}", parsed.file), format!("{whole:?}"), "{name}");
+        }
     }
+
+    #[test]
+    fn the_errors_of_one_file_are_bounded() {
+        let text: String = (0..MAX_ERRORS_PER_FILE + 50).map(|i| format!("[[ecs.tasks]]\nid = {i}\n")).collect();
+        let errors = problems(&text);
+        assert_eq!(errors.len(), MAX_ERRORS_PER_FILE + 1);
+        assert_eq!(errors[MAX_ERRORS_PER_FILE], format!("t.toml: more than {MAX_ERRORS_PER_FILE} problems: the rest of this file is not checked; fix these first"));
+        // And of one entry: a list of many bad values.
+        let items: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        let errors = problems(&format!("[[avds.scans]]\nscan_id = \"s\"\ntargets = [{}]\n", items.join(", ")));
+        assert_eq!(errors.len(), MAX_ERRORS_PER_UNIT, "{errors:?}");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { cases: 48, ..Default::default() })]
+        /// Any mix of good and bad lines: no panic, and the errors are sorted, bounded, and at a
+        /// place in the file.
+        #[test]
+        fn any_mix_of_lines_is_reported_in_order(picks in proptest::collection::vec(0usize..LINES.len(), 0..40)) {
+            let text: String = picks.iter().map(|&i| LINES[i]).collect::<Vec<_>>().join("\n");
+            let source = Located { name: "p.toml", text: &text };
+            if let Ok(parsed) = parse(&source) {
+                let places: Vec<(usize, usize)> = parsed.errors.iter().map(|e| (e.line, e.column)).collect();
+                let mut sorted = places.clone();
+                sorted.sort();
+                proptest::prop_assert_eq!(&places, &sorted);
+                proptest::prop_assert!(parsed.errors.len() <= MAX_ERRORS_PER_FILE + 1);
+                proptest::prop_assert!(places.iter().all(|&(line, _)| line <= text.lines().count().max(1)));
+            }
+        }
+    }
+
+    const LINES: &[&str] = &[
+        "[[ecs.tasks]]",
+        "[[ecs.generate]]",
+        "[[sas.tasks]]",
+        "[clock]",
+        "id = \"t-1\"",
+        "id = 7",
+        "count = 3",
+        "colour = \"red\"",
+        "created = \"+1h..-1h\"",
+        "created = \"-1h\"",
+        "lifecycle = [{ status = \"Nope\", for = \"1x\" }, { status = \"Finished\" }]",
+        "rate = \"fast\"",
+        "start = \"2026-01-01T00:00:00Z\"",
+        "seed = -1",
+        "[[faults]]",
+        "region = [\"cn-hangzhou\", 5]",
+    ];
 
     #[test]
     fn suggestions_come_from_the_expected_names() {
