@@ -299,4 +299,16 @@ mod tests {
         assert_eq!(shown[2], "f.toml:7:9: fault rule: error.status must be from 400 to 599");
         assert_eq!(shown[3], "f.toml:8:1: fault rule: a fault rule needs exactly one of error, latency, throttle");
     }
+
+    #[test]
+    fn a_permission_names_a_real_product_and_operation() {
+        let text = "[[credentials]]\ntoken = \"a\"\nallow = [\"ecss:*\"]\n[[credentials]]\ntoken = \"b\"\ndeny = [\"hss:ListTask\"]\n[[credentials]]\ntoken = \"c\"\nallow = [\"ECS:DescribeTasks\", \"sas:*\", \"*\"]\n";
+        assert_eq!(
+            shown(&run(&[("c.toml", text)], &Default::default())),
+            [
+                "c.toml:1:1: unknown product \"ecss\" in permission \"ecss:*\": expected one of ecs, sas, avds, hss (did you mean \"ecs\"?)",
+                "c.toml:4:1: unknown operation \"ListTask\" in permission \"hss:ListTask\": hss has * or ListImageScanTask, ListTasks (did you mean \"ListTasks\"?)",
+            ]
+        );
+    }
 }

@@ -455,7 +455,26 @@ fn credential(spec: &schema::CredentialSpec) -> Result<Credential, String> {
         let example = crate::ops::ALL.first().map(|op| format!("{}:{}", op.spec().product, op.spec().name)).unwrap_or_default();
         return Err(format!("bad permission {bad:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})"));
     }
+    for pattern in patterns {
+        permission_names_something(pattern)?;
+    }
     Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.clone(), deny: spec.deny.clone() })
+}
+
+/// A well-formed permission that names a product or an operation the emulator does not have
+/// would never match: an error, with the nearest name.
+fn permission_names_something(pattern: &str) -> Result<(), String> {
+    let Some((product, operation)) = pattern.split_once(':') else { return Ok(()) };
+    let mut products: Vec<&str> = crate::ops::ALL.iter().map(|op| op.spec().product).collect();
+    products.dedup();
+    let Some(product) = products.iter().copied().find(|p| p.eq_ignore_ascii_case(product)) else {
+        return Err(format!("unknown product {product:?} in permission {pattern:?}: expected one of {}{}", products.join(", "), suggest::did_you_mean(product, products.iter().copied())));
+    };
+    let operations: Vec<&str> = crate::ops::ALL.iter().map(|op| op.spec()).filter(|op| op.product == product).map(|op| op.name).collect();
+    if operation != "*" && !operations.contains(&operation) {
+        return Err(format!("unknown operation {operation:?} in permission {pattern:?}: {product} has * or {}{}", operations.join(", "), suggest::did_you_mean(operation, operations.iter().copied())));
+    }
+    Ok(())
 }
 
 /// Collects tasks of all files, catching an id declared twice (naming both places) or already in
