@@ -306,9 +306,16 @@ mod tests {
         assert_eq!(
             shown(&run(&[("c.toml", text)], &Default::default())),
             [
-                "c.toml:1:1: unknown product \"ecss\" in permission \"ecss:*\": expected one of ecs, sas, avds, hss (did you mean \"ecs\"?)",
-                "c.toml:4:1: unknown operation \"ListTask\" in permission \"hss:ListTask\": hss has * or ListImageScanTask, ListTasks (did you mean \"ListTasks\"?)",
+                "c.toml:3:10: unknown product \"ecss\" in permission \"ecss:*\": expected one of ecs, sas, avds, hss (did you mean \"ecs\"?)",
+                "c.toml:6:9: unknown operation \"ListTask\" in permission \"hss:ListTask\": hss has * or ListImageScanTask, ListTasks (did you mean \"ListTasks\"?)",
             ]
         );
+    }
+
+    #[test]
+    fn a_request_id_pinned_for_an_unknown_operation_is_an_error_at_its_name() {
+        let shown = shown(&run(&[("r.toml", "[request_ids]\nDescribeTask = \"x\"\n")], &Default::default()));
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0].starts_with("r.toml:2:1: unknown operation \"DescribeTask\" in [request_ids]: expected one of ") && shown[0].ends_with("(did you mean \"DescribeTasks\"?)"), "{shown:?}");
     }
 }

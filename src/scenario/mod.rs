@@ -305,7 +305,14 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
                 errors.push(located.error_at(rate.span().start, format!("clock rate {} is out of range 0..=1000000", rate.get_ref())));
             }
         }
-        settings.request_ids.extend(file.request_ids.iter().map(|(operation, id)| (operation.get_ref().clone(), id.clone())));
+        for (operation, id) in &file.request_ids {
+            if crate::ops::named(operation.get_ref()).is_some() {
+                settings.request_ids.insert(operation.get_ref().clone(), id.clone());
+            } else {
+                let suggestion = suggest::did_you_mean(operation.get_ref(), crate::ops::ALL.iter().map(|op| op.spec().name));
+                errors.push(located.error_at(operation.span().start, format!("unknown operation {:?} in [request_ids]: expected one of {}{suggestion}", operation.get_ref(), crate::ops::names())));
+            }
+        }
         for (operation, pins) in &file.responses {
             if crate::ops::named(operation.get_ref()).is_some() {
                 settings.responses.insert(operation.get_ref().clone(), build::Builder::pins(&pins.set, &pins.unset));
@@ -318,7 +325,7 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
         for spec in &file.credentials {
             match credential(spec.get_ref()) {
                 Ok(c) => settings.credentials.push(c),
-                Err(message) => errors.push(located.error_at(spec.span().start, message)),
+                Err((at, message)) => errors.push(located.error_at(at.unwrap_or(spec.span().start), message)),
             }
         }
         for table in &file.faults {
@@ -442,23 +449,25 @@ fn fault_field(table: &schema::FaultTable, message: &str) -> usize {
     table.get_ref().iter().filter_map(|(k, v)| named(k.get_ref()).map(|i| (i, v.span().start))).min().map_or(table.span().start, |(_, at)| at)
 }
 
-/// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions.
-fn credential(spec: &schema::CredentialSpec) -> Result<Credential, String> {
+/// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions. An
+/// error comes with the offset of the permission it is about (None: the entry as a whole).
+fn credential(spec: &schema::CredentialSpec) -> Result<Credential, (Option<usize>, String)> {
     let secret = match (&spec.access_key_id, &spec.access_key_secret, &spec.ak, &spec.sk, &spec.token) {
         (Some(key_id), Some(secret), None, None, None) => Secret::Alibaba { key_id: key_id.clone(), secret: secret.clone() },
         (None, None, Some(ak), Some(sk), None) => Secret::HuaweiAkSk { ak: ak.clone(), sk: sk.clone() },
         (None, None, None, None, Some(token)) => Secret::HuaweiToken { token: token.clone() },
-        _ => return Err("a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)".into()),
+        _ => return Err((None, "a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)".into())),
     };
-    let patterns = spec.allow.iter().flatten().chain(&spec.deny);
-    if let Some(bad) = patterns.clone().find(|p| !valid_pattern(p)) {
-        let example = crate::ops::ALL.first().map(|op| format!("{}:{}", op.spec().product, op.spec().name)).unwrap_or_default();
-        return Err(format!("bad permission {bad:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})"));
+    for pattern in spec.allow.iter().flatten().chain(&spec.deny) {
+        let at = Some(pattern.span().start);
+        if !valid_pattern(pattern.get_ref()) {
+            let example = crate::ops::ALL.first().map(|op| format!("{}:{}", op.spec().product, op.spec().name)).unwrap_or_default();
+            return Err((at, format!("bad permission {:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})", pattern.get_ref())));
+        }
+        permission_names_something(pattern.get_ref()).map_err(|message| (at, message))?;
     }
-    for pattern in patterns {
-        permission_names_something(pattern)?;
-    }
-    Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.clone(), deny: spec.deny.clone() })
+    let plain = |list: &[toml::Spanned<String>]| list.iter().map(|p| p.get_ref().clone()).collect::<Vec<String>>();
+    Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.as_deref().map(plain), deny: plain(&spec.deny) })
 }
 
 /// A well-formed permission that names a product or an operation the emulator does not have

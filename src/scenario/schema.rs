@@ -138,9 +138,9 @@ pub struct CredentialSpec {
     pub token: Option<String>,
     /// The Huawei project a token or AK acts in (any project when absent).
     pub project_id: Option<String>,
-    pub allow: Option<Vec<String>>,
+    pub allow: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    pub deny: Vec<String>,
+    pub deny: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
