@@ -154,48 +154,48 @@ pub(super) fn settles<S: Status>(created: Millis, lifecycle: &Lifecycle<S>) -> O
     last_start
 }
 
-/// Tasks of one load as the "created after everything else ended" warning sees them.
-#[derive(Default)]
-pub(super) struct Timeline {
-    tasks: Vec<Moment>,
+/// One task as the "created after everything else settled" warning sees it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Moment {
+    pub created: Millis,
+    /// None: never (read-bounded, periodic).
+    pub settles: Option<Millis>,
+    /// The instant its file counts from (the clock start, or the load's "now").
+    pub now: Millis,
+    /// Where it was declared: file, offset.
+    pub declared: (u32, usize),
 }
 
-/// (created, settles, the instant the task's file counts from, where it was declared: file, offset).
-type Moment = (Millis, Option<Millis>, Millis, (u32, usize));
-
-impl Timeline {
-    pub(super) fn add(&mut self, created: Millis, settles: Option<Millis>, now: Millis, declared: (u32, usize)) {
-        self.tasks.push((created, settles, now, declared));
+/// The declarations of tasks created in the future (after their file's start) and after every
+/// other task of the load has settled: nothing else happens by then, which is seldom meant (a
+/// `+` for a `-`, hours for minutes). `each` walks the load's tasks (twice: nothing is copied, a
+/// load may hold millions); each declaration once, with the instant the others settle by.
+pub(super) fn late(each: impl Fn(&mut dyn FnMut(Moment))) -> Vec<(u32, usize, Millis)> {
+    let (mut count, mut never) = (0usize, 0usize);
+    let (mut best, mut second) = (Millis::MIN, Millis::MIN);
+    each(&mut |m| {
+        count += 1;
+        never += usize::from(m.settles.is_none());
+        let s = m.settles.unwrap_or(Millis::MAX);
+        if s > best {
+            second = best;
+            best = s;
+        } else if s > second {
+            second = s;
+        }
+    });
+    let mut late: BTreeMap<(u32, usize), Millis> = BTreeMap::new();
+    if count < 2 {
+        return Vec::new();
     }
-
-    /// The declarations of tasks created in the future (after their file's start) and after every
-    /// other task of the load has settled: nothing else happens by then, which is seldom meant
-    /// (a `+` for a `-`, hours for minutes).
-    pub(super) fn late(&self) -> Vec<(u32, usize, Millis)> {
-        if self.tasks.len() < 2 {
-            return Vec::new();
+    each(&mut |m| {
+        let others_never = never - usize::from(m.settles.is_none()) > 0;
+        let others_end = if m.settles.unwrap_or(Millis::MAX) == best { second } else { best };
+        if !others_never && m.created > m.now && m.created > others_end {
+            late.entry(m.declared).or_insert(others_end);
         }
-        let never = self.tasks.iter().filter(|t| t.1.is_none()).count();
-        let (mut best, mut second) = (Millis::MIN, Millis::MIN);
-        for t in &self.tasks {
-            let s = t.1.unwrap_or(Millis::MAX);
-            if s > best {
-                second = best;
-                best = s;
-            } else if s > second {
-                second = s;
-            }
-        }
-        let mut late: Vec<(u32, usize, Millis)> = Vec::new();
-        for &(created, settles, now, (file, at)) in &self.tasks {
-            let others_never = never - usize::from(settles.is_none()) > 0;
-            let others_end = if settles.unwrap_or(Millis::MAX) == best { second } else { best };
-            if !others_never && created > now && created > others_end && !late.iter().any(|l| (l.0, l.1) == (file, at)) {
-                late.push((file, at, others_end));
-            }
-        }
-        late
-    }
+    });
+    late.into_iter().map(|((file, at), end)| (file, at, end)).collect()
 }
 
 #[cfg(test)]
@@ -220,20 +220,21 @@ mod tests {
         assert_eq!(Warning(error("a.toml", 0, 0)).to_string(), "a.toml: warning: m");
     }
 
+    fn late_of(tasks: &[(Millis, Option<Millis>)]) -> Vec<(u32, usize, Millis)> {
+        late(|f| {
+            for (i, &(created, settles)) in tasks.iter().enumerate() {
+                f(Moment { created, settles, now: 0, declared: (0, i + 1) });
+            }
+        })
+    }
+
     #[test]
     fn a_task_after_every_other_end_is_late() {
-        let mut t = Timeline::default();
-        t.add(0, Some(100), 0, (0, 1));
-        t.add(50, Some(120), 0, (0, 2));
-        t.add(500, Some(600), 0, (0, 3));
-        assert_eq!(t.late(), vec![(0, 3, 120)]);
-        // Not when another task never settles, nor when it is in the past.
-        t.add(0, None, 0, (0, 4));
-        assert_eq!(t.late(), vec![]);
-        let mut past = Timeline::default();
-        past.add(-500, Some(-400), 0, (0, 1));
-        past.add(-100, Some(10), 0, (0, 2));
-        assert_eq!(past.late(), vec![]);
+        assert_eq!(late_of(&[(0, Some(100)), (50, Some(120)), (500, Some(600))]), vec![(0, 3, 120)]);
+        // Not when another task never settles, nor when it is in the past, nor alone.
+        assert_eq!(late_of(&[(0, Some(100)), (50, Some(120)), (500, Some(600)), (0, None)]), vec![]);
+        assert_eq!(late_of(&[(-500, Some(-400)), (-100, Some(10))]), vec![]);
+        assert_eq!(late_of(&[(500, Some(600))]), vec![]);
     }
 
     fn run(files: &[(&str, &str)], budget: &super::super::Budget) -> Diagnostics {

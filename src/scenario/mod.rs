@@ -296,7 +296,7 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
     };
     let mut world = World { regions: base.regions.clone(), ..World::default() };
     let mut places = Places::new();
-    let mut timeline = diagnostics::Timeline::default();
+    let mut anchors: Vec<Millis> = Vec::new();
     for (source, file) in &parsed {
         let located = Located { name: &source.name, text: &source.text };
         if let Some(rate) = file.clock.as_ref().and_then(|c| c.rate.as_ref()) {
@@ -361,23 +361,7 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
             }
         }
         let file = places.file(&source.name, &source.text);
-        let mut at = |created, settles, declared| timeline.add(created, settles, anchor, (file, declared));
-        for (t, &declared) in built.ecs.tasks.iter().zip(&built.ecs.at) {
-            at(t.created, diagnostics::settles(t.created, &t.lifecycle), declared);
-        }
-        for (t, &declared) in built.sas.tasks.iter().zip(&built.sas.at) {
-            at(t.created, diagnostics::settles(t.created, &t.lifecycle), declared);
-        }
-        for (t, &declared) in built.avds.tasks.iter().zip(&built.avds.at) {
-            let periodic = matches!(t.trigger, crate::world::avds::Trigger::Every { .. });
-            at(t.created, diagnostics::settles(t.created, &t.lifecycle).filter(|_| !periodic), declared);
-        }
-        for (t, &declared) in built.hss_image.tasks.iter().zip(&built.hss_image.at) {
-            at(t.created, diagnostics::settles(t.created, &t.lifecycle), declared);
-        }
-        for (t, &declared) in built.hss_task.tasks.iter().zip(&built.hss_task.at) {
-            at(t.created, diagnostics::settles(t.created, &t.lifecycle), declared);
-        }
+        anchors.push(anchor);
         places.ecs.add(|id| base.ecs.get(id).is_some(), &places.files, file, &mut errors, Product::Ecs.noun(), built.ecs, |t| {
             if let Some(owner) = &owner {
                 t.owner = owner.clone();
@@ -404,7 +388,7 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
             }
         });
     }
-    for (file, at, others_end) in timeline.late() {
+    for (file, at, others_end) in late_tasks(&places, &anchors) {
         let (name, text) = places.files[file as usize];
         let located = Located { name, text };
         let message = format!("this task is created after every other task has settled (the last at {}): nothing else happens by then; was a `+` meant as `-`?", crate::instant::format_rfc3339(others_end));
@@ -428,6 +412,31 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
         world.hss_image = hss_image.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     });
     (Some(Loaded { world, settings, usage, warnings: Vec::new() }), diagnostics)
+}
+
+/// The tasks of this load created after every other one settled (see [`diagnostics::late`]).
+fn late_tasks(places: &Places, anchors: &[Millis]) -> Vec<(u32, usize, Millis)> {
+    use diagnostics::{settles, Moment};
+    let now = |file: u32| anchors.get(file as usize).copied().unwrap_or_default();
+    diagnostics::late(|f| {
+        let mut each = |created: Millis, settles: Option<Millis>, (file, at): (u32, usize)| f(Moment { created, settles, now: now(file), declared: (file, at) });
+        for (t, &declared) in places.ecs.tasks.iter().zip(&places.ecs.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+        for (t, &declared) in places.sas.tasks.iter().zip(&places.sas.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+        for (t, &declared) in places.avds.tasks.iter().zip(&places.avds.declared) {
+            let periodic = matches!(t.trigger, crate::world::avds::Trigger::Every { .. });
+            each(t.created, settles(t.created, &t.lifecycle).filter(|_| !periodic), declared);
+        }
+        for (t, &declared) in places.hss_image.tasks.iter().zip(&places.hss_image.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+        for (t, &declared) in places.hss_task.tasks.iter().zip(&places.hss_task.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+    })
 }
 
 /// Where a fault rule's error belongs: at the unknown key it names, else at the value of the
