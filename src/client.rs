@@ -19,6 +19,8 @@ pub enum ClientError {
     /// The control token cannot be sent (empty, too long, or not visible ASCII).
     BadToken(String),
     BadAnswer(String),
+    /// A local file the verb needs cannot be read: nothing was sent.
+    LocalFile { path: String, reason: String },
 }
 
 impl std::fmt::Display for ClientError {
@@ -29,6 +31,7 @@ impl std::fmt::Display for ClientError {
             ClientError::BadUrl(url) => write!(f, "bad --url {url:?}: expected http://HOST:PORT"),
             ClientError::BadToken(why) => write!(f, "bad --token: {why}"),
             ClientError::BadAnswer(why) => write!(f, "unexpected answer from taskemu: {why}"),
+            ClientError::LocalFile { path, reason } => write!(f, "cannot read {path}: {reason}"),
         }
     }
 }
@@ -63,6 +66,27 @@ impl Client {
 
     /// Sends a request and returns the JSON answer; a 4xx/5xx becomes `Refused` with its message.
     pub fn call(&self, method: &str, path_and_query: &str, body: Option<(&str, &[u8])>) -> Result<Value, ClientError> {
+        let (status, body) = self.exchange(method, path_and_query, body)?;
+        let value: Value = serde_json::from_slice(&body).map_err(|e| ClientError::BadAnswer(format!("not JSON: {e}")))?;
+        if status >= 400 {
+            let message = value.get("error").and_then(Value::as_str).unwrap_or("unknown error").to_string();
+            return Err(ClientError::Refused { status, message });
+        }
+        Ok(value)
+    }
+
+    /// Sends a bodiless request whose answer is text (a snapshot's TOML); a 4xx/5xx is `Refused`.
+    pub fn text(&self, method: &str, path_and_query: &str) -> Result<String, ClientError> {
+        let (status, body) = self.exchange(method, path_and_query, None)?;
+        if status >= 400 {
+            let message = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_string));
+            return Err(ClientError::Refused { status, message: message.unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned()) });
+        }
+        String::from_utf8(body).map_err(|_| ClientError::BadAnswer("not UTF-8 text".into()))
+    }
+
+    /// One request: the answer's status and body.
+    fn exchange(&self, method: &str, path_and_query: &str, body: Option<(&str, &[u8])>) -> Result<(u16, Vec<u8>), ClientError> {
         let unreachable = |reason: String| ClientError::Unreachable { url: self.url.clone(), reason };
         let addr = self.host_port.to_socket_addrs().map_err(|e| unreachable(e.to_string()))?.next().ok_or_else(|| unreachable("no address".into()))?;
         let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(|e| unreachable(e.to_string()))?;
@@ -83,12 +107,7 @@ impl Client {
         let chunked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
         let body = &raw[split + 4..];
         let body = if chunked { dechunk(body) } else { body.to_vec() };
-        let value: Value = serde_json::from_slice(&body).map_err(|e| ClientError::BadAnswer(format!("not JSON: {e}")))?;
-        if status >= 400 {
-            let message = value.get("error").and_then(Value::as_str).unwrap_or("unknown error").to_string();
-            return Err(ClientError::Refused { status, message });
-        }
-        Ok(value)
+        Ok((status, body))
     }
 }
 
@@ -105,6 +124,12 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
         body = &body[(end + 2).min(body.len())..];
     }
     out
+}
+
+/// A local file a verb sends (`taskemu load FILE`), read before anything is sent: a missing or
+/// unreadable one is the caller's problem, said as such, never a server's answer.
+pub fn read_local(path: &std::path::Path) -> Result<Vec<u8>, ClientError> {
+    std::fs::read(path).map_err(|e| ClientError::LocalFile { path: path.display().to_string(), reason: e.to_string() })
 }
 
 /// Percent-encodes a query value.

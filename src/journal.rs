@@ -280,6 +280,9 @@ pub struct Filter {
     pub after_seq: Option<u64>,
     /// Entries that arrived at or after this wall-clock instant (RFC 3339 compared as instants).
     pub since_ms: Option<i64>,
+    /// Entries answered when the virtual clock was at or after this instant (what the tasks
+    /// were derived at; the clock can be moved back, so this is not arrival order).
+    pub virtual_since_ms: Option<Millis>,
     /// Only calls authentication refused (those with a diagnosis).
     pub auth_failures: bool,
     /// The newest this many of those.
@@ -289,12 +292,13 @@ pub struct Filter {
 impl Filter {
     fn wants(&self, s: &Recorded) -> bool {
         let e = &s.call;
-        self.operation.as_deref().is_none_or(|o| o == e.operation.as_ref())
+        self.operation.as_deref().is_none_or(|o| o.eq_ignore_ascii_case(&e.operation))
             && self.status.is_none_or(|st| st == e.status)
             && self.error_code.as_deref().is_none_or(|c| e.error_code.as_deref() == Some(c))
             && self.tenant.as_deref().is_none_or(|t| e.tenant.as_deref() == Some(t))
             && self.after_seq.is_none_or(|seq| s.seq > seq)
             && self.since_ms.is_none_or(|since| e.arrived_ms >= since)
+            && self.virtual_since_ms.is_none_or(|since| e.virtual_ms >= since)
             && (!self.auth_failures || e.auth_failure.is_some())
     }
 }
@@ -356,6 +360,12 @@ impl Journal {
         drop(ring);
         newest.reverse();
         newest
+    }
+
+    /// Whether any entry kept names this operation (ignoring case): a call to an action the
+    /// catalogue does not have is journalled under the name it sent, and can be asked for.
+    pub fn has_operation(&self, name: &str) -> bool {
+        self.ring().entries.iter().any(|e| e.call.operation.eq_ignore_ascii_case(name))
     }
 
     /// Forgets entries (only one tenant's, when given); says how many went.

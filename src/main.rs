@@ -41,8 +41,8 @@ enum DialectArg {
 enum Command {
     /// Serve the five operations and the control API.
     Serve {
-        /// Address to listen on; port 0 picks a free port.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        /// Address to listen on: PORT, :PORT or localhost:PORT (loopback), HOST:PORT, [IPv6]:PORT; port 0 picks a free one.
+        #[arg(long, default_value = "127.0.0.1:8080", value_parser = listen_address)]
         listen: SocketAddr,
         /// A scenario file or a folder of *.toml (repeatable). Default: the embedded demo.
         #[arg(long = "scenario", value_name = "PATH")]
@@ -94,6 +94,9 @@ enum Command {
         allow_hosts: Vec<String>,
         #[command(flatten)]
         budget: BudgetArgs,
+        /// Keep the world in FILE (a scenario): loaded instead of --scenario when it exists, rewritten before every accepted control-API change answers.
+        #[arg(long = "state", value_name = "FILE")]
+        state_file: Option<PathBuf>,
     },
     /// Validate scenarios without serving: every error and warning of every file, exit 1 on any error.
     Check {
@@ -122,6 +125,7 @@ enum Command {
     Load {
         #[command(flatten)]
         remote: Remote,
+        /// The scenario file (TOML) to send; its path names it in errors.
         file: PathBuf,
         /// Replace the world instead of adding to it.
         #[arg(long)]
@@ -134,12 +138,16 @@ enum Command {
     Tasks {
         #[command(flatten)]
         remote: Remote,
+        /// Only this product's tasks: ecs, sas, avds, hss_image, hss_task (any case).
         #[arg(long)]
         product: Option<String>,
+        /// Only tasks in this status now, as the product spells it (any case).
         #[arg(long)]
         status: Option<String>,
+        /// Only this tenant's tasks (access key or Huawei project).
         #[arg(long)]
         tenant: Option<String>,
+        /// Most lines shown (the footer says how many matched).
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
@@ -147,14 +155,25 @@ enum Command {
     Requests {
         #[command(flatten)]
         remote: Remote,
+        /// Only calls to this operation (e.g. DescribeTasks, ListTasks; any case).
         #[arg(long)]
         operation: Option<String>,
+        /// Only calls answered with this HTTP status.
         #[arg(long)]
         status: Option<u16>,
+        /// Only calls answered with this error code.
         #[arg(long)]
         error_code: Option<String>,
+        /// Only this caller's calls (access key or Huawei project).
         #[arg(long)]
         tenant: Option<String>,
+        /// Only requests that arrived at or after this wall-clock (real) instant, RFC 3339; not the virtual clock (see --virtual-since).
+        #[arg(long, value_name = "RFC3339")]
+        since: Option<String>,
+        /// Only requests answered when the virtual clock was at or after this instant, RFC 3339.
+        #[arg(long, value_name = "RFC3339")]
+        virtual_since: Option<String>,
+        /// The newest this many matching calls.
         #[arg(long, default_value_t = 50)]
         limit: usize,
         /// Only calls authentication refused, each with what the server computed, what the request claimed, and the first difference.
@@ -170,6 +189,14 @@ enum Command {
         remote: Remote,
         #[command(subcommand)]
         action: FaultAction,
+    },
+    /// Write the running world as one scenario file (tasks, clock, faults, credentials): `serve --scenario` on it answers the same.
+    Snapshot {
+        #[command(flatten)]
+        remote: Remote,
+        /// Write it here (replaced whole, never left half-written) instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Exit 0 when a running taskemu answers ready, 1 otherwise (for HEALTHCHECKs and wait loops).
     Healthcheck {
@@ -206,6 +233,7 @@ impl BudgetArgs {
 /// Where the running taskemu is, and how to print its answers.
 #[derive(clap::Args)]
 struct Remote {
+    /// The running taskemu's address.
     #[arg(long, env = "TASKEMU_URL", default_value = "http://127.0.0.1:8080", global = true)]
     url: String,
     /// The control token, when the server requires one (sent as `Authorization: Bearer`).
@@ -220,14 +248,23 @@ struct Remote {
 enum ClockChange {
     /// Move virtual time by a duration (`5m`, `1h30m`, `-10s`).
     Advance {
+        /// How far: `5m`, `1h30m`, `-10s` (back).
         #[arg(allow_hyphen_values = true)]
         by: String,
     },
     /// Jump to an RFC 3339 instant.
-    Set { to: String },
+    Set {
+        /// The instant, e.g. 2026-11-22T09:00:00Z.
+        to: String,
+    },
     /// Virtual seconds per real second.
-    Rate { rate: f64 },
+    Rate {
+        /// 0 frozen, 1 real time, 60 a minute per second.
+        rate: f64,
+    },
+    /// Stop virtual time where it is.
     Pause,
+    /// Let virtual time run again at its rate.
     Resume,
 }
 
@@ -238,24 +275,34 @@ enum FaultAction {
         /// Operation name, or * for all.
         #[arg(long, default_value = "*")]
         operation: String,
+        /// Answer with this error code (e.g. ServiceUnavailable, HSS.0041); the answer notes a code without a default.
         #[arg(long)]
         error: Option<String>,
+        /// The error's HTTP status (400-599); default: the code's own.
         #[arg(long)]
         status: Option<u16>,
+        /// The error's message; default: the code's own.
         #[arg(long)]
         message: Option<String>,
+        /// Delay calls by this long, or a range: `200ms`, `100ms..2s`.
         #[arg(long)]
         latency: Option<String>,
+        /// Refuse calls over this many a second with the cloud's throttling error.
         #[arg(long)]
         throttle: Option<u32>,
+        /// Fire for the next N matching calls only.
         #[arg(long)]
         times: Option<u32>,
+        /// Fire with this probability (0 to 1), drawn from the seed.
         #[arg(long)]
         probability: Option<f64>,
+        /// Only for this caller (access key or Huawei project).
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// List the rules held, with how often each fired.
     List,
+    /// Remove every rule.
     Clear,
 }
 
@@ -275,10 +322,18 @@ fn read_sources(paths: &[PathBuf]) -> Result<Vec<Source>, scenario::ScenarioErro
     }
 }
 
+/// Whether log lines may carry colour: only to a terminal, and never when `NO_COLOR` is set to
+/// anything (https://no-color.org): escapes in a CI log or a file are noise.
+fn log_colours(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
 fn main() -> ExitCode {
+    use std::io::IsTerminal as _;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TASKEMU_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        .with_ansi(log_colours(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref()))
         .init();
     match Cli::parse().command {
         Command::Check { paths, strict, budget } => check(&paths, strict, &budget.budget()),
@@ -289,7 +344,7 @@ fn main() -> ExitCode {
             let query = query_string(&[("product", product), ("status", status), ("tenant", tenant), ("limit", Some(limit.to_string()))]);
             remote_call(&remote, |c| c.call("GET", &format!("/_emu/tasks{query}"), None).map(|v| (v.clone(), tasks_table(&v))))
         }
-        Command::Requests { remote, operation, status, error_code, tenant, limit, auth_failures, clear } => {
+        Command::Requests { remote, operation, status, error_code, tenant, since, virtual_since, limit, auth_failures, clear } => {
             if clear {
                 let query = query_string(&[("tenant", tenant)]);
                 return remote_call(&remote, |c| c.call("DELETE", &format!("/_emu/requests{query}"), None).map(|v| (v.clone(), format!("cleared {} request(s)\n", v["cleared"]))));
@@ -299,6 +354,8 @@ fn main() -> ExitCode {
                 ("status", status.map(|s| s.to_string())),
                 ("error_code", error_code),
                 ("tenant", tenant),
+                ("since", since),
+                ("virtual_since", virtual_since),
                 ("auth_failures", auth_failures.then(|| "true".to_string())),
                 ("limit", Some(limit.to_string())),
             ]);
@@ -307,8 +364,9 @@ fn main() -> ExitCode {
         }
         Command::Fault { remote, action } => remote_call(&remote, |c| fault(c, action)),
         Command::Healthcheck { remote, wait } => healthcheck(&remote, wait.as_deref()),
+        Command::Snapshot { remote, out } => snapshot(&remote, out.as_deref()),
         Command::Env { remote } => remote_call(&remote, |c| env_exports(c, &remote)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget, state_file } => {
             // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
             let control_token = control_token.filter(|t| !t.is_empty());
             if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
@@ -339,10 +397,56 @@ fn main() -> ExitCode {
                 allow_hosts,
                 listen_ip: Some(listen.ip()),
                 budget: budget.budget(),
+                state_file,
             };
             let limits = Limits { max_body, header_timeout, body_timeout, max_connections: max_connections as usize, drain, ..Limits::default() };
             serve(listen, scenarios, config, limits)
         }
+    }
+}
+
+/// What `--listen` takes, said when it is given something else.
+const LISTEN_FORMS: &str = "expected PORT, :PORT, HOST:PORT, localhost:PORT or [IPv6]:PORT, e.g. --listen 8080, --listen 127.0.0.1:8080, --listen 0.0.0.0:8080 (every interface) or --listen '[::1]:8080'";
+
+/// `--listen`: a bare `PORT` or `:PORT` is loopback (as `localhost:PORT` is: an emulator is
+/// reached from this machine unless told otherwise), an IP address with its port as written, and
+/// another host name as the system resolves it.
+fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let port_of = |port: &str| port.parse::<u16>().map_err(|_| format!("{port:?} is not a port (0 to 65535); {LISTEN_FORMS}"));
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bare_port = text.strip_prefix(':').unwrap_or(text);
+    if !bare_port.is_empty() && bare_port.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port_of(bare_port)?));
+    }
+    let Some((host, port)) = text.rsplit_once(':').filter(|(host, _)| !host.is_empty() && !host.contains(':')) else {
+        return Err(format!("{text:?} is not an address; {LISTEN_FORMS}"));
+    };
+    let port = port_of(port)?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port));
+    }
+    use std::net::ToSocketAddrs as _;
+    match (host, port).to_socket_addrs().map(|mut found| found.next()) {
+        Ok(Some(addr)) => Ok(addr),
+        _ => Err(format!("cannot resolve host {host:?}; {LISTEN_FORMS}")),
+    }
+}
+
+/// Why `serve` could not listen, and what to type instead.
+fn listen_failure(listen: SocketAddr, error: &std::io::Error) -> String {
+    let loopback_any = SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), 0);
+    match error.kind() {
+        std::io::ErrorKind::AddrInUse => format!(
+            "cannot listen on {listen}: port {} is already in use (another taskemu?); choose another port (--listen {}) or let the system pick a free one (--listen {loopback_any})",
+            listen.port(),
+            SocketAddr::new(listen.ip(), listen.port().checked_add(1).unwrap_or(8081)),
+        ),
+        std::io::ErrorKind::AddrNotAvailable => format!("cannot listen on {listen}: this machine has no such address ({error}); try --listen {loopback_any} or --listen 0.0.0.0:{}", listen.port()),
+        std::io::ErrorKind::PermissionDenied => format!("cannot listen on {listen}: {error} (ports below 1024 need privileges); try --listen {}", SocketAddr::new(listen.ip(), 8080)),
+        _ => format!("cannot listen on {listen}: {error}; try --listen {loopback_any}"),
     }
 }
 
@@ -364,6 +468,34 @@ fn server_timeout(text: &str) -> Result<std::time::Duration, String> {
 
 fn drain_time(text: &str) -> Result<std::time::Duration, String> {
     duration_flag(text, true)
+}
+
+/// `taskemu snapshot [--out FILE]`: the scenario text as the server wrote it, to a file (through
+/// a temporary one, renamed) or to standard output.
+fn snapshot(remote: &Remote, out: Option<&std::path::Path>) -> ExitCode {
+    let text = match connect(remote).and_then(|c| c.text("GET", "/_emu/snapshot")) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("taskemu: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(path) = out else {
+        print!("{text}");
+        return ExitCode::SUCCESS;
+    };
+    let temporary = path.with_file_name(format!(".{}.tmp", path.file_name().map_or_else(|| "snapshot".into(), |n| n.to_string_lossy())));
+    match std::fs::write(&temporary, &text).and_then(|()| std::fs::rename(&temporary, path)) {
+        Ok(()) => {
+            eprintln!("taskemu: wrote {} ({} bytes)", path.display(), text.len());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&temporary);
+            eprintln!("taskemu: cannot write {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// A client for `--url` that carries `--token` (an empty one is none).
@@ -419,12 +551,17 @@ fn clock(client: &Client, change: Option<ClockChange>) -> Result<(Value, String)
 }
 
 fn load(client: &Client, file: &std::path::Path, replace: bool, tenant: Option<&str>) -> Result<(Value, String), ClientError> {
-    let text = std::fs::read(file).map_err(|e| ClientError::BadAnswer(format!("cannot read {}: {e}", file.display())))?;
+    let text = client::read_local(file)?;
     let name = file.display().to_string();
     let query = query_string(&[("name", Some(name)), ("replace", replace.then(|| "true".to_string())), ("tenant", tenant.map(str::to_string))]);
     let value = client.call("POST", &format!("/_emu/scenarios{query}"), Some(("application/toml", &text)))?;
-    let text = format!("loaded {}: {} task(s) now (was {})\n", value["loaded"].as_str().unwrap_or("?"), value["tasks"], value["tasks_before"]);
+    let text = format!("loaded {}: {} task(s) now (was {})\n{}", value["loaded"].as_str().unwrap_or("?"), value["tasks"], value["tasks_before"], notes(&value));
     Ok((value, text))
+}
+
+/// An answer's `notes` (what the server chose where it was not told), one `note:` line each.
+fn notes(value: &Value) -> String {
+    value["notes"].as_array().into_iter().flatten().map(|note| format!("note: {}\n", cell(note))).collect()
 }
 
 fn cell(v: &Value) -> String {
@@ -453,7 +590,25 @@ fn tasks_table(value: &Value) -> String {
         })
         .collect();
     let shown = rows.len();
-    format!("{}{shown} of {} task(s) at {}\n", client::table(&["PRODUCT", "ID", "TENANT", "STATUS", "PROGRESS", "CREATED", "ENDED"], &rows), value["total"], cell(&value["now"]))
+    let table = client::table(&["PRODUCT", "ID", "TENANT", "STATUS", "PROGRESS", "CREATED", "ENDED"], &rows);
+    let counts = &value["counts"];
+    if counts["scans"].as_u64().unwrap_or(0) + counts["sessions"].as_u64().unwrap_or(0) == 0 {
+        format!("{table}{shown} of {} task(s) at {}\n", value["total"], cell(&value["now"]))
+    } else {
+        // AVDS lines are sessions: the footer says so, as health and the dashboard do.
+        format!("{table}{shown} of {} line(s) at {}: {}\n", value["total"], cell(&value["now"]), counts_text(counts))
+    }
+}
+
+/// Counts as every view words them (`tasks::Counts` on the server): tasks, then AVDS scans and
+/// their sessions when there are any.
+fn counts_text(counts: &Value) -> String {
+    let (tasks, scans, sessions) = (counts["tasks"].as_u64().unwrap_or(0), counts["scans"].as_u64().unwrap_or(0), counts["sessions"].as_u64().unwrap_or(0));
+    if scans + sessions == 0 {
+        format!("{tasks} task(s)")
+    } else {
+        format!("{tasks} task(s), {scans} AVDS scan(s) with {sessions} session(s)")
+    }
 }
 
 fn requests_table(value: &Value) -> String {
@@ -462,10 +617,11 @@ fn requests_table(value: &Value) -> String {
         .into_iter()
         .flatten()
         .map(|r| {
-            vec![cell(&r["seq"]), cell(&r["time"]), cell(&r["operation"]), cell(&r["tenant"]), cell(&r["status"]), cell(&r["error_code"]), format!("{}us", r["latency_us"])]
+            vec![cell(&r["seq"]), cell(&r["time"]), cell(&r["operation"]), cell(&r["tenant"]), cell(&r["status"]), cell(&r["error_code"]), format!("{}us", r["latency_us"]), cell(&r["virtual_time"])]
         })
         .collect();
-    client::table(&["SEQ", "TIME", "OPERATION", "CALLER", "STATUS", "ERROR", "LATENCY"], &rows)
+    // TIME is the wall clock (what --since filters), VIRTUAL the emulator's clock then (--virtual-since).
+    client::table(&["SEQ", "TIME", "OPERATION", "CALLER", "STATUS", "ERROR", "LATENCY", "VIRTUAL"], &rows)
 }
 
 /// Each refused call's diagnosis, readable: the cause first, then what the request claimed next to
@@ -548,7 +704,7 @@ fn fault(client: &Client, action: FaultAction) -> Result<(Value, String), Client
                 }
             }
             let value = client.call("POST", "/_emu/faults", Some(("application/json", rule.to_string().as_bytes())))?;
-            let text = format!("added rule {}\n{}", value["ids"][0], faults_table(&value["added"]));
+            let text = format!("added rule {}\n{}{}", value["ids"][0], faults_table(&value["added"]), notes(&value));
             Ok((value, text))
         }
     }
@@ -589,7 +745,7 @@ fn healthcheck(remote: &Remote, wait: Option<&str>) -> ExitCode {
                 if remote.json {
                     println!("{health}");
                 } else {
-                    println!("ready: taskemu {} at {}, {} task(s), clock {}", cell(&health["version"]), remote.url, health["tasks"], cell(&health["clock"]));
+                    println!("ready: taskemu {} at {}, {}, clock {}", cell(&health["version"]), remote.url, counts_text(&health["counts"]), cell(&health["clock"]));
                 }
                 return ExitCode::SUCCESS;
             }
@@ -717,7 +873,18 @@ fn check(paths: &[PathBuf], strict: bool, budget: &scenario::Budget) -> ExitCode
 }
 
 fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits) -> ExitCode {
-    let sources = if paths.is_empty() { Ok(vec![Source::demo()]) } else { read_sources(&paths) };
+    // A state file that exists is the world: the scenarios are not read (see `State::new`).
+    let state_file = config.state_file.as_deref().filter(|p| p.exists());
+    if let Some(path) = state_file {
+        eprintln!("taskemu: loading the world from the state file {} (--scenario is not read while it exists)", path.display());
+    }
+    let sources = if state_file.is_some() {
+        Ok(Vec::new())
+    } else if paths.is_empty() {
+        Ok(vec![Source::demo()])
+    } else {
+        read_sources(&paths)
+    };
     let mut state = match sources.and_then(|s| State::new(config, s)) {
         Ok(state) => state,
         Err(errors) => {
@@ -731,6 +898,9 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
     if made_token.is_some() {
         state.config.control_token.clone_from(&made_token);
     }
+    for note in taskemu::control::fault_notes(&state.faults.list(None)) {
+        eprintln!("taskemu: note: {note}");
+    }
     let state = Arc::new(state);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -743,7 +913,7 @@ fn serve(listen: SocketAddr, paths: Vec<PathBuf>, config: Config, limits: Limits
         let listener = match tokio::net::TcpListener::bind(listen).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("cannot listen on {listen}: {e}");
+                eprintln!("taskemu: {}", listen_failure(listen, &e));
                 return ExitCode::FAILURE;
             }
         };
@@ -793,5 +963,63 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
         #[cfg(not(unix))]
         let _ = interrupt.await;
         tracing::info!("stopping: finishing requests in flight");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every subcommand has an `about` and every option and argument a `help`, each one line:
+    /// `taskemu X --help` never shows a bare flag.
+    #[test]
+    fn every_subcommand_and_option_has_a_one_line_help() {
+        use clap::CommandFactory as _;
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                match arg.get_help().map(ToString::to_string) {
+                    Some(help) if !help.trim().is_empty() && !help.contains('\n') => {}
+                    other => missing.push(format!("{path} --{id}: {other:?}")),
+                }
+            }
+            for sub in command.get_subcommands() {
+                let sub_path = format!("{path} {}", sub.get_name());
+                match sub.get_about().map(ToString::to_string) {
+                    Some(about) if !about.trim().is_empty() && !about.contains('\n') => {}
+                    other => missing.push(format!("{sub_path}: {other:?}")),
+                }
+                walk(sub, &sub_path, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "taskemu", &mut missing);
+        assert!(missing.is_empty(), "without a one-line help:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn listen_forms() {
+        let loopback = |port| SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), port);
+        assert_eq!(listen_address("8080"), Ok(loopback(8080)));
+        assert_eq!(listen_address(":8080"), Ok(loopback(8080)));
+        assert_eq!(listen_address("localhost:9000"), Ok(loopback(9000)));
+        assert_eq!(listen_address("0.0.0.0:80"), Ok("0.0.0.0:80".parse().unwrap()));
+        assert_eq!(listen_address("[::1]:8080"), Ok("[::1]:8080".parse().unwrap()));
+        for bad in ["", ":", "http://127.0.0.1:8080", "65536", "::1:80", "host:port"] {
+            let error = listen_address(bad).unwrap_err();
+            assert!(error.contains("--listen 127.0.0.1:8080"), "{bad:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn colour_only_to_a_terminal_and_never_with_no_color() {
+        use std::ffi::OsStr;
+        assert!(log_colours(true, None));
+        assert!(log_colours(true, Some(OsStr::new(""))), "an empty NO_COLOR is unset (no-color.org)");
+        assert!(!log_colours(true, Some(OsStr::new("1"))));
+        assert!(!log_colours(false, None));
     }
 }

@@ -43,6 +43,9 @@ pub struct Config {
     pub listen_ip: Option<std::net::IpAddr>,
     /// Tasks and phases a load may make, the running world included (`--max-tasks`, `--max-phases`).
     pub budget: Budget,
+    /// `--state FILE`: loaded at start instead of the scenarios when it exists, and rewritten (a
+    /// snapshot, see [`State::scenario`]) after every accepted control-API change.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -60,6 +63,7 @@ impl Default for Config {
             allow_hosts: Vec::new(),
             listen_ip: None,
             budget: Budget::default(),
+            state_file: None,
         }
     }
 }
@@ -101,6 +105,9 @@ pub struct State {
     generation: AtomicU64,
     /// Tells this state's handles from another's (tests run many states on the same threads).
     id: u64,
+    /// Held while the state file is written, snapshot taken inside: a later write always holds a
+    /// later world, so an acknowledged change is never overwritten by an older one.
+    persisting: Mutex<()>,
     /// The clock start of the first load when no scenario sets one, kept so resets repeat it.
     default_start: Millis,
 }
@@ -156,7 +163,19 @@ fn as_errors(file: &str, message: impl Into<String>) -> ScenarioErrors {
 }
 
 impl State {
-    pub fn new(config: Config, sources: Vec<Source>) -> Result<State, ScenarioErrors> {
+    /// Builds the state from the sources, or, with `--state FILE` when FILE exists, from FILE
+    /// alone (it is a snapshot of everything the sources made, and of what came later); the file
+    /// is then written at once, so that it exists from the start.
+    pub fn new(config: Config, mut sources: Vec<Source>) -> Result<State, ScenarioErrors> {
+        if let Some(path) = config.state_file.as_deref().filter(|p| p.exists()) {
+            sources = Source::read_path(path)?;
+        }
+        let state = Self::build(config, sources)?;
+        state.persist().map_err(|e| as_errors("--state", e))?;
+        Ok(state)
+    }
+
+    fn build(config: Config, sources: Vec<Source>) -> Result<State, ScenarioErrors> {
         let default_start = scenario::wall_clock_start();
         let loaded = scenario::load_within(&sources, default_start, config.seed, &config.budget)?;
         // Legal but likely mistakes: said once, at start-up, and the emulator starts anyway.
@@ -178,6 +197,7 @@ impl State {
             writer: Mutex::new(()),
             generation: AtomicU64::new(0),
             id: NEXT_STATE_ID.fetch_add(1, Ordering::Relaxed),
+            persisting: Mutex::new(()),
             default_start,
         })
     }
@@ -280,10 +300,62 @@ impl State {
         true
     }
 
+    /// The running world as one scenario file (`GET /_emu/snapshot`, the `--state` file): every
+    /// task with its read log, the settings, the clock's "now" as its start with its rate (0 when
+    /// paused), and the fault rules with their remaining counts. A fresh `serve` on it answers
+    /// as this one does now.
+    pub fn scenario(&self) -> String {
+        let current = self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let clock = self.clock.state();
+        let mut settings = current.settings.clone();
+        settings.clock_start = clock.now;
+        settings.clock_rate = if clock.paused { 0.0 } else { clock.rate };
+        settings.faults = self.faults.list(None).into_iter().map(|rule| crate::faults::FaultSpec { times: rule.remaining, ..rule.spec }).collect();
+        scenario::write::write_world(&current.world, &settings)
+    }
+
+    /// Writes the snapshot to the `--state` file, if there is one, so that a crash right after
+    /// loses nothing: a temporary file beside it, synced, renamed over it, and the directory
+    /// synced. On failure the old file stays as it was, and the reason comes back.
+    pub fn persist(&self) -> Result<(), String> {
+        let Some(path) = self.config.state_file.as_deref() else { return Ok(()) };
+        let _turn = self.persisting.lock().unwrap_or_else(|p| p.into_inner());
+        write_atomically(path, self.scenario().as_bytes()).map_err(|e| format!("the state file {} could not be written: {e}", path.display()))
+    }
+
     /// The RequestId a scenario pins for this operation, if any.
     pub fn pinned_request_id(&self, snapshot: &Snapshot, operation: &str) -> Option<String> {
         snapshot.settings.request_ids.get(operation).cloned()
     }
+}
+
+/// Replaces `path` with `bytes` so that a reader (or a restart after a crash) sees the old file
+/// or the new one whole, never a part: write a temporary file in the same directory, sync it,
+/// rename it over `path`, sync the directory (the rename itself).
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| std::io::Error::other("the path names no file"))?;
+    // One name: a write a crash cut short is overwritten by the next.
+    let temporary = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    let written = (|| {
+        let mut file = std::fs::File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&temporary, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written?;
+    // The rename is durable once the directory is; some systems cannot sync one (not an error).
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -327,6 +327,9 @@ const TOKEN_B: &str = "token-of-project-b";
 /// Two Alibaba keys with a task of each product apiece, and every one of ALPHA's calls and
 /// PROJECT_B's failing by a tenant-scoped fault rule: a call attributed to them shows at once.
 const IDENTITY: &str = r#"
+# Made-up Huawei projects, declared so that the loader accepts them (a real one is 32 hex digits).
+projects = ["projectaaaa", "projectbbbb"]
+
 [[credentials]]
 access_key_id = "LTAIalphavictim"
 access_key_secret = "alpha-secret"

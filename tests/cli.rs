@@ -129,7 +129,7 @@ async fn healthcheck_exits_0_when_ready_and_1_when_nothing_answers() {
     let emu = start_sources(Config::default(), vec![Source::demo()]).await;
     let url = emu.url();
     let line = ok(&url, &["healthcheck"]);
-    assert!(line.starts_with(&format!("ready: taskemu {} at {url}, 23 task(s), clock 2026-11-22T08:00:00Z", env!("CARGO_PKG_VERSION"))), "{line}");
+    assert!(line.starts_with(&format!("ready: taskemu {} at {url}, 19 task(s), 4 AVDS scan(s) with 7 session(s), clock 2026-11-22T08:00:00Z", env!("CARGO_PKG_VERSION"))), "{line}");
     assert_eq!(json(&url, &["healthcheck"])["status"], "ready");
 
     let dead = free_port_url();

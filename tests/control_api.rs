@@ -168,7 +168,7 @@ async fn tasks_list_filter_add_and_delete() {
     assert_eq!((t["ended"].as_str(), t["progress"].as_f64(), t["terminal"].as_bool()), (Some("2026-11-22T06:32:00Z"), Some(1.0), Some(true)));
     let paged = control_ok(&emu, "GET", "/_emu/tasks?product=ecs&limit=2&offset=1", "").await;
     assert_eq!((paged["total"].as_u64(), paged["tasks"].as_array().map(Vec::len)), (Some(6), Some(2)));
-    control_refused(&emu, "GET", "/_emu/tasks?product=gce", "", 400, "product must be one of").await;
+    control_refused(&emu, "GET", "/_emu/tasks?product=gce", "", 400, "unknown product \"gce\": expected one of ecs, sas").await;
     control_refused(&emu, "GET", "/_emu/tasks?limit=lots", "", 400, "whole number").await;
 
     control_refused(&emu, "POST", "/_emu/tasks", r#"{"product":"ecs","id":"t-x","lifecycle":[{"status":"Nope"}]}"#, 400, "unknown status").await;

@@ -14,6 +14,8 @@ const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 /// task in another project, one not yet created, and 25 generated tasks in project "pager".
 const SCENARIO: &str = r#"
 name = "hss image tests"
+# Made-up Huawei projects, declared on purpose (a real one is 32 hex digits).
+projects = ["other0000", "pager"]
 
 [clock]
 start = "2026-01-01T00:00:00Z"
@@ -156,13 +158,23 @@ async fn items_carry_the_derived_state() {
                                "namespace": "web", "registry_type": "SwrPrivate", "failed_reason": "image pull timed out"}],
         }], "total_num": 1})
     );
-    let ended = list(&emu, &[("type", "image_scan"), ("task_status", "finished")]).await;
+    let mut ended = list(&emu, &[("type", "image_scan"), ("task_status", "finished")]).await;
+    // i5-failed declares `failures = 8` and lists no image: eight are drawn (seeded, fake names),
+    // so that failed_num and failed_images agree (issue 14, item 4).
+    let drawn = ended["data_list"][0]["failed_images"].take();
+    let drawn = drawn.as_array().expect("failed_images is a list");
+    assert_eq!(drawn.len(), 8);
+    for (i, image) in drawn.iter().enumerate() {
+        assert_eq!(image["id"], i + 1);
+        assert_eq!((&image["registry_type"], &image["failed_reason"]), (&json!("SwrPrivate"), &json!("image pull timed out")));
+        assert!(image["image_name"].as_str().is_some_and(|n| !n.is_empty()), "{image}");
+    }
     assert_eq!(
         ended["data_list"],
         json!([
             {"task_id": "i5-failed", "task_name": "broken registry scan", "begin_time": T0 - 40 * MINUTE, "end_time": T0 - 38 * MINUTE,
              "remain_min": 0, "task_type": "manual", "image_type": "registry", "task_status": -3, "scan_scope": 2147483647, "is_all": true,
-             "failed_num": 8, "success_num": 0, "total_num": 8, "risky_num": 0, "failed_reason": "registry unreachable", "failed_images": []},
+             "failed_num": 8, "success_num": 0, "total_num": 8, "risky_num": 0, "failed_reason": "registry unreachable", "failed_images": null},
             {"task_id": "i4-terminated", "task_name": "stopped scan", "begin_time": T0 - 50 * MINUTE, "end_time": T0 - 45 * MINUTE,
              "remain_min": 0, "task_type": "manual", "image_type": "registry", "task_status": -1, "scan_scope": 0, "is_all": false,
              "failed_num": 0, "success_num": 5, "total_num": 5, "risky_num": 0, "failed_images": []},

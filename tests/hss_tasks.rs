@@ -14,6 +14,8 @@ const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 /// 30 generated in project "pager".
 const SCENARIO: &str = r#"
 name = "hss tasks tests"
+# Made-up Huawei projects, declared on purpose (a real one is 32 hex digits).
+projects = ["other0000", "pager"]
 
 [clock]
 start = "2026-01-01T00:00:00Z"

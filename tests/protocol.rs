@@ -420,8 +420,8 @@ async fn the_dialect_header_picks_the_shape_per_request() {
         let docs = rpc_dialect(&emu, ECS, &params, Some(value)).await.json();
         assert!(docs["TaskSet"].is_array() && docs["TaskSet"][0]["Task"][0]["SupportCancel"] == false, "{value}: {docs}");
     }
-    let unknown = rpc_dialect(&emu, ECS, &params, Some("verbatim")).await.json();
-    assert!(unknown["TaskSet"].is_object(), "an unknown dialect falls back to the server's");
+    let unknown = rpc_dialect(&emu, ECS, &params, Some("verbatim")).await;
+    assert_eq!((unknown.status, unknown.json()["Code"].as_str()), (400, Some("InvalidParameter")), "an unknown dialect is refused (issue 14): {}", unknown.text());
     let avds = rpc_dialect(&emu, AVDS, &[], Some("docs")).await.json();
     assert_eq!((avds["code"].clone(), avds["success"].clone(), avds["data"]["TotalCount"].clone()), (json!("200"), json!(true), json!(2)));
 }

@@ -15,7 +15,7 @@ use crate::cloud::pairs::form_decode;
 use crate::cloud::{WireRequest, WireResponse};
 use crate::instant::{format_rfc3339, parse_duration, parse_rfc3339};
 use crate::scenario::{ScenarioErrors, Source};
-use crate::faults::FaultSpec;
+use crate::faults::{FaultSpec, RuleView};
 use crate::journal;
 use crate::state::State;
 use crate::world::Product;
@@ -77,13 +77,26 @@ fn builds_world(req: &WireRequest) -> bool {
     }
 }
 
+/// Whether an accepted call changed what a snapshot holds (the world, the clock, the fault rules):
+/// with `--state`, the file is rewritten before such a call answers.
+fn changes_state(req: &WireRequest) -> bool {
+    let path = req.path.trim_end_matches('/');
+    match req.method.as_ref() {
+        "POST" => matches!(path, "/_emu/clock" | "/_emu/reset" | "/_emu/scenarios" | "/_emu/tasks" | "/_emu/faults"),
+        "DELETE" => path.starts_with("/_emu/tasks/") || path == "/_emu/faults" || path.starts_with("/_emu/faults/"),
+        _ => false,
+    }
+}
+
 /// Answers a control call; one that builds a world runs with its runtime worker handed over to
 /// another thread (`block_in_place`: the request borrows the state, which `spawn_blocking` could
 /// not take), so that the other connections keep being served while it builds. A runtime of one
 /// thread (the benchmark, single-threaded tests) has no worker to spare: it builds in place.
 pub fn handle_request(state: &State, req: &WireRequest) -> WireResponse {
     let spare_worker = tokio::runtime::Handle::try_current().is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if spare_worker && builds_world(req) {
+    // Writing a snapshot of a big world takes as long as building one.
+    let snapshots = (req.method == "GET" && req.path.trim_end_matches('/') == "/_emu/snapshot") || (state.config.state_file.is_some() && changes_state(req));
+    if spare_worker && (builds_world(req) || snapshots) {
         tokio::task::block_in_place(|| handle(state, req))
     } else {
         handle(state, req)
@@ -103,7 +116,15 @@ pub fn handle(state: &State, req: &WireRequest) -> WireResponse {
     // The journal is written straight to bytes, never through a `Value` (see `journal`).
     let answered = match (req.method.as_ref(), req.path.trim_end_matches('/')) {
         ("GET", "/_emu/requests") => requests(state, &Params(form_decode(&req.query))).map_err(plain),
+        // The world as a scenario file: TOML, not JSON.
+        ("GET", "/_emu/snapshot") => return WireResponse::new(200, "application/toml", state.scenario().into_bytes()),
+        (_, "/_emu/snapshot") => Err(plain(ControlError::method("GET"))),
         _ => answer(state, req).map(|value| value.to_string().into_bytes()),
+    };
+    // Acknowledged only once it is on disk: a write that fails answers 500 and leaves the old file.
+    let answered = match answered {
+        Ok(body) if changes_state(req) => state.persist().map(|()| body).map_err(|e| plain(ControlError { status: 500, message: e })),
+        other => other,
     };
     match answered {
         Ok(body) => WireResponse::new(200, "application/json", body),
@@ -195,15 +216,51 @@ fn body_text(req: &WireRequest) -> Result<&str, Failed> {
     std::str::from_utf8(&req.body).map_err(|_| plain(ControlError::bad_request("the body is not UTF-8 text")))
 }
 
+/// The number of the next unnamed run-time load: never repeats within the process, whatever
+/// was replaced or reset meanwhile.
+static NEXT_RUNTIME_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A run-time scenario's name that no loaded scenario has: the one given (`?name=`), else
+/// `runtime-N`; taken already, it gets `#2`, `#3`, ... (bounded by the scenarios loaded). Picked
+/// before the load takes the writers' turn, without a lock of its own (one across every state
+/// would make a small load wait for a big one elsewhere): two loads at the same instant that
+/// give the same `?name=` may share it; unnamed ones never do.
+fn unique_name(given: Option<&str>, loaded: &[Source]) -> String {
+    let taken = |name: &str| loaded.iter().any(|s| s.name == name);
+    let base = match given {
+        Some(name) => name.to_string(),
+        None => loop {
+            let name = format!("runtime-{}", NEXT_RUNTIME_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+            if !taken(&name) {
+                break name;
+            }
+        },
+    };
+    if !taken(&base) {
+        return base;
+    }
+    (2..).map(|n| format!("{base}#{n}")).find(|name| !taken(name)).unwrap_or(base)
+}
+
 /// `POST /_emu/scenarios[?replace=true][&tenant=KEY][&name=NAME]` with a TOML body.
 fn load_scenario(state: &State, req: &WireRequest, params: &Params) -> Result<Value, Failed> {
     let text = body_text(req)?;
-    let name = params.get("name").map_or_else(|| format!("runtime-{}", state.snapshot().sources.len() + 1), str::to_string);
+    let given = params.get("name");
+    let name = unique_name(given, &state.snapshot().sources);
     let mut source = Source::new(name.clone(), text);
     source.owner = params.get("tenant").map(str::to_string);
     let replace = params.flag("replace");
-    let change = state.load(source, replace).map_err(scenario_error)?;
-    Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state) }))
+    let newest_rule = state.faults.list(None).iter().map(|r| r.id).max().unwrap_or(0);
+    let change = state.load(source, replace).map_err(|mut errors| {
+        // Errors name the file as the user sent it, not the suffix that kept it apart.
+        if let Some(given) = given {
+            errors.0.iter_mut().filter(|e| e.file == name).for_each(|e| e.file = given.to_string());
+        }
+        scenario_error(errors)
+    })?;
+    // The rules this load brought: ids only grow, and a replacement's are all new.
+    let brought: Vec<RuleView> = state.faults.list(None).into_iter().filter(|r| r.id > newest_rule).collect();
+    Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state), "notes": fault_notes(&brought) }))
 }
 
 /// `POST /_emu/tasks`: one scenario entry as JSON plus `"product"`, checked like a scenario.
@@ -228,40 +285,45 @@ fn add_task(state: &State, req: &WireRequest, params: &Params) -> Result<Value, 
 }
 
 fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {
-    let product = params.get("product").map(str::to_string);
-    if let Some(p) = &product {
-        if Product::named(p).is_none() {
-            return Err(ControlError::bad_request(format!("product must be one of {}", Product::names())));
-        }
-    }
     let filter = tasks::Filter {
-        product,
         tenant: params.get("tenant").map(str::to_string),
-        status: params.get("status").map(str::to_string),
         offset: params.number("offset")?.unwrap_or(0),
         limit: params.number("limit")?.unwrap_or(1000),
+        ..tasks::Filter::checked(params.get("product"), params.get("status")).map_err(ControlError::bad_request)?
     };
     if filter.limit > tasks::MAX_LIMIT {
         return Err(ControlError::bad_request(format!("limit must be at most {}", tasks::MAX_LIMIT)));
     }
     let now = state.clock.now();
-    let (total, list) = tasks::list(&state.snapshot().world, now, &filter);
-    Ok(json!({ "now": format_rfc3339(now), "total": total, "tasks": list }))
+    let listed = tasks::list(&state.snapshot().world, now, &filter);
+    Ok(json!({ "now": format_rfc3339(now), "total": listed.total, "counts": listed.counts, "tasks": listed.lines }))
 }
 
 /// `GET /_emu/requests`: the entries picked under the journal's lock, written after it.
 fn requests(state: &State, params: &Params) -> Result<Vec<u8>, ControlError> {
-    let since_ms = params
-        .get("since")
-        .map(|s| parse_rfc3339(s).ok_or_else(|| ControlError::bad_request("since takes an RFC 3339 instant")))
-        .transpose()?;
+    let instant = |name: &str, clock: &str| {
+        params.get(name).map(|s| parse_rfc3339(s).ok_or_else(|| ControlError::bad_request(format!("{name} takes an RFC 3339 instant ({clock})")))).transpose()
+    };
+    let since_ms = instant("since", "wall-clock time")?;
+    let virtual_since_ms = instant("virtual_since", "virtual time")?;
+    // An operation the catalogue has, or a name a journalled call sent (a client's misspelt
+    // action is worth finding); anything else could never match, and is refused.
+    let operation = params.get("operation");
+    if let Some(name) = operation {
+        if let Err(unknown) = tasks::one_of("operation", name, &crate::ops::rows().map(|row| row.name).collect::<Vec<_>>()) {
+            if !state.journal.has_operation(name) {
+                return Err(ControlError::bad_request(unknown));
+            }
+        }
+    }
     let filter = journal::Filter {
-        operation: params.get("operation").map(str::to_string),
+        operation: operation.map(str::to_string),
         status: params.number("status")?,
         error_code: params.get("error_code").map(str::to_string),
         tenant: params.get("tenant").map(str::to_string),
         after_seq: params.number("after")?,
         since_ms,
+        virtual_since_ms,
         auth_failures: params.flag("auth_failures"),
         limit: params.number("limit")?,
     };
@@ -286,16 +348,56 @@ fn add_faults(state: &State, body: &Value) -> Result<Value, ControlError> {
     // The rules added, not the whole list: an answer that grew with every rule was the list
     // copied once per POST.
     let added = state.faults.add(specs).map_err(ControlError::bad_request)?;
-    Ok(json!({ "ids": added.iter().map(|r| r.id).collect::<Vec<_>>(), "added": added }))
+    Ok(json!({ "ids": added.iter().map(|r| r.id).collect::<Vec<_>>(), "notes": fault_notes(&added), "added": added }))
 }
 
+/// What the rules' errors will answer where the emulator has no default for their code: one note
+/// per cloud a rule reaches (its operation's, or both for `*`), naming the HTTP status and
+/// message it will use. A rule is accepted either way; the note keeps a typo (`Throttled` for
+/// `Throttling`) from passing as a code the emulator knows.
+pub fn fault_notes(rules: &[RuleView]) -> Vec<String> {
+    use crate::cloud::{aliyun, huawei};
+    use crate::ops::Cloud;
+    let mut notes = Vec::new();
+    for rule in rules {
+        let Some(error) = &rule.spec.error else { continue };
+        if error.status.is_some() && error.message.is_some() {
+            continue;
+        }
+        let clouds = match crate::ops::named(&rule.spec.operation) {
+            Some(operation) => vec![operation.cloud],
+            None => vec![Cloud::Alibaba, Cloud::Huawei],
+        };
+        for cloud in clouds {
+            let (name, documented, (status, message)) = match cloud {
+                Cloud::Alibaba => ("Alibaba Cloud", aliyun::error::documented(&error.code).is_some(), aliyun::error::known(&error.code)),
+                Cloud::Huawei => ("Huawei Cloud", huawei::error::documented(&error.code).is_some(), huawei::error::known(&error.code)),
+            };
+            if documented {
+                continue;
+            }
+            let status = error.status.unwrap_or(status);
+            let message = error.message.clone().unwrap_or(message);
+            notes.push(format!(
+                "rule {}: taskemu has no default for {name} error code {:?}; its calls will answer HTTP {status} with message {message:?} (set error.status and error.message to choose)",
+                rule.id, error.code
+            ));
+        }
+    }
+    notes
+}
+
+/// `tasks` is what the scenarios declared, each AVDS scan one (as reset and load count);
+/// `counts` is the world now, by the names every listing uses (see [`tasks::Counts`]).
 pub fn health(state: &State) -> Value {
     let snapshot = state.snapshot();
+    let now = state.clock.now();
     json!({
+        "counts": tasks::counts(&snapshot.world, now),
         "auth": state.auth_on(&snapshot),
         "status": "ready",
         "version": env!("CARGO_PKG_VERSION"),
-        "clock": format_rfc3339(state.clock.now()),
+        "clock": format_rfc3339(now),
         "tasks": snapshot.world.task_count(),
         "scenario": snapshot.settings.name,
     })

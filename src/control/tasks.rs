@@ -6,7 +6,12 @@ use serde_json::{json, Map, Value};
 
 use crate::instant::{format_rfc3339, Millis};
 use crate::world::lifecycle::{Lifecycle, Stage, Status};
+use crate::scenario::suggest;
 use crate::world::avds::{self, AvdsStatus};
+use crate::world::ecs::EcsStatus;
+use crate::world::hss_image::ImageTaskStatus;
+use crate::world::hss_task::HssTaskStatus;
+use crate::world::sas::SasStatus;
 use crate::world::{Product, World};
 
 /// The most lines one listing gives (`limit`): each is a JSON object, and periodic AVDS scans
@@ -20,6 +25,59 @@ pub struct Filter {
     pub status: Option<String>,
     pub offset: usize,
     pub limit: usize,
+}
+
+fn names_of<S: Status>() -> Vec<&'static str> {
+    S::all().iter().map(|s| s.name()).collect()
+}
+
+/// The statuses a product's tasks can have, spelt as the listing shows them.
+pub(crate) fn statuses(product: Product) -> Vec<&'static str> {
+    match product {
+        Product::Ecs => names_of::<EcsStatus>(),
+        Product::Sas => names_of::<SasStatus>(),
+        Product::Avds => names_of::<AvdsStatus>(),
+        Product::HssImage => names_of::<ImageTaskStatus>(),
+        Product::HssTask => names_of::<HssTaskStatus>(),
+    }
+}
+
+/// `name` among `valid`, ignoring case: its own spelling, or why not (the valid ones, and the
+/// nearest as a suggestion).
+pub(crate) fn one_of(what: &str, name: &str, valid: &[&'static str]) -> Result<&'static str, String> {
+    valid.iter().copied().find(|v| v.eq_ignore_ascii_case(name)).ok_or_else(|| unknown(what, name, valid))
+}
+
+fn unknown(what: &str, name: &str, valid: &[&str]) -> String {
+    format!("unknown {what} {name:?}: expected one of {}{}", valid.join(", "), suggest::did_you_mean(name, valid.iter().copied()))
+}
+
+impl Filter {
+    /// A filter whose product and status are checked: matched whatever their case, and refused
+    /// when no task could have them (rather than an empty listing that looks like an empty world).
+    pub(crate) fn checked(product: Option<&str>, status: Option<&str>) -> Result<Filter, String> {
+        let product = match product {
+            None => None,
+            Some(name) => match Product::ALL.iter().copied().find(|p| p.name().eq_ignore_ascii_case(name)) {
+                Some(p) => Some(p),
+                None => return Err(unknown("product", name, &Product::ALL.iter().map(|p| p.name()).collect::<Vec<_>>())),
+            },
+        };
+        let status = match (status, product) {
+            (None, _) => None,
+            (Some(s), Some(p)) => Some(one_of(&format!("{} status", p.name()), s, &statuses(p))?),
+            (Some(s), None) => {
+                let mut every: Vec<&'static str> = Vec::new();
+                for name in Product::ALL.iter().flat_map(|p| statuses(*p)) {
+                    if !every.iter().any(|seen| seen.eq_ignore_ascii_case(name)) {
+                        every.push(name);
+                    }
+                }
+                Some(one_of("status", s, &every)?)
+            }
+        };
+        Ok(Filter { product: product.map(|p| p.name().to_string()), status: status.map(str::to_string), ..Filter::default() })
+    }
 }
 
 /// One task's line: what every product shares, then what it alone has.
@@ -42,12 +100,26 @@ fn line<S: Status>(product: Product, id: String, tenant: Option<&str>, created: 
     Value::Object(fields)
 }
 
+/// How many of each thing a listing matched, under the one name each is known by everywhere
+/// (`GET /_emu/health`, `GET /_emu/tasks`, `taskemu tasks`, `taskemu healthcheck`, the
+/// dashboard): `tasks` (ECS, SAS, HSS image scans, HSS tasks: one line each), AVDS `scans` (the
+/// schedules) and their `sessions` (the runs, one line each). A listing's `total` is its lines:
+/// `tasks + sessions`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub tasks: usize,
+    /// AVDS scans created by now that the product and tenant filters keep (whatever the status).
+    pub scans: usize,
+    pub sessions: usize,
+}
+
 /// The lines kept so far (from `offset`, at most `limit`) and how many matched in all.
 struct Listing {
     offset: usize,
     limit: usize,
     total: usize,
     out: Vec<Value>,
+    counts: Counts,
 }
 
 impl Listing {
@@ -56,15 +128,29 @@ impl Listing {
             self.out.push(make());
         }
         self.total += 1;
+        self.counts.tasks += 1;
     }
 }
 
+/// What a listing found: the window's lines, how many lines matched in all, and of what.
+#[derive(Debug)]
+pub struct Listed {
+    pub total: usize,
+    pub lines: Vec<Value>,
+    pub counts: Counts,
+}
+
+/// The world's counts at `now`, unfiltered: what health reports, and what an unfiltered listing says.
+pub fn counts(world: &World, now: Millis) -> Counts {
+    list(world, now, &Filter::default()).counts
+}
+
 /// Every task visible at `now` that the filter keeps, and how many there are in all.
-pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) {
+pub fn list(world: &World, now: Millis, filter: &Filter) -> Listed {
     let wants = |product: Product| filter.product.as_deref().is_none_or(|p| p == product.name());
     let tenant_ok = |tenant: Option<&str>| filter.tenant.as_deref().is_none_or(|t| tenant == Some(t));
     let status_ok = |status: &str| filter.status.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(status));
-    let mut listing = Listing { offset: filter.offset, limit: filter.limit, total: 0, out: Vec::new() };
+    let mut listing = Listing { offset: filter.offset, limit: filter.limit, total: 0, out: Vec::new(), counts: Counts::default() };
     // Every product, in the world's order; a new one is a compile error here until it is listed.
     for &product in Product::ALL.iter().filter(|p| wants(**p)) {
         match product {
@@ -102,7 +188,9 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
                         listing.out.push(line(Product::Avds, s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() })));
                     }
                     listing.total = listing.total.saturating_add(page.total);
+                    listing.counts.sessions = listing.counts.sessions.saturating_add(page.total);
                 }
+                listing.counts.scans += world.avds.iter().filter(|scan| scan.created <= now && tenant_ok(scan.owner.0.as_deref())).count();
             }
             Product::HssImage => {
                 for t in world.hss_image.iter().filter(|t| t.created <= now && tenant_ok(Some(&t.project_id))) {
@@ -128,7 +216,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> (usize, Vec<Value>) 
             }
         }
     }
-    (listing.total, listing.out)
+    Listed { total: listing.total, lines: listing.out, counts: listing.counts }
 }
 
 #[cfg(test)]
@@ -145,11 +233,13 @@ mod tests {
         for product in [None, Some("avds")] {
             for status in [None, Some("finished"), Some("Running")] {
                 let filter = |offset, limit| Filter { product: product.map(str::to_string), status: status.map(str::to_string), offset, limit, ..Filter::default() };
-                let (total, all) = list(&loaded.world, now, &filter(0, usize::MAX));
+                let Listed { total, lines: all, counts } = list(&loaded.world, now, &filter(0, usize::MAX));
+                assert_eq!(total, counts.tasks + counts.sessions, "{product:?} {status:?}");
                 assert!(total == all.len() && (total > 0 || status.is_some()), "{product:?} {status:?}");
                 for offset in 0..=total + 1 {
                     for limit in [0, 1, 3, 7] {
-                        let (windowed_total, window) = list(&loaded.world, now, &filter(offset, limit));
+                        let Listed { total: windowed_total, lines: window, counts: windowed_counts } = list(&loaded.world, now, &filter(offset, limit));
+                        assert_eq!(windowed_counts, counts, "a window counts what the whole listing does");
                         let end = (offset + limit).min(total);
                         assert_eq!(windowed_total, total);
                         assert_eq!(window, all[offset.min(total)..end.max(offset.min(total))].to_vec(), "{product:?} {status:?} from {offset}, {limit}");

@@ -25,7 +25,7 @@ pub struct AvdsSection {
 pub struct AvdsSpec {
     pub count: Option<Spanned<u32>>,
     pub scan_id: Option<Spanned<String>>,
-    pub task_id: Option<i64>,
+    pub task_id: Option<Spanned<i64>>,
     pub name: Option<String>,
     pub owner: Option<String>,
     pub targets: Option<Vec<String>>,
@@ -33,9 +33,9 @@ pub struct AvdsSpec {
     pub created: Option<Spanned<When>>,
     pub trigger: Option<Choice<Word<AvdsTrigger>>>,
     pub period: Option<Choice<Word<AvdsPeriod>>>,
-    pub interval: Option<IntSpec>,
+    pub interval: Option<Spanned<IntSpec>>,
     /// At most this many sessions of a periodic scan.
-    pub sessions: Option<u32>,
+    pub sessions: Option<Spanned<u32>>,
     pub report: Option<Choice<Word<AvdsReport>>>,
     pub report_delay: Option<DurationSpec>,
     pub report_url: Option<String>,
@@ -52,6 +52,13 @@ impl Builder<'_> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.scan_id.is_some(), generated, "scan_id") else { continue };
             let Some(created) = self.created(&spec.created) else { continue };
+            let task_id_ok = self.bounded_number("task_id", spec.task_id.as_ref(), 1..=i64::MAX);
+            let interval_ok = self.bounded_spec("interval", spec.interval.as_ref(), 1..=i64::from(u32::MAX));
+            let sessions_ok = self.bounded_number("sessions", spec.sessions.as_ref(), 1..=i64::from(u32::MAX));
+            if !(task_id_ok && interval_ok && sessions_ok) {
+                continue;
+            }
+            self.warn_if_alike(&entry, created, &spec.lifecycle);
             let mut draw = self.draw(section, index);
             let owner = self.built.interner.owner(spec.owner.as_deref());
             let pins = Self::pins(&spec.set, &spec.unset);
@@ -62,12 +69,8 @@ impl Builder<'_> {
                 let periodic = spec.trigger.as_ref().is_some_and(|t| draw.one(t).0 == "interval");
                 let trigger = if periodic {
                     let period = spec.period.as_ref().map_or(Period::Hour, |p| Period::from_name(draw.one(p).0).unwrap_or(Period::Hour));
-                    let interval = draw.count(spec.interval, 1);
-                    if interval == 0 {
-                        self.error(entry.at, "`interval` must be at least 1");
-                        break;
-                    }
-                    Trigger::Every { period, interval, limit: spec.sessions }
+                    let interval = draw.count(spec.interval.as_ref().map(|i| *i.get_ref()), 1);
+                    Trigger::Every { period, interval, limit: spec.sessions.as_ref().map(|s| *s.get_ref()) }
                 } else {
                     Trigger::Once
                 };
@@ -82,7 +85,7 @@ impl Builder<'_> {
                     name,
                     targets,
                     owner: owner.clone(),
-                    first_task_id: spec.task_id.unwrap_or_else(|| 1_000_000 + (index as i64 * 1_000 + i64::from(n)) * 100_000 + draw.0.random_range(0..1_000)),
+                    first_task_id: spec.task_id.as_ref().map(|t| *t.get_ref()).unwrap_or_else(|| 1_000_000 + (index as i64 * 1_000 + i64::from(n)) * 100_000 + draw.0.random_range(0..1_000)),
                     created: created.map_or(self.start, |w| draw.when(w, self.start)),
                     trigger,
                     lifecycle,

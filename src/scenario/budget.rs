@@ -77,11 +77,10 @@ pub(crate) fn entries(file: &ScenarioFile) -> impl Iterator<Item = Counted<'_>> 
     let ecs = |s: &schema::EcsSpec| phases(&s.lifecycle, 3);
     let sas = |s: &schema::SasSpec| phases(&s.lifecycle, 3) + if s.targets.is_empty() { high(s.target_count, 1) } else { s.targets.len() as u64 };
     let avds = |s: &schema::AvdsSpec| phases(&s.lifecycle, 3) + s.targets.as_ref().map_or_else(|| high(s.target_count, 2), |t| t.len() as u64);
-    let images = |generated: bool| {
-        move |s: &schema::ImageTaskSpec| {
-            let drawn = if s.failed_images.is_empty() && generated { high(s.failures, 0).min(high(s.images, 10)) } else { s.failed_images.len() as u64 };
-            phases(&s.lifecycle, 2) + drawn
-        }
+    // Failed images: the listed ones, then drawn ones up to `failures` (within `images`).
+    let images = |s: &schema::ImageTaskSpec| {
+        let drawn = high(s.failures.as_ref().map(|f| *f.get_ref()), 0).min(high(s.images.as_ref().map(|i| *i.get_ref()), 10));
+        phases(&s.lifecycle, 2) + drawn.max(s.failed_images.len() as u64)
     };
     let tasks = |s: &schema::HssTaskSpec| phases(&s.lifecycle, 3);
     counted(&file.ecs.tasks, false, |s| s.count.as_ref(), ecs)
@@ -90,8 +89,8 @@ pub(crate) fn entries(file: &ScenarioFile) -> impl Iterator<Item = Counted<'_>> 
         .chain(counted(&file.sas.generate, true, |s| s.count.as_ref(), sas))
         .chain(counted(&file.avds.scans, false, |s| s.count.as_ref(), avds))
         .chain(counted(&file.avds.generate, true, |s| s.count.as_ref(), avds))
-        .chain(counted(&file.hss.image_tasks, false, |s| s.count.as_ref(), images(false)))
-        .chain(counted(&file.hss.image_generate, true, |s| s.count.as_ref(), images(true)))
+        .chain(counted(&file.hss.image_tasks, false, |s| s.count.as_ref(), images))
+        .chain(counted(&file.hss.image_generate, true, |s| s.count.as_ref(), images))
         .chain(counted(&file.hss.tasks, false, |s| s.count.as_ref(), tasks))
         .chain(counted(&file.hss.generate, true, |s| s.count.as_ref(), tasks))
 }

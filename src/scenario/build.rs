@@ -1,6 +1,13 @@
 //! Turns parsed scenario specs into tasks: resolves instants against the clock start, draws random
 //! values (ranges, choices, fake names and ids) from a seeded generator, and checks what serde
 //! cannot (phase rules, counts, duplicate ids), reporting each problem at its line and column.
+//!
+//! The semantic checks every product's step shares live here too: a region that is neither real
+//! nor declared (`regions = [...]`), a Huawei project that is not 32 hex characters nor declared
+//! (`projects = [...]`), a number outside what its field allows, a part greater than its whole
+//! (`failures` over `images`), a lifecycle that leaves a terminal status or moves in a way its
+//! product's transition table (`Status::successors`) does not allow; and the warning for a
+//! generator whose tasks would all be created together and change status together.
 
 use fake::faker::internet::en::{DomainSuffix, IPv4, Username};
 use fake::faker::lorem::en::Word as FakeWord;
@@ -9,7 +16,11 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use toml::Spanned;
 
+use std::collections::BTreeSet;
+use std::ops::{Range, RangeInclusive};
+
 use super::schema::{self, Choice, DurationSpec, IntSpec, PhaseSpec, When};
+use super::suggest::did_you_mean;
 use super::{Located, ScenarioError};
 use crate::instant::{in_range, Millis};
 use crate::world::avds::AvdsScan;
@@ -18,13 +29,15 @@ use crate::world::hss_image::HssImageTask;
 use crate::world::hss_task::HssTask;
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::sas::SasTask;
-use crate::world::{Interner, Pins, Product, Text};
+use crate::world::{is_huawei_project_id, Interner, Pins, Product, Text, ALIBABA_REGIONS};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
 pub const DEFAULT_PROJECT: &str = "0123456789abcdef0123456789abcdef";
 pub const DEFAULT_REGION: &str = "cn-hangzhou";
 /// The most tasks one generator entry may make, so a typo cannot exhaust memory.
 pub const MAX_GENERATED: u32 = 2_000_000;
+/// The largest counter (images, failures, clusters, files ...) the HSS API documents.
+pub(super) const MAX_COUNTER: i64 = 2_147_483_547;
 
 /// Tasks built from one file, each with where it was declared (for duplicate-id errors).
 #[derive(Debug, Default)]
@@ -69,8 +82,10 @@ impl<T> Declared<T> {
 /// Builds every task a file declares: each product's from its own generators (the random draws
 /// are per entry, so the order the products are built in changes nothing), side by side when the
 /// file makes many. Errors come back in the order the products are listed in.
-pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile) -> (Vec<ScenarioError>, Built) {
-    let builder = || Builder { source, start, seed, errors: Vec::new(), built: Built::default() };
+/// `declared` are the made-up regions and projects the load declares (`regions = [...]`,
+/// `projects = [...]` in any of its files, or in the running world's).
+pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::ScenarioFile, (regions, projects): (&BTreeSet<String>, &BTreeSet<String>)) -> (Vec<ScenarioError>, Built) {
+    let builder = || Builder { source, start, seed, regions, projects, errors: Vec::new(), built: Built::default() };
     let generated: u64 = super::budget::entries(file).filter(|e| e.generated).map(|e| u64::from(e.count.map_or(0, |c| *c.get_ref()))).sum();
     // One step per product, each its file's entries and its generators: run in turn for a small
     // file, side by side when it generates many tasks.
@@ -121,6 +136,7 @@ pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::Sce
     let mut built = Built::default();
     for (product, mut part) in parts {
         errors.append(&mut part.errors);
+        built.warnings.append(&mut part.built.warnings);
         match product {
             Product::Ecs => built.ecs = part.built.ecs,
             Product::Sas => built.sas = part.built.sas,
@@ -136,6 +152,9 @@ pub struct Builder<'a> {
     pub source: &'a Located<'a>,
     pub start: Millis,
     pub seed: u64,
+    /// The made-up Alibaba regions and Huawei projects the load declares on purpose.
+    pub regions: &'a BTreeSet<String>,
+    pub projects: &'a BTreeSet<String>,
     pub errors: Vec<ScenarioError>,
     pub built: Built,
 }
@@ -312,11 +331,30 @@ impl<'a> Builder<'a> {
             self.error(spec.span().start, "a lifecycle needs at least one phase");
             return None;
         }
+        if !self.transitions(spec.get_ref()) {
+            return None;
+        }
         let last = spec.get_ref().len() - 1;
         let mut phases = Vec::with_capacity(last + 1);
+        // A snapshot's read log (`reads_counted`, `exhausted_at`), put back once the phases are built.
+        let mut exhausted = Vec::new();
+        let mut reads_counted = 0;
         for (i, phase) in spec.get_ref().iter().enumerate() {
             let at = phase.span().start;
-            let PhaseSpec { status, duration, reads } = phase.get_ref();
+            let PhaseSpec { status, duration, reads, reads_counted: counted, exhausted_at } = phase.get_ref();
+            if (counted.is_some() || exhausted_at.is_some()) && (reads.is_none() || i == last) {
+                self.error(at, "`reads_counted` and `exhausted_at` belong to a phase that ends after `reads`");
+                return None;
+            }
+            if let Some(when) = exhausted_at {
+                let instant = when.get_ref().low.resolve(self.start);
+                if !in_range(instant) {
+                    self.errors.push(super::out_of_range(self.source, "exhausted_at", when.span()));
+                    return None;
+                }
+                exhausted.push((i, instant));
+            }
+            reads_counted = reads_counted.max(counted.unwrap_or(0));
             let end = match (i == last, duration, reads) {
                 (true, None, None) => PhaseEnd::Never,
                 (true, _, _) => {
@@ -328,13 +366,15 @@ impl<'a> Builder<'a> {
                     self.error(at, "sessions of a periodic scan cannot end after reads: use `for`");
                     return None;
                 }
-                (false, None, Some(r)) => match u32::try_from(draw.int(*r)) {
-                    Ok(n) if n > 0 => PhaseEnd::Reads(n),
-                    _ => {
-                        self.error(at, "`reads` must be from 1 to 4294967295");
+                (false, None, Some(r)) => {
+                    // Checked over the range as written, so that no seed draws a phase of no reads.
+                    if r.low < 1 || r.high > i64::from(u32::MAX) {
+                        let written = if r.low == r.high { r.low.to_string() } else { format!("\"{}..{}\"", r.low, r.high) };
+                        self.error(self.value_of(phase.span(), "reads"), format!("`reads` = {written} is out of range: allowed from 1 to {}", u32::MAX));
                         return None;
                     }
-                },
+                    PhaseEnd::Reads(u32::try_from(draw.int(*r)).unwrap_or(u32::MAX))
+                }
                 (false, Some(_), Some(_)) => {
                     self.error(at, "a phase ends either after a duration (`for`) or after reads (`reads`), not both");
                     return None;
@@ -346,7 +386,11 @@ impl<'a> Builder<'a> {
             };
             phases.push(Phase { status: draw.one(status).0, end });
         }
-        Some(Lifecycle::new(phases))
+        let lifecycle = Lifecycle::new(phases);
+        if !exhausted.is_empty() || reads_counted > 0 {
+            lifecycle.restore_reads(exhausted, reads_counted);
+        }
+        Some(lifecycle)
     }
 
     pub(crate) fn pins(set: &Option<toml::Table>, unset: &[String]) -> Pins {
@@ -358,8 +402,209 @@ impl<'a> Builder<'a> {
         Some(pins.into())
     }
 
+    /// What the file says at `span`, for quoting a value back in a message.
+    pub(super) fn written(&self, span: Range<usize>) -> &str {
+        self.source.text.get(span).unwrap_or_default().trim()
+    }
 
+    /// Where `key`'s value starts in the table written at `span` (`key = value`): for a field the
+    /// schema keeps no position of its own. The table's start when the key is not found there.
+    pub(super) fn value_of(&self, span: Range<usize>, key: &str) -> usize {
+        let table = self.source.text.get(span.clone()).unwrap_or_default();
+        let mut from = 0;
+        while let Some(found) = table[from..].find(key).map(|i| from + i) {
+            from = found + key.len();
+            let starts_word = table[..found].chars().next_back().is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+            // Not a word inside a string value (an odd number of unescaped quotes before it).
+            let in_string = table[..found].replace("\\\"", "").matches('"').count() % 2 == 1;
+            let rest = &table[from..];
+            let after_eq = rest.trim_start_matches([' ', '\t']);
+            if starts_word && !in_string && after_eq.starts_with('=') {
+                let value = &after_eq[1..];
+                return span.start + table.len() - value.trim_start_matches([' ', '\t']).len();
+            }
+        }
+        span.start
+    }
 
+    /// Where the quoted name `item` is written inside the value at `span` (one name of a list),
+    /// else the value's start.
+    fn item_at(&self, span: Range<usize>, item: &str) -> usize {
+        let value = self.source.text.get(span.clone()).unwrap_or_default();
+        [format!("\"{item}\""), format!("'{item}'")].iter().find_map(|quoted| value.find(quoted.as_str())).map_or(span.start, |i| span.start + i)
+    }
 
+    /// Checks a number, or both ends of a `"lo..hi"` range, against what its field allows, at
+    /// the value; says whether it is within.
+    pub(super) fn bounded(&mut self, field: &str, span: Range<usize>, (low, high): (i64, i64), allowed: RangeInclusive<i64>) -> bool {
+        if allowed.contains(&low) && allowed.contains(&high) {
+            return true;
+        }
+        let allowed = if *allowed.end() == i64::MAX { format!("it must be at least {}", allowed.start()) } else { format!("allowed from {} to {}", allowed.start(), allowed.end()) };
+        let message = format!("`{field}` = {} is out of range: {allowed}", self.written(span.clone()));
+        self.error(span.start, message);
+        false
+    }
 
+    /// [`bounded`](Self::bounded) for an optional plain number.
+    pub(super) fn bounded_number<N: Copy + Into<i64>>(&mut self, field: &str, value: Option<&Spanned<N>>, allowed: RangeInclusive<i64>) -> bool {
+        value.is_none_or(|v| {
+            let n: i64 = (*v.get_ref()).into();
+            self.bounded(field, v.span(), (n, n), allowed)
+        })
+    }
+
+    /// [`bounded`](Self::bounded) for an optional whole number or range.
+    pub(super) fn bounded_spec(&mut self, field: &str, spec: Option<&Spanned<IntSpec>>, allowed: RangeInclusive<i64>) -> bool {
+        spec.is_none_or(|s| self.bounded(field, s.span(), (s.get_ref().low, s.get_ref().high), allowed))
+    }
+
+    /// A count of some of the whole's items (`failures` of `images`) can never be more than the
+    /// whole: checked over the ranges as written (the most the part can be against the fewest
+    /// the whole can be), so that no seed can draw a task that fails more than it has. At the part.
+    pub(super) fn part_of(&mut self, (part, part_spec): (&str, Option<&Spanned<IntSpec>>), (whole, whole_spec): (&str, Option<&Spanned<IntSpec>>), whole_default: i64) -> bool {
+        let Some(part_spec) = part_spec else { return true };
+        let fewest = whole_spec.map_or(whole_default, |w| w.get_ref().low);
+        if part_spec.get_ref().high <= fewest {
+            return true;
+        }
+        let whole_written = whole_spec.map_or_else(|| format!("{whole_default} (its default)"), |w| self.written(w.span()).to_string());
+        let message = format!(
+            "`{part}` = {} can be more than `{whole}` = {whole_written}: a task cannot have more {part} than {whole}, so at most {fewest} here",
+            self.written(part_spec.span())
+        );
+        self.error(part_spec.span().start, message);
+        false
+    }
+
+    /// Every region of an entry must be a real Alibaba Cloud region or one the file declares in
+    /// `regions = [...]`: a typo would otherwise put the task where no client asks.
+    pub(super) fn regions_known(&mut self, regions: &Spanned<Choice<String>>) -> bool {
+        let mut known = true;
+        for region in &regions.get_ref().0 {
+            if ALIBABA_REGIONS.contains(&region.as_str()) || self.regions.contains(region) {
+                continue;
+            }
+            let hint = did_you_mean(region, ALIBABA_REGIONS.iter().copied().chain(self.regions.iter().map(String::as_str)));
+            let message = format!(
+                "unknown Alibaba Cloud region {region:?}{hint}: use a real region id (cn-hangzhou, ap-southeast-1, ...) or declare a made-up one at the top of the file: regions = [{region:?}]"
+            );
+            self.error(self.item_at(regions.span(), region), message);
+            known = false;
+        }
+        known
+    }
+
+    /// A Huawei project id is 32 hex characters (what every HSS path carries), unless the file
+    /// declares it in `projects = [...]`.
+    pub(super) fn project_known(&mut self, project: &Spanned<String>) -> bool {
+        let id = project.get_ref();
+        if is_huawei_project_id(id) || self.projects.contains(id) {
+            return true;
+        }
+        let hint = did_you_mean(id, self.projects.iter().map(String::as_str));
+        let message = format!(
+            "project_id {id:?} is not a Huawei project id (32 hex characters, e.g. {DEFAULT_PROJECT:?}){hint}: declare a made-up one at the top of the file: projects = [{id:?}]"
+        );
+        self.error(project.span().start, message);
+        false
+    }
+
+    /// Each phase's status may follow the one before by its product's transition table
+    /// ([`Status::successors`]): a terminal status only last, no step backwards. Every status a
+    /// phase may draw is checked against every one the phase before may.
+    fn transitions<S: Status>(&mut self, phases: &[Spanned<PhaseSpec<S>>]) -> bool {
+        for pair in phases.windows(2) {
+            let (before, after) = (&pair[0].get_ref().status.0, &pair[1].get_ref().status.0);
+            let wrong = before.iter().flat_map(|b| after.iter().map(move |a| (b.0, a.0))).find(|(b, a)| !b.may_become(*a));
+            let Some((from, to)) = wrong else { continue };
+            let message = if from.terminal() {
+                format!("{:?} is a terminal status: the task never leaves it, so it must be the last phase ({:?} follows it here)", from.name(), to.name())
+            } else {
+                let allowed: Vec<String> = from.successors().iter().map(|s| format!("{:?}", s.name())).collect();
+                format!("{:?} cannot follow {:?}: after {:?} comes {:?} again or one of {}", to.name(), from.name(), from.name(), from.name(), allowed.join(", "))
+            };
+            self.error(self.value_of(pair[1].span(), "status"), message);
+            return false;
+        }
+        true
+    }
+
+    /// Warns about a generator of several tasks that draws nothing to set them apart in time: no
+    /// range in `created` nor in its lifecycle, so every task is created at the same instant and
+    /// changes status at the same instants (likely a forgotten range).
+    pub(super) fn warn_if_alike<S: Status>(&mut self, entry: &Entry, created: Option<When>, lifecycle: &Option<schema::Lifecycle<S>>) {
+        if !entry.generated || entry.count < 2 {
+            return;
+        }
+        let one_instant = created.is_none_or(|w| w.low == w.high);
+        let one_life = lifecycle.as_ref().is_none_or(|l| {
+            l.get_ref().iter().all(|p| {
+                let p = p.get_ref();
+                p.status.0.len() == 1 && p.duration.is_none_or(|d| d.low == d.high) && p.reads.is_none_or(|r| r.low == r.high)
+            })
+        });
+        if one_instant && one_life {
+            let message = format!(
+                "all {} tasks of this generator are created at the same instant and change status together: give `created` a range (e.g. \"-2h..+0s\") or a phase's `for` one (\"1m..10m\") to spread them",
+                entry.count
+            );
+            self.built.warnings.push(self.source.error_at(entry.at, message));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built(text: &str) -> (Vec<ScenarioError>, Built) {
+        let file: schema::ScenarioFile = toml::from_str(text).expect("a scenario that parses");
+        build_file(&Located { name: "w.toml", text }, 1_767_225_600_000, 7, &file, (&BTreeSet::new(), &BTreeSet::new()))
+    }
+
+    fn warnings(text: &str) -> Vec<String> {
+        let (errors, built) = built(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        built.warnings.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn a_generator_that_draws_nothing_in_time_is_warned_about_at_its_entry() {
+        let alike = "[[ecs.generate]]\ncount = 5\ncreated = \"-1h\"\naction = [\"ImportImage\", \"ExportImage\"]\n";
+        assert_eq!(
+            warnings(alike),
+            ["w.toml:1:1: all 5 tasks of this generator are created at the same instant and change status together: give `created` a range (e.g. \"-2h..+0s\") or a phase's `for` one (\"1m..10m\") to spread them"]
+        );
+        let degenerate = "\n[[hss.generate]]\ncount = 2\ncreated = \"-1h..-1h\"\nlifecycle = [{ status = \"running\", for = \"5m..5m\" }, { status = \"finished\" }]\n";
+        assert_eq!(warnings(degenerate).len(), 1, "a range whose ends are equal draws one value");
+        assert!(warnings(degenerate)[0].starts_with("w.toml:2:1: all 2 tasks"));
+    }
+
+    #[test]
+    fn a_generator_with_a_range_in_time_or_one_task_is_not_warned_about() {
+        for text in [
+            "[[ecs.generate]]\ncount = 5\ncreated = \"-2h..+0s\"\n",
+            "[[sas.generate]]\ncount = 5\nlifecycle = [{ status = \"Processing\", for = \"1m..9m\" }, { status = \"Success\" }]\n",
+            "[[avds.generate]]\ncount = 5\nlifecycle = [{ status = \"running\", for = \"1m\" }, { status = [\"finished\", \"aborted\"] }]\n",
+            "[[hss.image_generate]]\ncount = 1\n",
+            "[[hss.image_tasks]]\ntask_id = \"one\"\n",
+        ] {
+            assert_eq!(warnings(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn value_of_finds_a_keys_value_not_a_longer_key_or_a_word_in_a_string() {
+        let text = "{ statuses = 1, note = \"status = x\", status = \"Waiting\" }";
+        let source = Located { name: "v.toml", text };
+        let none = BTreeSet::new();
+        let b = Builder { source: &source, start: 0, seed: 0, regions: &none, projects: &none, errors: Vec::new(), built: Built::default() };
+        assert_eq!(&text[b.value_of(0..text.len(), "status")..], "\"Waiting\" }");
+        assert_eq!(b.value_of(0..text.len(), "missing"), 0);
+        let plain = "{ statuses = 1, status = \"Waiting\" }";
+        let source = Located { name: "v.toml", text: plain };
+        let b = Builder { source: &source, ..b };
+        assert_eq!(&plain[b.value_of(0..plain.len(), "status")..], "\"Waiting\" }");
+    }
 }

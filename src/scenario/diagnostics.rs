@@ -74,11 +74,13 @@ pub(super) fn place(source: &Located, offset: usize) -> String {
 }
 
 /// The files given together (not loaded at run time: those follow the running clock) must agree
-/// on `[clock] start`, `[clock] rate` and `seed`: one world has one clock and one seed. Each
-/// disagreement is an error at the later file's value, naming the first.
-pub(super) fn agree(parsed: &[(&Source, ScenarioFile)], default_start: Millis, errors: &mut Vec<ScenarioError>) {
+/// on `[clock] start` and `[clock] rate`: one world has one clock. Each disagreement is an error at
+/// the later file's value, naming the first. Seeds may differ (each file draws its own tasks from
+/// its own seed), but only the first is the fault rules' seed: a warning says so.
+pub(super) fn agree(parsed: &[(&Source, ScenarioFile)], default_start: Millis, errors: &mut Vec<ScenarioError>, warnings: &mut Vec<Warning>) {
     type Pick<'f, T> = fn(&'f ScenarioFile) -> Option<&'f Spanned<T>>;
-    fn check<'f, T, K: PartialEq + fmt::Display>(parsed: &'f [(&Source, ScenarioFile)], what: &str, pick: Pick<'f, T>, key: impl Fn(&Source, &T) -> K, errors: &mut Vec<ScenarioError>) {
+    /// Each value that differs from the first one set: (where, the value, the first, where that is).
+    fn differ<'f, T, K: PartialEq + fmt::Display>(parsed: &'f [(&Source, ScenarioFile)], pick: Pick<'f, T>, key: impl Fn(&Source, &T) -> K, mut found: impl FnMut(ScenarioError, String, String)) {
         let mut first: Option<(&Source, &Spanned<T>, K)> = None;
         for (source, file) in parsed.iter().filter(|(s, _)| s.anchor.is_none()) {
             let Some(value) = pick(file) else { continue };
@@ -86,21 +88,24 @@ pub(super) fn agree(parsed: &[(&Source, ScenarioFile)], default_start: Millis, e
             match &first {
                 None => first = Some((source, value, k)),
                 Some((first_source, first_value, first_key)) if *first_key != k => {
-                    let located = Located { name: &source.name, text: &source.text };
+                    let at = Located { name: &source.name, text: &source.text }.error_at(value.span().start, "");
                     let there = place(&Located { name: &first_source.name, text: &first_source.text }, first_value.span().start);
-                    errors.push(located.error_at(
-                        value.span().start,
-                        format!("{what} {k} differs from {first_key} set at {there}: the files of one load share one {what}; set it in one file only, or the same in each"),
-                    ));
+                    found(at, k.to_string(), format!("{first_key} set at {there}"));
                 }
                 Some(_) => {}
             }
         }
     }
+    fn clock<'e>(what: &'static str, errors: &'e mut Vec<ScenarioError>) -> impl FnMut(ScenarioError, String, String) + 'e {
+        move |at, k, first| errors.push(ScenarioError { message: format!("{what} {k} differs from {first}: the files of one load share one clock; set its {what} in one file only, or the same in each"), ..at })
+    }
     let start = |s: &Source, w: &When| crate::instant::format_rfc3339(w.low.resolve(s.anchor.unwrap_or(default_start)));
-    check(parsed, "clock start", |f| f.clock.as_ref()?.start.as_ref(), start, errors);
-    check(parsed, "clock rate", |f| f.clock.as_ref()?.rate.as_ref(), |_, r: &f64| *r, errors);
-    check(parsed, "seed", |f| f.seed.as_ref(), |_, s: &u64| *s, errors);
+    differ(parsed, |f| f.clock.as_ref()?.start.as_ref(), start, clock("clock start", errors));
+    differ(parsed, |f| f.clock.as_ref()?.rate.as_ref(), |_, r: &f64| *r, clock("clock rate", errors));
+    differ(parsed, |f| f.seed.as_ref(), |_, s: &u64| *s, |at, k, first| {
+        let message = format!("seed {k} differs from {first}: this file draws its own tasks from seed {k}, but the fault rules draw from the first seed (unless --seed is given)");
+        warnings.push(Warning(ScenarioError { message, ..at }));
+    });
 }
 
 /// A RequestId pinned for one operation by two files with different values (the later one wins),
@@ -248,8 +253,14 @@ mod tests {
 
     #[test]
     fn files_of_one_load_agree_on_clock_rate_and_seed() {
-        let d = run(&[("a.toml", "seed = 1\n[clock]\nrate = 2.0\n"), ("b.toml", "seed = 1\n[clock]\nrate = 3.0\n"), ("c.toml", "seed = 1\n")], &Default::default());
-        assert_eq!(shown(&d), ["b.toml:3:8: clock rate 3 differs from 2 set at a.toml:3:8: the files of one load share one clock rate; set it in one file only, or the same in each"]);
+        let d = run(&[("a.toml", "seed = 1\n[clock]\nrate = 2.0\n"), ("b.toml", "seed = 1\n[clock]\nrate = 3.0\n"), ("c.toml", "seed = 2\n")], &Default::default());
+        assert_eq!(
+            shown(&d),
+            [
+                "b.toml:3:8: clock rate 3 differs from 2 set at a.toml:3:8: the files of one load share one clock; set its clock rate in one file only, or the same in each",
+                "c.toml:1:8: warning: seed 2 differs from 1 set at a.toml:1:8: this file draws its own tasks from seed 2, but the fault rules draw from the first seed (unless --seed is given)",
+            ]
+        );
         // The same start written two ways is the same start.
         let d = run(&[("a.toml", "[clock]\nstart = \"2026-01-01T00:00:00Z\"\n"), ("b.toml", "[clock]\nstart = 2026-01-01T00:00:00Z\n")], &Default::default());
         assert_eq!(shown(&d), Vec::<String>::new());

@@ -24,7 +24,7 @@ pub struct EcsSection {
 pub struct EcsSpec {
     pub count: Option<Spanned<u32>>,
     pub id: Option<Spanned<String>>,
-    pub region: Option<Choice<String>>,
+    pub region: Option<Spanned<Choice<String>>>,
     pub owner: Option<String>,
     pub action: Option<Choice<Word<EcsAction>>>,
     pub resource_id: Option<String>,
@@ -43,10 +43,14 @@ impl Builder<'_> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.id.is_some(), generated, "id") else { continue };
             let Some(created) = self.created(&spec.created) else { continue };
+            if spec.region.as_ref().is_some_and(|r| !self.regions_known(r)) {
+                continue;
+            }
+            self.warn_if_alike(&entry, created, &spec.lifecycle);
             let mut draw = self.draw(section, index);
             let owner = self.built.interner.owner(spec.owner.as_deref());
             let regions: Vec<std::sync::Arc<str>> = match &spec.region {
-                Some(choice) => choice.0.iter().map(|r| self.built.interner.get(r)).collect(),
+                Some(choice) => choice.get_ref().0.iter().map(|r| self.built.interner.get(r)).collect(),
                 None => vec![self.built.interner.get(DEFAULT_REGION)],
             };
             let pins = Self::pins(&spec.set, &spec.unset);

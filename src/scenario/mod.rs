@@ -16,6 +16,7 @@ pub(crate) mod suggest;
 pub(crate) mod credentials;
 pub(crate) mod fault;
 pub(crate) mod schema;
+pub(crate) mod write;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -260,7 +261,7 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
             Err(e) => errors.push(e),
         }
     }
-    diagnostics::agree(&parsed, default_start, &mut errors);
+    diagnostics::agree(&parsed, default_start, &mut errors, &mut warnings);
     diagnostics::declared_twice(&parsed, &mut warnings);
     // Counted before anything is built: over the budget, nothing is (the other checks still run).
     let mut usage = base_usage;
@@ -294,7 +295,13 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
         faults: Vec::new(),
         responses: BTreeMap::new(),
     };
-    let mut world = World { regions: base.regions.clone(), ..World::default() };
+    let mut world = World { regions: base.regions.clone(), projects: base.projects.clone(), ..World::default() };
+    // A made-up region or project declared by any file of the load (or of the running world) may
+    // be used by every file of it.
+    for (_, file) in &parsed {
+        world.regions.extend(file.regions.iter().cloned());
+        world.projects.extend(file.projects.iter().cloned());
+    }
     let mut places = Places::new();
     let mut anchors: Vec<Millis> = Vec::new();
     for (source, file) in &parsed {
@@ -339,12 +346,12 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
                 Err(message) => errors.push(located.error_at(fault_field(table, &message), format!("fault rule: {message}"))),
             }
         }
-        world.regions.extend(file.regions.iter().cloned());
         if !within_budget {
             continue;
         }
         let anchor = source.anchor.unwrap_or(clock_start);
-        let (mut built_errors, built) = build::build_file(&located, anchor, file.seed.as_ref().map(|s| *s.get_ref()).or(seed).unwrap_or(settings.seed), file);
+        let declared = (&world.regions, &world.projects);
+        let (mut built_errors, built) = build::build_file(&located, anchor, file.seed.as_ref().map(|s| *s.get_ref()).or(seed).unwrap_or(settings.seed), file, declared);
         errors.append(&mut built_errors);
         warnings.extend(built.warnings.iter().cloned().map(Warning));
         // A tenant-targeted load: Alibaba tasks go to that access key, Huawei tasks to that project.

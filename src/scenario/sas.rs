@@ -53,6 +53,10 @@ impl Builder<'_> {
             let spec = spanned.get_ref();
             let Some(entry) = self.entry(spanned.span().start, spec.count.as_ref(), spec.id.is_some(), generated, "id") else { continue };
             let Some(created) = self.created(&spec.created) else { continue };
+            if !self.bounded_number("id", spec.id.as_ref(), 1..=i64::MAX) {
+                continue;
+            }
+            self.warn_if_alike(&entry, created, &spec.lifecycle);
             let mut draw = self.draw(section, index);
             let base: i64 = draw.0.random_range(100_000..900_000_000);
             let owner = self.built.interner.owner(spec.owner.as_deref());

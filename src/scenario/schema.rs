@@ -55,13 +55,16 @@ pub struct ScenarioFile {
     /// Each key and value spanned, so that a rule's error points at the field it is about.
     #[serde(default)]
     pub faults: Vec<FaultTable>,
+    /// Huawei project ids this file's tasks may use although they are not 32 hex characters.
+    #[serde(default)]
+    pub projects: Vec<String>,
 }
 
 impl ScenarioFile {
     /// Adds what another piece of the same file declares (its pieces never declare the same
     /// key twice: TOML refuses a key defined twice before this runs).
     pub fn absorb(&mut self, part: ScenarioFile) {
-        let ScenarioFile { name, description, seed, clock, request_ids, mut regions, ecs, sas, avds, hss, responses, mut credentials, mut faults } = part;
+        let ScenarioFile { name, description, seed, clock, request_ids, mut regions, ecs, sas, avds, hss, responses, mut credentials, mut faults, mut projects } = part;
         self.name = self.name.take().or(name);
         self.description = self.description.take().or(description);
         self.seed = self.seed.take().or(seed);
@@ -88,11 +91,12 @@ impl ScenarioFile {
         self.responses.extend(responses);
         self.credentials.append(&mut credentials);
         self.faults.append(&mut faults);
+        self.projects.append(&mut projects);
     }
 
     /// Whether the file declares anything at all: a task, a setting, a rule.
     pub fn declares_nothing(&self) -> bool {
-        let ScenarioFile { name, description, seed, clock, request_ids, regions, ecs, sas, avds, hss, responses, credentials, faults } = self;
+        let ScenarioFile { name, description, seed, clock, request_ids, regions, ecs, sas, avds, hss, responses, credentials, faults, projects } = self;
         name.is_none()
             && description.is_none()
             && seed.is_none()
@@ -112,6 +116,7 @@ impl ScenarioFile {
             && responses.is_empty()
             && credentials.is_empty()
             && faults.is_empty()
+            && projects.is_empty()
     }
 }
 
@@ -184,6 +189,10 @@ pub struct PhaseSpec<S: Status> {
     #[serde(rename = "for")]
     pub duration: Option<DurationSpec>,
     pub reads: Option<IntSpec>,
+    /// Snapshot state of a read-bounded phase: reads already counted in it (it is the current one).
+    pub reads_counted: Option<u32>,
+    /// Snapshot state of a read-bounded phase: the instant its last read was counted (it is over).
+    pub exhausted_at: Option<Spanned<When>>,
 }
 
 /// A status name checked against its product's vocabulary while parsing.

@@ -36,6 +36,13 @@ impl Status for AvdsStatus {
     fn all() -> &'static [Self] {
         &[AvdsStatus::Waiting, AvdsStatus::Running, AvdsStatus::Finished, AvdsStatus::Aborted]
     }
+    fn successors(self) -> &'static [Self] {
+        match self {
+            AvdsStatus::Waiting => &[AvdsStatus::Running, AvdsStatus::Finished, AvdsStatus::Aborted],
+            AvdsStatus::Running => &[AvdsStatus::Finished, AvdsStatus::Aborted],
+            AvdsStatus::Finished | AvdsStatus::Aborted => &[],
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -38,6 +38,15 @@ impl Status for EcsStatus {
         use EcsStatus::*;
         &[Waiting, Processing, Paused, Finished, Failed, Deleted]
     }
+    fn successors(self) -> &'static [Self] {
+        use EcsStatus::*;
+        match self {
+            Waiting => &[Processing, Paused, Finished, Failed, Deleted],
+            Processing => &[Paused, Finished, Failed, Deleted],
+            Paused => &[Processing, Failed, Deleted],
+            Finished | Failed | Deleted => &[],
+        }
+    }
 }
 
 impl EcsStatus {

@@ -39,6 +39,14 @@ impl Status for ImageTaskStatus {
         use ImageTaskStatus::*;
         &[Waiting, Scanning, Finished, Terminated, Timeout, Failed]
     }
+    fn successors(self) -> &'static [Self] {
+        use ImageTaskStatus::*;
+        match self {
+            Waiting => &[Scanning, Finished, Terminated, Timeout, Failed],
+            Scanning => &[Finished, Terminated, Timeout, Failed],
+            Finished | Terminated | Timeout | Failed => &[],
+        }
+    }
 }
 
 /// Values from the SDK model docstrings (sdk-notes §6).

@@ -32,6 +32,13 @@ impl Status for HssTaskStatus {
     fn all() -> &'static [Self] {
         &[HssTaskStatus::Ready, HssTaskStatus::Running, HssTaskStatus::Finished]
     }
+    fn successors(self) -> &'static [Self] {
+        match self {
+            HssTaskStatus::Ready => &[HssTaskStatus::Running, HssTaskStatus::Finished],
+            HssTaskStatus::Running => &[HssTaskStatus::Finished],
+            HssTaskStatus::Finished => &[],
+        }
+    }
 }
 
 pub const TASK_TYPES: &[&str] = &["cluster_scan", "iac_scan"];

@@ -17,6 +17,14 @@ pub trait Status: Copy + Eq + Debug + Send + Sync + 'static {
     fn terminal(self) -> bool;
     fn name(self) -> &'static str;
     fn all() -> &'static [Self];
+    /// The product's transition table: the statuses a phase with this status may be followed by,
+    /// besides itself (a status may last over several phases). Empty exactly for the terminal
+    /// statuses: a task never leaves one. Scenario lifecycles are checked against it.
+    fn successors(self) -> &'static [Self];
+    /// Whether a phase with `next` may follow a phase with this status.
+    fn may_become(self, next: Self) -> bool {
+        self == next || self.successors().contains(&next)
+    }
     fn from_name(name: &str) -> Option<Self> {
         Self::all().iter().copied().find(|s| s.name() == name)
     }
@@ -274,6 +282,23 @@ impl<S: Status> Lifecycle<S> {
         Some(left)
     }
 
+    /// The read log as it stands: each exhausted read-bounded phase with the instant its last read
+    /// was counted, and the reads counted in the current one. None when no phase ends after reads.
+    /// What a snapshot writes, so that a restored world reads on where this one stopped.
+    pub fn read_state(&self) -> Option<(Vec<(usize, Millis)>, u32)> {
+        self.log(|log| (log.ended.clone(), log.reads_in_phase))
+    }
+
+    /// Puts back a read log [`read_state`](Self::read_state) gave (the scenario loader has checked
+    /// that each index is a read-bounded phase); no-op for a lifecycle without one.
+    pub fn restore_reads(&self, mut ended: Vec<(usize, Millis)>, reads_in_phase: u32) {
+        ended.sort_by_key(|(index, _)| *index);
+        self.log(|log| {
+            log.ended = ended;
+            log.reads_in_phase = reads_in_phase;
+        });
+    }
+
     /// Evaluates like [`at`](Self::at) and counts one read: the read that exhausts a read-bounded
     /// phase still sees it, the next one sees what follows.
     pub fn read(&self, start: Millis, now: Millis) -> Stage<S> {
@@ -323,6 +348,33 @@ pub(crate) mod tests {
         fn all() -> &'static [Self] {
             &[Demo::Waiting, Demo::Running, Demo::Done, Demo::Failed]
         }
+        fn successors(self) -> &'static [Self] {
+            match self {
+                Demo::Waiting => &[Demo::Running, Demo::Failed],
+                Demo::Running => &[Demo::Done, Demo::Failed],
+                Demo::Done | Demo::Failed => &[],
+            }
+        }
+    }
+
+    /// Each product's transition table says what its `terminal` says: a status has no way out
+    /// exactly when it ends the task, and every status a table names is one of the product's.
+    fn table_agrees_with_terminal<S: Status>() {
+        for &status in S::all() {
+            assert_eq!(status.successors().is_empty(), status.terminal(), "{status:?}");
+            assert!(status.successors().iter().all(|next| S::all().contains(next) && *next != status), "{status:?}");
+            assert!(status.may_become(status), "a status may last over several phases");
+        }
+    }
+
+    #[test]
+    fn every_products_transition_table_ends_at_its_terminal_statuses() {
+        table_agrees_with_terminal::<Demo>();
+        table_agrees_with_terminal::<crate::world::ecs::EcsStatus>();
+        table_agrees_with_terminal::<crate::world::sas::SasStatus>();
+        table_agrees_with_terminal::<crate::world::avds::AvdsStatus>();
+        table_agrees_with_terminal::<crate::world::hss_image::ImageTaskStatus>();
+        table_agrees_with_terminal::<crate::world::hss_task::HssTaskStatus>();
     }
 
     fn timed() -> Lifecycle<Demo> {

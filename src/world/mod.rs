@@ -160,6 +160,9 @@ macro_rules! products {
             $(pub $name: Store<$task>,)*
             /// Alibaba regions this world answers for: the real ones plus any a scenario uses.
             pub regions: BTreeSet<String>,
+            /// Huawei project ids the scenarios declared although not of the 32-hex form (so
+            /// that a run-time load may use them too).
+            pub projects: BTreeSet<String>,
         }
 
         impl World {
@@ -199,14 +202,24 @@ impl Product {
     }
 }
 
-/// Alibaba Cloud region ids, so that ECS answers any real region (empty when it holds no task) and
-/// rejects a made-up one with InvalidRegionId.NotFound, as the cloud does.
+/// Alibaba Cloud's public region ids (the emulator's one list of them): ECS answers any of them
+/// (empty when it holds no task) and rejects a made-up one with InvalidRegionId.NotFound, as the
+/// cloud does; a scenario may place a task only in one of these or in a region it declares
+/// (`regions = [...]`).
+/// Whether `id` has the form of a Huawei project id, the one every HSS path takes: 32 hex
+/// characters. Others must be declared (`projects = [...]`) to be used.
+pub fn is_huawei_project_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub const ALIBABA_REGIONS: &[&str] = &[
     "cn-qingdao", "cn-beijing", "cn-zhangjiakou", "cn-huhehaote", "cn-wulanchabu", "cn-hangzhou",
     "cn-shanghai", "cn-nanjing", "cn-fuzhou", "cn-shenzhen", "cn-heyuan", "cn-guangzhou", "cn-chengdu",
-    "cn-hongkong", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-5",
-    "ap-southeast-6", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-south-1", "us-east-1",
-    "us-west-1", "eu-west-1", "eu-central-1", "me-east-1", "me-central-1", "na-south-1",
+    "cn-wuhan-lr", "cn-hongkong", "cn-hangzhou-finance", "cn-shanghai-finance-1", "cn-shenzhen-finance-1",
+    "cn-beijing-finance-1", "cn-north-2-gov-1", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2",
+    "ap-south-1", "us-east-1", "us-west-1", "eu-west-1", "eu-central-1", "me-east-1", "me-central-1",
+    "na-south-1",
 ];
 
 impl World {

@@ -31,6 +31,13 @@ impl Status for SasStatus {
     fn all() -> &'static [Self] {
         &[SasStatus::Init, SasStatus::Processing, SasStatus::Success, SasStatus::Failed]
     }
+    fn successors(self) -> &'static [Self] {
+        match self {
+            SasStatus::Init => &[SasStatus::Processing, SasStatus::Success, SasStatus::Failed],
+            SasStatus::Processing => &[SasStatus::Success, SasStatus::Failed],
+            SasStatus::Success | SasStatus::Failed => &[],
+        }
+    }
 }
 
 /// One asset a scan covers; `kind` is the doc's `type`: `uuid` (a server) or `groupId` (a group).

@@ -163,6 +163,12 @@ FAILED_REDIS = {
     "id": 43, "registry_id": "reg-sdk-2", "registry_name": "harbor-sdk", "image_name": "redis", "image_version": "7.2",
     "namespace": "cache", "registry_type": "Harbor", "failed_reason": "manifest unknown",
 }
+# The broken registry scan's eight failed images (failed_num 8, so eight listed).
+FAILED_BROKEN = [
+    {"id": i, "registry_id": "reg-sdk-3", "registry_name": "swr-sdk", "image_name": f"app-{i}", "image_version": "1.0",
+     "namespace": "apps", "registry_type": "SwrPrivate", "failed_reason": "registry unreachable"}
+    for i in range(1, 9)
+]
 
 
 def image_task(task_id, name, task_type, begin, status, *, end=None, remain=0, image_type="registry", scope=ALL_SCOPES,
@@ -185,7 +191,7 @@ IMAGE_SCANS_AT_T0 = [
                rate_limit=100, failed=1, success=19, total=40, risky=3, policy="policy-sdk-nightly",
                failed_images=[FAILED_NGINX]),
     image_task(IMG_BROKEN, "sdk broken registry scan", "manual", ms(-40 * MINUTE), -3, end=ms(-38 * MINUTE), failed=8,
-               success=0, total=8, reason="registry unreachable"),
+               success=0, total=8, reason="registry unreachable", failed_images=FAILED_BROKEN),
     image_task(IMG_TIMEOUT, "sdk local images timeout", "manual", ms(-2 * HOUR), -2, end=ms(-90 * MINUTE),
                image_type="local", scope=61440, is_all=False, success=12, total=12),
 ]

@@ -33,6 +33,16 @@ impl AliyunError {
         Self::new(400, "InvalidParameter", format!("The specified parameter \"{name}\" is not valid."))
     }
 
+    /// An `x-taskemu-dialect` header naming no dialect, in InvalidParameter's words plus the
+    /// values it takes.
+    pub fn unknown_dialect(value: &str) -> AliyunError {
+        Self::new(
+            400,
+            "InvalidParameter",
+            format!("The specified parameter \"{}\" is not valid: {value:?} is not a dialect; valid values: {}.", super::DIALECT_HEADER, super::Dialect::NAMES.join(", ")),
+        )
+    }
+
     pub fn region_not_found() -> AliyunError {
         Self::new(400, "InvalidRegionId.NotFound", "The specified RegionId does not exist.")
     }
@@ -65,9 +75,9 @@ impl AliyunError {
     }
 }
 
-/// The status and message the clouds give a code, for fault rules that name only the code.
-pub fn known(code: &str) -> (u16, String) {
-    let (status, message) = match code {
+/// The status and message Alibaba Cloud documents for a code, when the emulator knows it.
+pub fn documented(code: &str) -> Option<(u16, &'static str)> {
+    Some(match code {
         "Throttling" => (400, "Request was denied due to request throttling."),
         "ServiceUnavailable" => (503, "The request has failed due to a temporary failure of the server."),
         "ServerError" => (500, "ServerError"),
@@ -75,9 +85,18 @@ pub fn known(code: &str) -> (u16, String) {
         "NoPermission" => (403, "caller has no permission"),
         "Forbidden.RAM" => (403, "User not authorized to operate on the specified resource, or this API doesn't support RAM."),
         "InvalidParameter" => (400, "The specified parameter is not valid."),
-        _ if code.contains("Error") || code.contains("Unavailable") => (500, "The request processing has failed due to some unknown error, exception or failure."),
-        _ => (400, "The request has failed."),
-    };
+        _ => return None,
+    })
+}
+
+/// The status and message the clouds give a code, for fault rules that name only the code: the
+/// documented ones, else a guess from the code's shape (a server error when it says so).
+pub fn known(code: &str) -> (u16, String) {
+    let (status, message) = documented(code).unwrap_or(if code.contains("Error") || code.contains("Unavailable") {
+        (500, "The request processing has failed due to some unknown error, exception or failure.")
+    } else {
+        (400, "The request has failed.")
+    });
     (status, message.to_string())
 }
 

@@ -79,7 +79,13 @@ pub enum Dialect {
     Docs,
 }
 
+/// The request header that picks a dialect for one call.
+pub const DIALECT_HEADER: &str = "x-taskemu-dialect";
+
 impl Dialect {
+    /// Every dialect's name, as `x-taskemu-dialect` and `--dialect` take it.
+    pub const NAMES: &'static [&'static str] = &["sdk", "docs"];
+
     pub fn parse(text: &str) -> Option<Dialect> {
         match text.trim().to_ascii_lowercase().as_str() {
             "sdk" => Some(Dialect::Sdk),
@@ -249,6 +255,9 @@ pub struct Prepared {
     pub caller: Caller,
     /// The shapes to answer in: the request's `x-taskemu-dialect`, else the emulator's.
     pub dialect: Dialect,
+    /// An `x-taskemu-dialect` naming no dialect: the call is refused with it, never answered in
+    /// a shape the caller did not ask for.
+    pub dialect_refused: Option<AliyunError>,
 }
 
 impl Prepared {
@@ -258,8 +267,10 @@ impl Prepared {
         let snapshot = state.snapshot();
         let pinned = routed.action.as_deref().and_then(|a| snapshot.settings.request_ids.get(a).cloned());
         let caller = Caller::new(state.auth_on(&snapshot), routed.declared_caller.clone());
-        let dialect = req.header("x-taskemu-dialect").and_then(Dialect::parse).unwrap_or(state.config.dialect);
-        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id), snapshot, caller, dialect }
+        let asked = req.header(DIALECT_HEADER).filter(|v| !v.trim().is_empty());
+        let dialect = asked.and_then(Dialect::parse).unwrap_or(state.config.dialect);
+        let dialect_refused = asked.filter(|v| Dialect::parse(v).is_none()).map(AliyunError::unknown_dialect);
+        Prepared { params, routed, request_id: pinned.unwrap_or_else(super::alibaba_request_id), snapshot, caller, dialect, dialect_refused }
     }
 
     pub fn product(&self) -> Product {
@@ -396,7 +407,7 @@ impl Edge for Prepared {
 }
 
 fn answer(prepared: &Prepared, req: &WireRequest, now: Millis) -> Result<Vec<u8>, AliyunError> {
-    let Prepared { params, routed, request_id, snapshot, caller, dialect } = prepared;
+    let Prepared { params, routed, request_id, snapshot, caller, dialect, dialect_refused } = prepared;
     if !matches!(req.method.as_ref(), "GET" | "POST") {
         return Err(AliyunError::action_not_found());
     }
@@ -407,6 +418,9 @@ fn answer(prepared: &Prepared, req: &WireRequest, now: Millis) -> Result<Vec<u8>
     }
     routed.product.ok_or_else(AliyunError::invalid_version)?;
     let operation = routed.operation.ok_or_else(AliyunError::action_not_found)?;
+    if let Some(refused) = dialect_refused {
+        return Err(refused.clone());
+    }
     let spec = operation.spec();
     let pins = snapshot.settings.responses.get(spec.name).unwrap_or(render::NO_PINS);
     let call = Call { operation: spec, params, dialect: *dialect, caller: Owner(caller.tenant()), now, snapshot, request_id, format: routed.format, pins };

@@ -64,9 +64,9 @@ impl HuaweiError {
     }
 }
 
-/// The status and message HSS and its gateway give a code, for fault rules naming only the code.
-pub fn known(code: &str) -> (u16, String) {
-    let (status, message) = match code {
+/// The status and message HSS and its gateway document for a code, when the emulator knows it.
+pub fn documented(code: &str) -> Option<(u16, &'static str)> {
+    Some(match code {
         "APIGW.0308" => (429, "The throttling threshold has been reached."),
         "APIGW.0301" => (401, "Incorrect IAM authentication information: verify aksk signature fail"),
         "APIGW.0101" => (404, "The API does not exist or has not been published in the environment."),
@@ -76,8 +76,18 @@ pub fn known(code: &str) -> (u16, String) {
         "HSS.0011" => (400, "Requested resource not found."),
         "HSS.0013" => (403, "Insufficient permissions."),
         "HSS.0041" => (500, "Internal server error."),
-        _ if code.starts_with("HSS.1") || code.starts_with("APIGW.05") => (500, "Internal server error."),
-        _ => (400, "The request has failed."),
-    };
+        _ => return None,
+    })
+}
+
+/// The status and message HSS and its gateway give a code, for fault rules naming only the code:
+/// the documented ones, else a guess from the code's family (HSS.1xxx and APIGW.05xx are the
+/// server's own failures).
+pub fn known(code: &str) -> (u16, String) {
+    let (status, message) = documented(code).unwrap_or(if code.starts_with("HSS.1") || code.starts_with("APIGW.05") {
+        (500, "Internal server error.")
+    } else {
+        (400, "The request has failed.")
+    });
     (status, message.to_string())
 }

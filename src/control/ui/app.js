@@ -361,9 +361,16 @@
     const h = state.health || {};
     setText('scenario-name', h.scenario || 'taskemu');
     const auth = h.auth ? 'auth on' : 'auth off';
-    setText('scenario-meta', `${h.tasks === undefined ? '?' : h.tasks} task(s) · ${auth}`);
+    setText('scenario-meta', `${h.counts ? countsText(h.counts) : '?'} · ${auth}`);
     setText('footer-version', `taskemu ${h.version || ''}`);
     document.title = `taskemu · ${h.scenario || 'dashboard'}`;
+  }
+
+  // Counts as every view words them (health's and the listing's `counts`): tasks, then AVDS
+  // scans and their sessions when there are any.
+  function countsText(c) {
+    const tasks = `${c.tasks} task(s)`;
+    return c.scans + c.sessions === 0 ? tasks : `${tasks}, ${c.scans} AVDS scan(s) with ${c.sessions} session(s)`;
   }
 
   function currentVirtualMs() {
@@ -462,6 +469,14 @@
     renderTenantOptions();
   }
 
+  // AVDS lists sessions of scans: its group says both, under those names.
+  function groupCount(product, data) {
+    if (product.key === 'avds' && data.counts) {
+      return `${data.total} session${data.total === 1 ? '' : 's'} of ${data.counts.scans} scan${data.counts.scans === 1 ? '' : 's'}`;
+    }
+    return `${data.total} task${data.total === 1 ? '' : 's'}`;
+  }
+
   function groupRow(product, data, visibleCount, list) {
     const more = data.total > list.length ? ` (first ${list.length} of ${data.total})` : '';
     const filtered = visibleCount !== list.length ? ` · ${visibleCount} shown` : '';
@@ -474,7 +489,7 @@
         el('span', { class: `cloud cloud-${operationOf(product).cloud === 'huawei' ? 'huawei' : 'alibaba'}`, text: CLOUD_TITLES[operationOf(product).cloud] || '' }),
         el('span', { class: 'group-title', text: product.title }),
         el('code', { class: 'op', text: operationOf(product).name }),
-        el('span', { class: 'muted', text: `${data.total} task${data.total === 1 ? '' : 's'}${more}${filtered}` }),
+        el('span', { class: 'muted', text: `${groupCount(product, data)}${more}${filtered}` }),
         el('code', { class: 'try', title: 'try it', text: tryIt(product, list) }),
       ),
     );
