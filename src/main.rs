@@ -98,11 +98,14 @@ enum Command {
         #[arg(long = "state", value_name = "FILE")]
         state_file: Option<PathBuf>,
     },
-    /// Validate scenarios without serving; exit 1 on any error.
+    /// Validate scenarios without serving: every error and warning of every file, exit 1 on any error.
     Check {
-        /// Scenario files or folders of *.toml to check together.
+        /// Scenario files, or folders of `*.toml` files.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
+        /// Treat warnings (legal but likely mistakes) as errors: exit 1 on any.
+        #[arg(long)]
+        strict: bool,
         #[command(flatten)]
         budget: BudgetArgs,
     },
@@ -348,7 +351,7 @@ fn main() -> ExitCode {
         .with_ansi(log_colours(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref()))
         .init();
     match Cli::parse().command {
-        Command::Check { paths, budget } => check(&paths, &budget.budget()),
+        Command::Check { paths, strict, budget } => check(&paths, strict, &budget.budget()),
         Command::Import { files, out, at, sas_task_id } => import(&files, out.as_deref(), taskemu::import::Options { at, sas_task_id }),
         Command::Clock { remote, change } => remote_call(&remote, |c| clock(c, change)),
         Command::Reset { remote } => remote_call(&remote, |c| c.call("POST", "/_emu/reset", None).map(|v| (v.clone(), format!("reset: clock at {}, {} task(s)\n", v["clock"]["now"].as_str().unwrap_or("?"), v["tasks"])))),
@@ -860,18 +863,26 @@ fn env_exports(client: &Client, remote: &Remote) -> Result<(Value, String), Clie
     Ok((value, text))
 }
 
-fn check(paths: &[PathBuf], budget: &scenario::Budget) -> ExitCode {
-    let checked = read_sources(paths).and_then(|sources| {
-        let loaded = scenario::load_within(&sources, scenario::wall_clock_start(), None, budget)?;
-        Ok((sources.len(), loaded.world.task_count()))
-    });
-    match checked {
-        Ok((files, tasks)) => {
-            println!("ok: {files} file(s), {tasks} task(s)");
+/// `taskemu check`: every problem of every path in one run, errors then warnings on stderr (each
+/// list sorted by file, line and column); exit 1 on any error (or any warning with `--strict`).
+fn check(paths: &[PathBuf], strict: bool, budget: &scenario::Budget) -> ExitCode {
+    let (sources, unreadable) = Source::read_paths(paths);
+    let (loaded, mut found) = scenario::check_within(&sources, scenario::wall_clock_start(), None, budget);
+    found.errors.extend(unreadable);
+    let order: Vec<&str> = paths.iter().filter_map(|p| p.to_str()).chain(sources.iter().map(|s| s.name.as_str())).collect();
+    found.sort(&order);
+    if !found.errors.is_empty() || !found.warnings.is_empty() {
+        eprintln!("{found}");
+    }
+    match loaded {
+        Some(loaded) if found.errors.is_empty() && (!strict || found.warnings.is_empty()) => {
+            println!("ok: {} file(s), {} task(s)", sources.len(), loaded.world.task_count());
             ExitCode::SUCCESS
         }
-        Err(errors) => {
-            eprintln!("{errors}");
+        _ => {
+            if found.errors.is_empty() {
+                eprintln!("{} warning(s), refused by --strict", found.warnings.len());
+            }
             ExitCode::FAILURE
         }
     }

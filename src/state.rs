@@ -178,6 +178,10 @@ impl State {
     fn build(config: Config, sources: Vec<Source>) -> Result<State, ScenarioErrors> {
         let default_start = scenario::wall_clock_start();
         let loaded = scenario::load_within(&sources, default_start, config.seed, &config.budget)?;
+        // Legal but likely mistakes: said once, at start-up, and the emulator starts anyway.
+        for warning in &loaded.warnings {
+            tracing::warn!("{warning}");
+        }
         let rate = config.clock_rate.unwrap_or(loaded.settings.clock_rate);
         let clock = Clock::new(loaded.settings.clock_start, rate).map_err(|e| as_errors("--clock-rate", e.to_string()))?;
         let faults = Faults::new(loaded.settings.seed, config.max_fault_rules);

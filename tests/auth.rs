@@ -309,7 +309,8 @@ async fn bad_credential_entries_are_scenario_errors() {
     let shown: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
     assert_eq!(shown.len(), 2, "{shown:?}");
     assert!(shown[0].starts_with("creds.toml:1:1: a credential is one of"), "{}", shown[0]);
-    assert!(shown[1].starts_with("creds.toml:5:1: bad permission \"ecs\""), "{}", shown[1]);
+    // At the permission itself, not at the entry.
+    assert!(shown[1].starts_with("creds.toml:7:10: bad permission \"ecs\""), "{}", shown[1]);
 }
 
 // --- Identity from what was verified (issue 11, S1) and one form-body rule (S3) -----------------

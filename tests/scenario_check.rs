@@ -129,7 +129,8 @@ fn every_broken_file_is_reported() {
 fn a_missing_file_cannot_be_read() {
     let lines = check_fails(&["fixtures/broken/no_such_file.toml"]);
     assert_eq!(lines.len(), 1);
-    assert!(lines[0].starts_with("fixtures/broken/no_such_file.toml:1:1: cannot read: "), "{lines:?}");
+    // About the whole file: no line or column.
+    assert!(lines[0].starts_with("fixtures/broken/no_such_file.toml: cannot read: "), "{lines:?}");
 }
 
 #[test]
@@ -158,8 +159,6 @@ fn good_scenarios_pass() {
             assert_eq!(stdout, format!("ok: 1 file(s), {tasks} task(s)\n"), "{path}");
         }
     }
-    let out = taskemu(&["check", "fixtures/sdk"]);
-    assert_eq!((out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned()), (Some(0), "ok: 5 file(s), 7 task(s)\n".to_string()));
 }
 
 // --- serve ----------------------------------------------------------------------------------------

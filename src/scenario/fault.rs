@@ -46,7 +46,8 @@ impl FaultSpec {
     /// Checks a rule; the message says what is wrong.
     pub fn validate(&self) -> Result<(), String> {
         if self.operation != "*" && crate::ops::named(&self.operation).is_none() {
-            return Err(format!("unknown operation {:?}: expected * or one of {}", self.operation, crate::ops::names()));
+            let suggestion = super::suggest::did_you_mean(&self.operation, crate::ops::ALL.iter().map(|op| op.spec().name));
+            return Err(format!("unknown operation {:?}: expected * or one of {}{suggestion}", self.operation, crate::ops::names()));
         }
         let effects = usize::from(self.error.is_some()) + usize::from(self.latency.is_some()) + usize::from(self.throttle.is_some());
         if effects != 1 {

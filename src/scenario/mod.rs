@@ -1,13 +1,16 @@
 //! Scenarios: TOML files that say what the world holds at the clock's start and how each task
 //! lives. This module reads them (from disk, the embedded demo, or a control-API body), reports
-//! every problem as `FILE:LINE:COLUMN: message`, and builds a [`World`] from a set of them.
+//! every problem of every file as `FILE:LINE:COLUMN: message` (errors refuse the load; warnings,
+//! `FILE:LINE:COLUMN: warning: ...`, do not), and builds a [`World`] from a set of them.
 
 mod avds;
 mod budget;
 mod build;
+mod diagnostics;
 mod ecs;
 mod hss_image;
 mod hss_task;
+mod parse;
 mod sas;
 pub(crate) mod suggest;
 pub(crate) mod credentials;
@@ -22,7 +25,7 @@ use std::sync::Arc;
 
 pub use budget::{Budget, Usage, DEFAULT_MAX_PHASES, DEFAULT_MAX_TASKS};
 pub use build::{DEFAULT_PROJECT, DEFAULT_REGION, MAX_GENERATED};
-use schema::ScenarioFile;
+pub use diagnostics::{Diagnostics, Warning};
 
 use crate::instant::{in_range, Millis, SECOND};
 use credentials::{valid_pattern, Credential, Secret};
@@ -41,9 +44,21 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+impl ScenarioError {
+    /// A problem of a whole file or folder (it cannot be read, it declares nothing): no line or
+    /// column (both 0), shown as `FILE: message`.
+    pub fn whole(file: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+        ScenarioError { file: file.into(), line: 0, column: 0, message: message.into() }
+    }
+}
+
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+        }
     }
 }
 
@@ -110,34 +125,64 @@ impl Source {
         Source::new("scenarios/demo.toml", DEMO)
     }
 
-    /// Reads a file, or every `*.toml` in a folder (sorted by name).
+    /// Reads a file, or every `*.toml` in a folder (sorted by name). A folder without one is an
+    /// error: an empty world is never what a path was given for.
     pub fn read_path(path: &Path) -> Result<Vec<Source>, ScenarioErrors> {
-        let io_error = |p: &Path, e: std::io::Error| ScenarioErrors(vec![ScenarioError { file: p.display().to_string(), line: 1, column: 1, message: format!("cannot read: {e}") }]);
-        if path.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-                .map_err(|e| io_error(path, e))?
-                .filter_map(|entry| entry.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-                .collect();
-            files.sort();
-            files.iter().map(|p| Self::read_file(p)).collect()
+        let (sources, errors) = Self::read_paths(std::slice::from_ref(&path.to_path_buf()));
+        if errors.is_empty() {
+            Ok(sources)
         } else {
-            Self::read_file(path).map(|s| vec![s])
+            Err(ScenarioErrors(errors))
         }
     }
 
-    fn read_file(path: &Path) -> Result<Source, ScenarioErrors> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioErrors(vec![ScenarioError { file: path.display().to_string(), line: 1, column: 1, message: format!("cannot read: {e}") }]))?;
-        Ok(Source::new(path.display().to_string(), text))
+    /// Reads every path (a file, or a folder's `*.toml`), keeping what can be read and an error
+    /// for each file or folder that cannot, so that one unreadable file hides no other's problems.
+    pub fn read_paths(paths: &[PathBuf]) -> (Vec<Source>, Vec<ScenarioError>) {
+        let mut sources = Vec::new();
+        let mut errors = Vec::new();
+        for path in paths {
+            if !path.is_dir() {
+                match Self::read_file(path) {
+                    Ok(source) => sources.push(source),
+                    Err(e) => errors.push(e),
+                }
+                continue;
+            }
+            let entries = match std::fs::read_dir(path) {
+                Ok(entries) => entries,
+                Err(e) => {
+                    errors.push(ScenarioError::whole(path.display().to_string(), format!("cannot read this folder: {e}")));
+                    continue;
+                }
+            };
+            let mut files: Vec<PathBuf> = entries.filter_map(|entry| entry.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file()).collect();
+            if files.is_empty() {
+                errors.push(ScenarioError::whole(path.display().to_string(), "no scenario files (*.toml) in this folder"));
+            }
+            files.sort();
+            for file in files {
+                match Self::read_file(&file) {
+                    Ok(source) => sources.push(source),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
+        (sources, errors)
     }
 
-    fn parse(&self) -> Result<ScenarioFile, ScenarioError> {
-        let located = Located { name: &self.name, text: &self.text };
-        toml::from_str::<ScenarioFile>(&self.text).map_err(|e| {
-            let offset = e.span().map_or(0, |s| s.start);
-            located.error_at(offset, e.message().trim_end().to_string())
-        })
+    /// A file's text; text that is not UTF-8 is an error at the first byte that is not.
+    fn read_file(path: &Path) -> Result<Source, ScenarioError> {
+        let name = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|e| ScenarioError::whole(name.clone(), format!("cannot read: {e}")))?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Source::new(name, text)),
+            Err(e) => {
+                let valid = e.utf8_error().valid_up_to();
+                let before = String::from_utf8_lossy(&e.as_bytes()[..valid]).into_owned();
+                Err(Located { name: &name, text: &before }.error_at(valid, "this byte is not UTF-8: a scenario is UTF-8 text"))
+            }
+        }
     }
 }
 
@@ -162,6 +207,8 @@ pub struct Loaded {
     pub settings: Settings,
     /// The world's size as the budget counts it.
     pub usage: Usage,
+    /// What is legal but likely a mistake, sorted by file, line and column.
+    pub warnings: Vec<Warning>,
 }
 
 /// Parses and builds every source into one world, within the default [`Budget`]. `default_start`
@@ -178,40 +225,69 @@ pub fn load_within(sources: &[Source], default_start: Millis, seed: Option<u64>,
 /// Like [`load`], on top of an existing world (and its usage, which counts against the budget):
 /// its tasks are kept (read counters and all), and an id the new sources declare again is an
 /// error at the new declaration.
-pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_start: Millis, seed: Option<u64>, budget: &Budget) -> Result<Loaded, ScenarioErrors> {
+pub fn extend(base: (&World, Usage), sources: &[Source], default_start: Millis, seed: Option<u64>, budget: &Budget) -> Result<Loaded, ScenarioErrors> {
+    let (loaded, diagnostics) = diagnose(base, sources, default_start, seed, budget);
+    match loaded {
+        Some(mut loaded) if diagnostics.errors.is_empty() => {
+            loaded.warnings = diagnostics.warnings;
+            Ok(loaded)
+        }
+        _ => Err(ScenarioErrors(diagnostics.errors)),
+    }
+}
+
+/// What `taskemu check` reports: every error and warning of the sources (as [`load_within`] would
+/// find them), and the world they make when there is no error.
+pub fn check_within(sources: &[Source], default_start: Millis, seed: Option<u64>, budget: &Budget) -> (Option<Loaded>, Diagnostics) {
+    diagnose((&World::default(), Usage::default()), sources, default_start, seed, budget)
+}
+
+/// Every file is read, checked and (within the budget) built whatever the others hold, so that
+/// one run reports every problem; the world is only returned when there is no error.
+fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_start: Millis, seed: Option<u64>, budget: &Budget) -> (Option<Loaded>, Diagnostics) {
     let mut errors = Vec::new();
+    let mut warnings = Vec::new();
     let mut parsed = Vec::new();
     for source in sources {
-        match source.parse() {
-            Ok(file) => parsed.push((source, file)),
+        let located = Located { name: &source.name, text: &source.text };
+        match parse::parse(&located) {
+            Ok(file) => {
+                if file.errors.is_empty() && file.file.declares_nothing() {
+                    errors.push(ScenarioError::whole(&source.name, "this file declares nothing: no tasks ([[ecs.tasks]], [[sas.generate]] ...), no settings ([clock], seed, [[credentials]] ...)"));
+                }
+                errors.extend(file.errors);
+                parsed.push((source, file.file));
+            }
             Err(e) => errors.push(e),
         }
     }
-    if !errors.is_empty() {
-        return Err(ScenarioErrors(errors));
-    }
-    // Counted before anything is built: over the budget, nothing is.
+    diagnostics::agree(&parsed, default_start, &mut errors, &mut warnings);
+    diagnostics::declared_twice(&parsed, &mut warnings);
+    // Counted before anything is built: over the budget, nothing is (the other checks still run).
     let mut usage = base_usage;
+    let mut within_budget = true;
     for (source, file) in &parsed {
-        budget.admit(&mut usage, &Located { name: &source.name, text: &source.text }, file).map_err(|e| ScenarioErrors(vec![e]))?;
+        if let Err(e) = budget.admit(&mut usage, &Located { name: &source.name, text: &source.text }, file) {
+            errors.push(e);
+            within_budget = false;
+            break;
+        }
     }
-    let clock_start = parsed.iter().find_map(|(s, f)| {
-        let at = f.clock.as_ref()?.start.as_ref()?;
+    let mut clock_start = None;
+    for (s, f) in &parsed {
+        let Some(at) = f.clock.as_ref().and_then(|c| c.start.as_ref()) else { continue };
         let start = at.get_ref().low.resolve(s.anchor.unwrap_or(default_start));
         if !in_range(start) {
             errors.push(out_of_range(&Located { name: &s.name, text: &s.text }, "clock start", at.span()));
         }
-        Some(start)
-    });
-    if !errors.is_empty() {
-        return Err(ScenarioErrors(errors));
+        clock_start.get_or_insert(start);
     }
     // No file sets a start: the first file's load instant (run-time loads), else the default.
-    let clock_start = clock_start.unwrap_or_else(|| sources.first().and_then(|s| s.anchor).unwrap_or(default_start));
+    let clock_start = clock_start.filter(|s| in_range(*s)).unwrap_or_else(|| sources.first().and_then(|s| s.anchor).unwrap_or(default_start));
     let clock_rate = parsed.iter().find_map(|(_, f)| f.clock.as_ref()?.rate.as_ref().map(|r| *r.get_ref())).unwrap_or(0.0);
     let mut settings = Settings {
         name: parsed.iter().find_map(|(_, f)| f.name.clone()).unwrap_or_else(|| sources.first().map_or("empty".into(), |s| s.name.clone())),
-        seed: seed.or_else(|| parsed.iter().find_map(|(_, f)| f.seed)).unwrap_or(0),
+        seed: seed.or_else(|| parsed.iter().find_map(|(_, f)| f.seed.as_ref().map(|s| *s.get_ref()))).unwrap_or(0),
         clock_start,
         clock_rate,
         request_ids: BTreeMap::new(),
@@ -227,6 +303,7 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
         world.projects.extend(file.projects.iter().cloned());
     }
     let mut places = Places::new();
+    let mut anchors: Vec<Millis> = Vec::new();
     for (source, file) in &parsed {
         let located = Located { name: &source.name, text: &source.text };
         if let Some(rate) = file.clock.as_ref().and_then(|c| c.rate.as_ref()) {
@@ -235,34 +312,48 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
                 errors.push(located.error_at(rate.span().start, format!("clock rate {} is out of range 0..=1000000", rate.get_ref())));
             }
         }
-        settings.request_ids.extend(file.request_ids.clone());
+        for (operation, id) in &file.request_ids {
+            if crate::ops::named(operation.get_ref()).is_some() {
+                settings.request_ids.insert(operation.get_ref().clone(), id.clone());
+            } else {
+                let suggestion = suggest::did_you_mean(operation.get_ref(), crate::ops::ALL.iter().map(|op| op.spec().name));
+                errors.push(located.error_at(operation.span().start, format!("unknown operation {:?} in [request_ids]: expected one of {}{suggestion}", operation.get_ref(), crate::ops::names())));
+            }
+        }
         for (operation, pins) in &file.responses {
             if crate::ops::named(operation.get_ref()).is_some() {
                 settings.responses.insert(operation.get_ref().clone(), build::Builder::pins(&pins.set, &pins.unset));
             } else {
                 let known = crate::ops::names();
-                errors.push(located.error_at(operation.span().start, format!("unknown operation {:?} in [responses]: expected one of {known}", operation.get_ref())));
+                let suggestion = suggest::did_you_mean(operation.get_ref(), crate::ops::ALL.iter().map(|op| op.spec().name));
+                errors.push(located.error_at(operation.span().start, format!("unknown operation {:?} in [responses]: expected one of {known}{suggestion}", operation.get_ref())));
             }
         }
         for spec in &file.credentials {
             match credential(spec.get_ref()) {
                 Ok(c) => settings.credentials.push(c),
-                Err(message) => errors.push(located.error_at(spec.span().start, message)),
+                Err((at, message)) => errors.push(located.error_at(at.unwrap_or(spec.span().start), message)),
             }
         }
         for table in &file.faults {
-            let rule = serde_json::to_value(table.get_ref())
+            let plain: toml::Table = table.get_ref().iter().map(|(k, v)| (k.get_ref().clone(), v.get_ref().clone())).collect();
+            let rule = serde_json::to_value(&plain)
                 .map_err(|e| e.to_string())
-                .and_then(|json| serde_json::from_value::<FaultSpec>(json).map_err(|e| e.to_string()))
+                .and_then(|json| serde_json::from_value::<FaultSpec>(json).map_err(|e| parse::with_suggestion(&e.to_string())))
                 .and_then(|rule| rule.validate().map(|_| rule));
             match rule {
                 Ok(rule) => settings.faults.push(rule),
-                Err(message) => errors.push(located.error_at(table.span().start, format!("fault rule: {message}"))),
+                Err(message) => errors.push(located.error_at(fault_field(table, &message), format!("fault rule: {message}"))),
             }
         }
+        if !within_budget {
+            continue;
+        }
+        let anchor = source.anchor.unwrap_or(clock_start);
         let declared = (&world.regions, &world.projects);
-        let (mut built_errors, built) = build::build_file(&located, source.anchor.unwrap_or(clock_start), file.seed.or(seed).unwrap_or(settings.seed), file, declared);
+        let (mut built_errors, built) = build::build_file(&located, anchor, file.seed.as_ref().map(|s| *s.get_ref()).or(seed).unwrap_or(settings.seed), file, declared);
         errors.append(&mut built_errors);
+        warnings.extend(built.warnings.iter().cloned().map(Warning));
         // A tenant-targeted load: Alibaba tasks go to that access key, Huawei tasks to that project.
         let owner = source.owner.as_deref().map(|key| Owner::new(Some(key)));
         let project: Option<Arc<str>> = source.owner.as_deref().map(Arc::from);
@@ -277,6 +368,7 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
             }
         }
         let file = places.file(&source.name, &source.text);
+        anchors.push(anchor);
         places.ecs.add(|id| base.ecs.get(id).is_some(), &places.files, file, &mut errors, Product::Ecs.noun(), built.ecs, |t| {
             if let Some(owner) = &owner {
                 t.owner = owner.clone();
@@ -303,8 +395,17 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
             }
         });
     }
-    if !errors.is_empty() {
-        return Err(ScenarioErrors(errors));
+    for (file, at, others_end) in late_tasks(&places, &anchors) {
+        let (name, text) = places.files[file as usize];
+        let located = Located { name, text };
+        let message = format!("this task is created after every other task has settled (the last at {}): nothing else happens by then; was a `+` meant as `-`?", crate::instant::format_rfc3339(others_end));
+        warnings.push(Warning(located.error_at(at, message)));
+    }
+    let order: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
+    let mut diagnostics = Diagnostics { errors, warnings };
+    diagnostics.sort(&order);
+    if !diagnostics.errors.is_empty() {
+        return (None, diagnostics);
     }
     let Places { ecs, sas, avds, hss_image, hss_task, .. } = places;
     // The stores are indexed side by side: a world of a million tasks is mostly one or two.
@@ -317,23 +418,88 @@ pub fn extend((base, base_usage): (&World, Usage), sources: &[Source], default_s
         world.ecs = ecs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         world.hss_image = hss_image.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     });
-    Ok(Loaded { world, settings, usage })
+    (Some(Loaded { world, settings, usage, warnings: Vec::new() }), diagnostics)
 }
 
-/// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions.
-fn credential(spec: &schema::CredentialSpec) -> Result<Credential, String> {
+/// The tasks of this load created after every other one settled (see [`diagnostics::late`]).
+fn late_tasks(places: &Places, anchors: &[Millis]) -> Vec<(u32, usize, Millis)> {
+    use diagnostics::{settles, Moment};
+    let now = |file: u32| anchors.get(file as usize).copied().unwrap_or_default();
+    diagnostics::late(|f| {
+        let mut each = |created: Millis, settles: Option<Millis>, (file, at): (u32, usize)| f(Moment { created, settles, now: now(file), declared: (file, at) });
+        for (t, &declared) in places.ecs.tasks.iter().zip(&places.ecs.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+        for (t, &declared) in places.sas.tasks.iter().zip(&places.sas.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+        for (t, &declared) in places.avds.tasks.iter().zip(&places.avds.declared) {
+            let periodic = matches!(t.trigger, crate::world::avds::Trigger::Every { .. });
+            each(t.created, settles(t.created, &t.lifecycle).filter(|_| !periodic), declared);
+        }
+        for (t, &declared) in places.hss_image.tasks.iter().zip(&places.hss_image.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+        for (t, &declared) in places.hss_task.tasks.iter().zip(&places.hss_task.declared) {
+            each(t.created, settles(t.created, &t.lifecycle), declared);
+        }
+    })
+}
+
+/// Where a fault rule's error belongs: at the unknown key it names, else at the value of the
+/// field it names first (`operation`, `latency`, `error` ...), else at the rule.
+fn fault_field(table: &schema::FaultTable, message: &str) -> usize {
+    if let Some(word) = message.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()) {
+        if let Some((key, _)) = table.get_ref().iter().find(|(k, _)| k.get_ref() == word) {
+            return key.span().start;
+        }
+    }
+    if message.contains("exactly one of") {
+        return table.span().start;
+    }
+    let named = |key: &str| message.match_indices(key).map(|(i, _)| i).find(|&i| {
+        let before = message[..i].chars().next_back();
+        let after = message[i + key.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    });
+    table.get_ref().iter().filter_map(|(k, v)| named(k.get_ref()).map(|i| (i, v.span().start))).min().map_or(table.span().start, |(_, at)| at)
+}
+
+/// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions. An
+/// error comes with the offset of the permission it is about (None: the entry as a whole).
+fn credential(spec: &schema::CredentialSpec) -> Result<Credential, (Option<usize>, String)> {
     let secret = match (&spec.access_key_id, &spec.access_key_secret, &spec.ak, &spec.sk, &spec.token) {
         (Some(key_id), Some(secret), None, None, None) => Secret::Alibaba { key_id: key_id.clone(), secret: secret.clone() },
         (None, None, Some(ak), Some(sk), None) => Secret::HuaweiAkSk { ak: ak.clone(), sk: sk.clone() },
         (None, None, None, None, Some(token)) => Secret::HuaweiToken { token: token.clone() },
-        _ => return Err("a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)".into()),
+        _ => return Err((None, "a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)".into())),
     };
-    let patterns = spec.allow.iter().flatten().chain(&spec.deny);
-    if let Some(bad) = patterns.clone().find(|p| !valid_pattern(p)) {
-        let example = crate::ops::ALL.first().map(|op| format!("{}:{}", op.spec().product, op.spec().name)).unwrap_or_default();
-        return Err(format!("bad permission {bad:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})"));
+    for pattern in spec.allow.iter().flatten().chain(&spec.deny) {
+        let at = Some(pattern.span().start);
+        if !valid_pattern(pattern.get_ref()) {
+            let example = crate::ops::ALL.first().map(|op| format!("{}:{}", op.spec().product, op.spec().name)).unwrap_or_default();
+            return Err((at, format!("bad permission {:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})", pattern.get_ref())));
+        }
+        permission_names_something(pattern.get_ref()).map_err(|message| (at, message))?;
     }
-    Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.clone(), deny: spec.deny.clone() })
+    let plain = |list: &[toml::Spanned<String>]| list.iter().map(|p| p.get_ref().clone()).collect::<Vec<String>>();
+    Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.as_deref().map(plain), deny: plain(&spec.deny) })
+}
+
+/// A well-formed permission that names a product or an operation the emulator does not have
+/// would never match: an error, with the nearest name.
+fn permission_names_something(pattern: &str) -> Result<(), String> {
+    let Some((product, operation)) = pattern.split_once(':') else { return Ok(()) };
+    let mut products: Vec<&str> = crate::ops::ALL.iter().map(|op| op.spec().product).collect();
+    products.dedup();
+    let Some(product) = products.iter().copied().find(|p| p.eq_ignore_ascii_case(product)) else {
+        return Err(format!("unknown product {product:?} in permission {pattern:?}: expected one of {}{}", products.join(", "), suggest::did_you_mean(product, products.iter().copied())));
+    };
+    let operations: Vec<&str> = crate::ops::ALL.iter().map(|op| op.spec()).filter(|op| op.product == product).map(|op| op.name).collect();
+    if operation != "*" && !operations.contains(&operation) {
+        return Err(format!("unknown operation {operation:?} in permission {pattern:?}: {product} has * or {}{}", operations.join(", "), suggest::did_you_mean(operation, operations.iter().copied())));
+    }
+    Ok(())
 }
 
 /// Collects tasks of all files, catching an id declared twice (naming both places) or already in

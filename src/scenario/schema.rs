@@ -10,6 +10,7 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::suggest::did_you_mean;
 use crate::instant::{parse_duration, parse_rfc3339, Millis};
 use crate::world::lifecycle::Status;
 
@@ -20,18 +21,18 @@ pub use super::avds::{AvdsSection, AvdsSpec};
 pub use super::hss_image::ImageTaskSpec;
 pub use super::hss_task::HssTaskSpec;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     pub name: Option<String>,
     /// The file's own note to its readers: accepted, never read.
     #[allow(dead_code)]
     pub description: Option<String>,
-    pub seed: Option<u64>,
+    pub seed: Option<Spanned<u64>>,
     pub clock: Option<ClockSpec>,
     /// Pinned RequestId / X-Request-Id per operation name, for byte-for-byte repeatable answers.
     #[serde(default)]
-    pub request_ids: BTreeMap<String, String>,
+    pub request_ids: BTreeMap<Spanned<String>, String>,
     /// Extra Alibaba region ids this world answers for, beyond the real ones.
     #[serde(default)]
     pub regions: Vec<String>,
@@ -51,12 +52,76 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub credentials: Vec<Spanned<CredentialSpec>>,
     /// Fault rules active from the start, as `POST /_emu/faults` would add them.
+    /// Each key and value spanned, so that a rule's error points at the field it is about.
     #[serde(default)]
-    pub faults: Vec<Spanned<toml::Table>>,
+    pub faults: Vec<FaultTable>,
     /// Huawei project ids this file's tasks may use although they are not 32 hex characters.
     #[serde(default)]
     pub projects: Vec<String>,
 }
+
+impl ScenarioFile {
+    /// Adds what another piece of the same file declares (its pieces never declare the same
+    /// key twice: TOML refuses a key defined twice before this runs).
+    pub fn absorb(&mut self, part: ScenarioFile) {
+        let ScenarioFile { name, description, seed, clock, request_ids, mut regions, ecs, sas, avds, hss, responses, mut credentials, mut faults, mut projects } = part;
+        self.name = self.name.take().or(name);
+        self.description = self.description.take().or(description);
+        self.seed = self.seed.take().or(seed);
+        if let Some(part) = clock {
+            let mine = self.clock.get_or_insert(ClockSpec { start: None, rate: None });
+            mine.start = mine.start.take().or(part.start);
+            mine.rate = mine.rate.take().or(part.rate);
+        }
+        self.request_ids.extend(request_ids);
+        self.regions.append(&mut regions);
+        let (EcsSection { tasks: mut ecs_tasks, generate: mut ecs_generate }, SasSection { tasks: mut sas_tasks, generate: mut sas_generate }) = (ecs, sas);
+        self.ecs.tasks.append(&mut ecs_tasks);
+        self.ecs.generate.append(&mut ecs_generate);
+        self.sas.tasks.append(&mut sas_tasks);
+        self.sas.generate.append(&mut sas_generate);
+        let AvdsSection { mut scans, mut generate } = avds;
+        self.avds.scans.append(&mut scans);
+        self.avds.generate.append(&mut generate);
+        let HssSection { mut image_tasks, mut image_generate, mut tasks, mut generate } = hss;
+        self.hss.image_tasks.append(&mut image_tasks);
+        self.hss.image_generate.append(&mut image_generate);
+        self.hss.tasks.append(&mut tasks);
+        self.hss.generate.append(&mut generate);
+        self.responses.extend(responses);
+        self.credentials.append(&mut credentials);
+        self.faults.append(&mut faults);
+        self.projects.append(&mut projects);
+    }
+
+    /// Whether the file declares anything at all: a task, a setting, a rule.
+    pub fn declares_nothing(&self) -> bool {
+        let ScenarioFile { name, description, seed, clock, request_ids, regions, ecs, sas, avds, hss, responses, credentials, faults, projects } = self;
+        name.is_none()
+            && description.is_none()
+            && seed.is_none()
+            && clock.is_none()
+            && request_ids.is_empty()
+            && regions.is_empty()
+            && ecs.tasks.is_empty()
+            && ecs.generate.is_empty()
+            && sas.tasks.is_empty()
+            && sas.generate.is_empty()
+            && avds.scans.is_empty()
+            && avds.generate.is_empty()
+            && hss.image_tasks.is_empty()
+            && hss.image_generate.is_empty()
+            && hss.tasks.is_empty()
+            && hss.generate.is_empty()
+            && responses.is_empty()
+            && credentials.is_empty()
+            && faults.is_empty()
+            && projects.is_empty()
+    }
+}
+
+/// A `[[faults]]` table as written, checked as `POST /_emu/faults` checks a rule.
+pub type FaultTable = Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -78,9 +143,9 @@ pub struct CredentialSpec {
     pub token: Option<String>,
     /// The Huawei project a token or AK acts in (any project when absent).
     pub project_id: Option<String>,
-    pub allow: Option<Vec<String>>,
+    pub allow: Option<Vec<Spanned<String>>>,
     #[serde(default)]
-    pub deny: Vec<String>,
+    pub deny: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,7 +204,7 @@ impl<'de, S: Status> Deserialize<'de> for StatusName<S> {
         let name = String::deserialize(d)?;
         S::from_name(&name).map(StatusName).ok_or_else(|| {
             let known: Vec<&str> = S::all().iter().map(|s| s.name()).collect();
-            de::Error::custom(format!("unknown status {name:?}: expected one of {}", known.join(", ")))
+            de::Error::custom(format!("unknown status {name:?}: expected one of {}{}", known.join(", "), did_you_mean(&name, known.iter().copied())))
         })
     }
 }
@@ -160,7 +225,7 @@ impl<'de, V: Vocabulary> Deserialize<'de> for Word<V> {
             .iter()
             .find(|w| **w == text)
             .map(|w| Word(w, PhantomData))
-            .ok_or_else(|| de::Error::custom(format!("unknown {} {text:?}: expected one of {}", V::WHAT, V::WORDS.join(", "))))
+            .ok_or_else(|| de::Error::custom(format!("unknown {} {text:?}: expected one of {}{}", V::WHAT, V::WORDS.join(", "), did_you_mean(&text, V::WORDS.iter().copied()))))
     }
 }
 
@@ -242,7 +307,7 @@ impl<'de> Deserialize<'de> for DurationSpec {
             None => low,
         };
         if high < low {
-            return Err(de::Error::custom(format!("range {text:?} ends before it starts")));
+            return Err(de::Error::custom(inverted(&text)));
         }
         Ok(DurationSpec { low, high })
     }
@@ -274,14 +339,24 @@ impl<'de> Deserialize<'de> for IntSpec {
                 let (low, high) = split_range(v);
                 let low: i64 = low.trim().parse().map_err(|_| bad())?;
                 let high: i64 = high.map_or(Ok(low), |h| h.trim().parse()).map_err(|_| bad())?;
-                if low < 0 || high < low {
-                    return Err(bad());
+                if low < 0 {
+                    return Err(E::custom(format!("range {v:?} starts at {low}, below 0: counts start at 0")));
+                }
+                if high < low {
+                    return Err(E::custom(inverted(v)));
                 }
                 Ok(IntSpec { low, high })
             }
         }
         d.deserialize_any(IntVisitor)
     }
+}
+
+/// A `lo..hi` range whose low end is above its high end (it would draw nothing), said with both
+/// ends as written.
+fn inverted(text: &str) -> String {
+    let (low, high) = split_range(text);
+    format!("low end {} is above high end {} in {text:?}: write the range low..high", low.trim(), high.unwrap_or_default().trim())
 }
 
 fn split_range(text: &str) -> (&str, Option<&str>) {
@@ -337,7 +412,19 @@ impl<'de> Deserialize<'de> for When {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<When, E> {
                 let (low, high) = match v.split_once("..") {
-                    Some((low, high)) => (Instant::parse(low).map_err(E::custom)?, Instant::parse(high).map_err(E::custom)?),
+                    Some((low, high)) => {
+                        let (low, high) = (Instant::parse(low).map_err(E::custom)?, Instant::parse(high).map_err(E::custom)?);
+                        // Both ends of one kind compare now; a mix compares only once the clock
+                        // start is known, and draws the low end if inverted.
+                        let above = match (low, high) {
+                            (Instant::Absolute(l), Instant::Absolute(h)) | (Instant::Relative(l), Instant::Relative(h)) => l > h,
+                            _ => false,
+                        };
+                        if above {
+                            return Err(E::custom(inverted(v)));
+                        }
+                        (low, high)
+                    }
                     None => {
                         let at = Instant::parse(v).map_err(E::custom)?;
                         (at, at)
@@ -351,5 +438,38 @@ impl<'de> Deserialize<'de> for When {
             }
         }
         d.deserialize_any(WhenVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value<T: for<'de> Deserialize<'de>>(toml_value: &str) -> Result<T, String> {
+        T::deserialize(toml::de::ValueDeserializer::parse(toml_value).map_err(|e| e.to_string())?).map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn an_inverted_range_names_both_ends() {
+        assert_eq!(value::<When>("\"+1h..-1h\"").unwrap_err(), "low end +1h is above high end -1h in \"+1h..-1h\": write the range low..high");
+        assert_eq!(value::<When>("\"2026-01-02T00:00:00Z..2026-01-01T00:00:00Z\"").unwrap_err(), "low end 2026-01-02T00:00:00Z is above high end 2026-01-01T00:00:00Z in \"2026-01-02T00:00:00Z..2026-01-01T00:00:00Z\": write the range low..high");
+        assert_eq!(value::<IntSpec>("\"5..2\"").unwrap_err(), "low end 5 is above high end 2 in \"5..2\": write the range low..high");
+        assert_eq!(value::<DurationSpec>("\"2h..5m\"").unwrap_err(), "low end 2h is above high end 5m in \"2h..5m\": write the range low..high");
+        assert_eq!(value::<IntSpec>("\"-3..2\"").unwrap_err(), "range \"-3..2\" starts at -3, below 0: counts start at 0");
+        assert_eq!(value::<IntSpec>("-1").unwrap_err(), "-1 is negative: counts start at 0");
+        // Equal ends and the right order are fine.
+        assert_eq!(value::<IntSpec>("\"2..2\"").unwrap(), IntSpec { low: 2, high: 2 });
+        assert!(value::<When>("\"-1h..+1h\"").is_ok());
+        assert!(value::<DurationSpec>("\"5m..2h\"").is_ok());
+    }
+
+    #[test]
+    fn an_unknown_word_suggests_the_nearest() {
+        let status = value::<StatusName<crate::world::ecs::EcsStatus>>("\"Finshed\"").unwrap_err();
+        assert!(status.ends_with("(did you mean \"Finished\"?)"), "{status}");
+        let period = value::<Word<AvdsPeriod>>("\"huor\"").unwrap_err();
+        assert!(period.starts_with("unknown period \"huor\": expected one of ") && period.ends_with("(did you mean \"hour\"?)"), "{period}");
+        let far = value::<Word<AvdsPeriod>>("\"fortnightly\"").unwrap_err();
+        assert!(!far.contains("did you mean"), "{far}");
     }
 }
