@@ -855,6 +855,38 @@ mod tests {
         }
     }
 
+    #[derive(Debug)]
+    struct Named(String, Millis);
+
+    impl Record for Named {
+        fn id(&self) -> &str {
+            &self.0
+        }
+        fn created(&self) -> Millis {
+            self.1
+        }
+        const SEARCHABLE: bool = true;
+        fn search_texts(&self, f: &mut dyn FnMut(&str)) {
+            f(&self.0);
+        }
+    }
+
+    /// A remembered search is the store version's: a load (or a delete) answers afresh, and the
+    /// same version answers a repeat from what it remembered.
+    #[test]
+    fn remembered_searches_belong_to_their_store_version() {
+        let ids = |store: &Store<Named>, m: &Matched| -> Vec<String> { m.first.iter().chain(m.rest.iter()).map(|&s| store.at_slot(s).0.clone()).collect() };
+        let search = |store: &Store<Named>| store.search_cached("web", |t| t.contains("web"), |_| true, |t| t.1 % 2 == 0, |a, b| b.1.cmp(&a.1));
+        let store = Store::from_tasks(vec![Named("WEB-1".into(), 1), Named("db".into(), 2), Named("web-2".into(), 2), Named("web-4".into(), 4)]);
+        let first = search(&store);
+        assert_eq!(ids(&store, &first), ["web-4", "web-2", "WEB-1"], "lower-cased, the even ones first, newest first");
+        assert!(Arc::ptr_eq(&first, &search(&store)), "a repeat is remembered");
+        let more = store.extend(vec![Named("web-3".into(), 3)]);
+        assert_eq!(ids(&more, &search(&more)), ["web-4", "web-2", "WEB-1", "web-3"]);
+        let fewer = more.without("web-4").unwrap_or_default();
+        assert_eq!(ids(&fewer, &search(&fewer)), ["web-2", "WEB-1", "web-3"]);
+    }
+
     #[test]
     fn the_id_index_finds_every_id_and_no_other() {
         let ids: Vec<String> = (0..1000).map(|i| format!("t-{i}")).collect();
