@@ -169,6 +169,26 @@ fn scheduled(created: Millis, period: Period, interval: u32, k: u64) -> Option<M
     }
 }
 
+/// `text` with every `placeholder` (which starts with `{`) replaced by `value`, left to right and
+/// without overlaps, as `str::replace` does it.
+fn replace_placeholder(text: &str, placeholder: &str, value: &str) -> String {
+    let mut out = String::with_capacity(text.len() + value.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('{') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with(placeholder) {
+            out.push_str(value);
+            rest = &rest[placeholder.len()..];
+        } else {
+            out.push('{');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl AvdsScan {
     /// Start of session `k`, if the schedule has one (None also past the calendar's end).
     fn session_start(&self, k: u64) -> Option<Millis> {
@@ -252,8 +272,16 @@ impl AvdsScan {
             (AvdsStatus::Finished, _) => ReportStatus::Running,
             _ => ReportStatus::Inexistent,
         };
-        let report_url = (report == ReportStatus::Finished)
-            .then(|| self.report.url.replace("{ScanId}", &self.scan_id).replace("{TaskId}", &task_id.to_string()));
+        let report_url = (report == ReportStatus::Finished).then(|| {
+            // As `url.replace("{ScanId}", id).replace("{TaskId}", task)`, without a searcher set up
+            // per call and with one string when the scan id leaves no `{TaskId}` to fill.
+            let with_scan = replace_placeholder(&self.report.url, "{ScanId}", &self.scan_id);
+            if with_scan.contains("{TaskId}") {
+                replace_placeholder(&with_scan, "{TaskId}", &task_id.to_string())
+            } else {
+                with_scan
+            }
+        });
         AvdsSession { scan: self, task_id, started, stage, report, report_url }
     }
 
@@ -657,6 +685,19 @@ mod tests {
         assert_eq!(at(10 * MINUTE).report, ReportStatus::Running);
         let done = at(11 * MINUTE);
         assert_eq!((done.report, done.report_url.as_deref()), (ReportStatus::Finished, Some("https://r/s-1/100")));
+    }
+
+    #[test]
+    fn report_urls_fill_as_the_two_replaces_did() {
+        let templates = ["https://r/{ScanId}/{TaskId}", "{TaskId}{ScanId}{ScanId}", "{Ta{ScanId}Id}", "{{ScanId}}", "{Scan", "no placeholder", "é{ScanId}ü{TaskId", ""];
+        let ids = ["s-1", "sk", "{TaskId}", "Id}", "{", "é"];
+        for template in templates {
+            for id in ids {
+                let want = template.replace("{ScanId}", id).replace("{TaskId}", "42");
+                let with_scan = replace_placeholder(template, "{ScanId}", id);
+                assert_eq!(replace_placeholder(&with_scan, "{TaskId}", "42"), want, "{template:?} with {id:?}");
+            }
+        }
     }
 
     #[test]
