@@ -522,6 +522,7 @@ const ONCE: usize = usize::MAX;
 /// a StatusList or ScanId the one-off scans among them (one session each, at their creation)
 /// are counted by a binary search and paged from their sorted list: a request costs
 /// O(log matches + periodic matches + page) once its pattern has been seen.
+#[allow(clippy::too_many_arguments)] // as `page_with`: the query's parts, each one the callers vary
 pub fn page<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, keep_key: Option<&str>, skip: usize, size: usize, now: Millis, count_read: bool) -> Page<AvdsSession<'a>> {
     page_with(scans, query, keep, keep_key, skip, size, now, count_read, MERGE_SKIP)
 }
