@@ -93,6 +93,8 @@ pub use cloud::aliyun::Dialect;
 pub use scenario::Budget;
 pub use server::Limits;
 pub use state::{Config, State};
+/// The bound of the AVDS Search cache (`serve --search-cache-bytes`).
+pub use world::store::{set_search_cache_bytes, DEFAULT_SEARCH_CACHE_BYTES};
 
 /// A running emulator: its address, its state (for tests that move the clock directly), and a
 /// handle that stops it.

@@ -86,6 +86,9 @@ enum Command {
         /// Fault rules held at once, scenarios' included; a POST past it is refused with 400.
         #[arg(long, default_value_t = taskemu::faults::DEFAULT_MAX_RULES)]
         max_fault_rules: usize,
+        /// Bytes of AVDS Search answers remembered (the matching scans of recent patterns; oldest forgotten first, 0 = off).
+        #[arg(long, default_value_t = taskemu::DEFAULT_SEARCH_CACHE_BYTES)]
+        search_cache_bytes: usize,
         /// Token the control API (/_emu/) requires as `Authorization: Bearer`; made and printed on stderr when auth is on or the address is not loopback.
         #[arg(long, env = "TASKEMU_CONTROL_TOKEN", hide_env_values = true, value_name = "TOKEN")]
         control_token: Option<String>,
@@ -382,7 +385,7 @@ fn main() -> ExitCode {
         Command::Healthcheck { remote, wait } => healthcheck(&remote, wait.as_deref()),
         Command::Snapshot { remote, out } => snapshot(&remote, out.as_deref()),
         Command::Env { remote } => remote_call(&remote, |c| env_exports(c, &remote)),
-        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, control_token, allow_hosts, budget, state_file } => {
+        Command::Serve { listen, scenarios, seed, clock_rate, dialect, max_body, header_timeout, body_timeout, max_connections, drain, auth, journal_size, journal_entry_bytes, journal_bytes, max_fault_rules, search_cache_bytes, control_token, allow_hosts, budget, state_file } => {
             // An empty TASKEMU_CONTROL_TOKEN is an unset one: a token is then made if one is required.
             let control_token = control_token.filter(|t| !t.is_empty());
             if let Some(problem) = control_token.as_deref().and_then(access::token_problem) {
@@ -415,6 +418,7 @@ fn main() -> ExitCode {
                 budget: budget.budget(),
                 state_file,
             };
+            taskemu::set_search_cache_bytes(search_cache_bytes);
             let limits = Limits { max_body, header_timeout, body_timeout, max_connections: max_connections as usize, drain, ..Limits::default() };
             serve(listen, scenarios, config, limits)
         }

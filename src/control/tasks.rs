@@ -182,7 +182,7 @@ pub fn list(world: &World, now: Millis, filter: &Filter) -> Listed {
                     let query = avds::AvdsQuery { statuses, ..Default::default() };
                     let skip = listing.offset.saturating_sub(listing.total);
                     let size = listing.limit.saturating_sub(listing.out.len());
-                    let page = avds::page(&world.avds, &query, |scan| tenant_ok(scan.owner.0.as_deref()), skip, size, now, false);
+                    let page = avds::page(&world.avds, &query, |scan| tenant_ok(scan.owner.0.as_deref()), None, skip, size, now, false);
                     // The page's sessions are the ones the running offset and limit keep.
                     for s in &page.items {
                         listing.out.push(line(Product::Avds, s.task_id.to_string(), s.scan.owner.0.as_deref(), s.started, &s.scan.lifecycle, &s.stage, json!({ "scan_id": s.scan.scan_id, "name": s.scan.name, "report": s.report.name() })));

@@ -176,6 +176,26 @@ fn scheduled(created: Millis, period: Period, interval: u32, k: u64) -> Option<M
     }
 }
 
+/// `text` with every `placeholder` (which starts with `{`) replaced by `value`, left to right and
+/// without overlaps, as `str::replace` does it.
+fn replace_placeholder(text: &str, placeholder: &str, value: &str) -> String {
+    let mut out = String::with_capacity(text.len() + value.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('{') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with(placeholder) {
+            out.push_str(value);
+            rest = &rest[placeholder.len()..];
+        } else {
+            out.push('{');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 impl AvdsScan {
     /// Start of session `k`, if the schedule has one (None also past the calendar's end).
     fn session_start(&self, k: u64) -> Option<Millis> {
@@ -259,8 +279,16 @@ impl AvdsScan {
             (AvdsStatus::Finished, _) => ReportStatus::Running,
             _ => ReportStatus::Inexistent,
         };
-        let report_url = (report == ReportStatus::Finished)
-            .then(|| self.report.url.replace("{ScanId}", &self.scan_id).replace("{TaskId}", &task_id.to_string()));
+        let report_url = (report == ReportStatus::Finished).then(|| {
+            // As `url.replace("{ScanId}", id).replace("{TaskId}", task)`, without a searcher set up
+            // per call and with one string when the scan id leaves no `{TaskId}` to fill.
+            let with_scan = replace_placeholder(&self.report.url, "{ScanId}", &self.scan_id);
+            if with_scan.contains("{TaskId}") {
+                replace_placeholder(&with_scan, "{TaskId}", &task_id.to_string())
+            } else {
+                with_scan
+            }
+        });
         AvdsSession { scan: self, task_id, started, stage, report, report_url }
     }
 
@@ -478,22 +506,63 @@ impl Ord for Head<'_> {
 /// instant is found by a binary search over time (each step counts every scan arithmetically).
 const MERGE_SKIP: u64 = 4_096;
 
+/// One-off scans in the order of their one session among all sessions (see [`newest_session`]):
+/// newest first, then the greater TaskId, then the scan id.
+fn once_order(a: &AvdsScan, b: &AvdsScan) -> std::cmp::Ordering {
+    b.created.cmp(&a.created).then(b.first_task_id.cmp(&a.first_task_id)).then_with(|| a.scan_id.cmp(&b.scan_id))
+}
+
+/// The one session of a one-off scan.
+fn once_session(scan: &AvdsScan) -> Found<'_> {
+    (scan.created, scan.task_id(0), scan, 0)
+}
+
+/// The merge's index for the one-off scans' list (every other index is a [`Stream`]'s).
+const ONCE: usize = usize::MAX;
+
 /// One page of the sessions (newest first) of the scans `keep` holds for that match the query's
 /// scan id, search and statuses, and how many match in all, at `now`: counted per scan from its
 /// schedule, and only the page's sessions made (O(scans + page), not O(sessions)). `count_read`
 /// counts the page as read (the cloud API's callers do; the control API only looks).
-pub fn page<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, skip: usize, size: usize, now: Millis, count_read: bool) -> Page<AvdsSession<'a>> {
-    page_with(scans, query, keep, skip, size, now, count_read, MERGE_SKIP)
+/// `keep_key` names what `keep` keeps (the same key, the same scans kept): with one, a Search's
+/// matches are remembered (see [`Store::search_cached`](super::Store::search_cached)), and without
+/// a StatusList or ScanId the one-off scans among them (one session each, at their creation)
+/// are counted by a binary search and paged from their sorted list: a request costs
+/// O(log matches + periodic matches + page) once its pattern has been seen.
+#[allow(clippy::too_many_arguments)] // as `page_with`: the query's parts, each one the callers vary
+pub fn page<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, keep_key: Option<&str>, skip: usize, size: usize, now: Millis, count_read: bool) -> Page<AvdsSession<'a>> {
+    page_with(scans, query, keep, keep_key, skip, size, now, count_read, MERGE_SKIP)
 }
 
 #[allow(clippy::too_many_arguments)]
-pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, skip: usize, size: usize, now: Millis, count_read: bool, merge_skip: u64) -> Page<AvdsSession<'a>> {
+pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, keep_key: Option<&str>, skip: usize, size: usize, now: Millis, count_read: bool, merge_skip: u64) -> Page<AvdsSession<'a>> {
     // Search is a text search over every scan's name and targets: it reads the store's
     // lower-cased texts, one buffer, and looks at a scan only when it matches.
     let search = query.search.as_deref().map(Search::new);
-    let candidates: Box<dyn Iterator<Item = &'a AvdsScan> + 'a> = match search {
-        Some(search) => Box::new(scans.search(move |lowered| search.matches_lowered(lowered, false))),
-        None => Box::new(scans.scan()),
+    let matched = match (&search, keep_key) {
+        (Some(search), Some(keep_key)) => {
+            // Length-prefixed: no pattern makes another key's text.
+            let key = format!("{}:{keep_key}{}", keep_key.len(), search.pattern);
+            Some(scans.search_cached(&key, |lowered| search.matches_lowered(lowered, false), &keep, |scan| scan.trigger == Trigger::Once, once_order))
+        }
+        _ => None,
+    };
+    // The one-off scans created by now, in session order: taken whole when nothing but the
+    // search narrows them.
+    let (once_listed, others): (&[u32], &[u32]) = match &matched {
+        Some(m) => {
+            let from = m.first.partition_point(|&s| scans.at_slot(s).created > now);
+            (&m.first[from..], &m.rest)
+        }
+        None => (&[], &[]),
+    };
+    let whole_once = query.statuses.is_empty() && query.scan_id.is_none();
+    let mut once: &[u32] = if whole_once { once_listed } else { &[] };
+    let candidates: Box<dyn Iterator<Item = &'a AvdsScan> + '_> = match (&matched, search) {
+        (Some(_), _) if whole_once => Box::new(others.iter().map(|&s| scans.at_slot(s))),
+        (Some(_), _) => Box::new(once_listed.iter().chain(others).map(|&s| scans.at_slot(s))),
+        (None, Some(search)) => Box::new(scans.search(move |lowered| search.matches_lowered(lowered, false))),
+        (None, None) => Box::new(scans.scan()),
     };
     let mut ranges: Vec<(u64, u64)> = Vec::new();
     let mut streams: Vec<Stream<'a>> = Vec::new();
@@ -504,7 +573,8 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
             streams.push(Stream { scan, next, end: ranges.len() });
         }
     }
-    let total: u64 = streams.iter().map(|s| s.len(&ranges)).sum();
+    let created = |s: &u32| scans.at_slot(*s).created;
+    let total: u64 = streams.iter().map(|s| s.len(&ranges)).sum::<u64>() + once.len() as u64;
     let total_items = usize::try_from(total).unwrap_or(usize::MAX);
     let skip = u64::try_from(skip).unwrap_or(u64::MAX);
     if skip >= total || size == 0 {
@@ -516,8 +586,9 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
     if skip > merge_skip {
         // The latest t with more than `skip` sessions started at or after it: the start of the
         // session at position `skip`.
-        let count_from = |t: Millis| streams.iter().map(|s| s.count_from(&ranges, t)).sum::<u64>();
-        let (mut low, mut high) = (streams.iter().map(|s| s.scan.created).min().unwrap_or(now), now);
+        let count_from = |t: Millis| streams.iter().map(|s| s.count_from(&ranges, t)).sum::<u64>() + once.partition_point(|s| created(s) >= t) as u64;
+        let oldest = streams.iter().map(|s| s.scan.created).chain(once.last().map(created)).min();
+        let (mut low, mut high) = (oldest.unwrap_or(now), now);
         while low < high {
             let mid = low + (high - low) / 2 + 1;
             if count_from(mid) > skip {
@@ -530,15 +601,28 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
         for stream in &mut streams {
             stream.cut_before(&mut ranges, low.saturating_add(1));
         }
+        once = &once[once.partition_point(|s| created(s) > low)..];
     }
     let mut heap: std::collections::BinaryHeap<Head<'a>> = streams.iter().enumerate().filter_map(|(i, s)| Some(Head(s.head(&ranges)?, i))).collect();
+    if let Some(&s) = once.first() {
+        heap.push(Head(once_session(scans.at_slot(s)), ONCE));
+    }
     // A caller's page size is not trusted to size the allocation.
     let mut items = Vec::with_capacity(size.min(total_items).min(1024));
-    while let Some(Head(_, i)) = heap.pop() {
-        let Some((started, _, scan, k)) = streams[i].pop(&mut ranges) else { continue };
-        if let Some(next) = streams[i].head(&ranges) {
-            heap.push(Head(next, i));
-        }
+    while let Some(Head(found, i)) = heap.pop() {
+        let (started, scan, k) = if i == ONCE {
+            once = &once[1..];
+            if let Some(&s) = once.first() {
+                heap.push(Head(once_session(scans.at_slot(s)), ONCE));
+            }
+            (found.0, found.2, found.3)
+        } else {
+            let Some((started, _, scan, k)) = streams[i].pop(&mut ranges) else { continue };
+            if let Some(next) = streams[i].head(&ranges) {
+                heap.push(Head(next, i));
+            }
+            (started, scan, k)
+        };
         if to_skip > 0 {
             to_skip -= 1;
             continue;
@@ -551,10 +635,18 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
     Page { total: total_items, items }
 }
 
+/// What [`page`]'s `keep_key` is for a caller who sees shared scans and its own.
+pub(super) fn visible_key(caller: &Owner) -> String {
+    match caller.key() {
+        None => "shared".to_string(),
+        Some(key) => format!("owner {key}"),
+    }
+}
+
 /// DescribeScanSessions: the query's page of the sessions the caller may see, counted as read.
 pub fn describe_sessions<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, caller: &Owner, now: Millis) -> Page<AvdsSession<'a>> {
     let skip = query.page.saturating_sub(1).saturating_mul(query.page_size);
-    page(scans, query, |scan| scan.owner.visible_to(caller), skip, query.page_size, now, true)
+    page(scans, query, |scan| scan.owner.visible_to(caller), Some(&visible_key(caller)), skip, query.page_size, now, true)
 }
 
 #[cfg(test)]
@@ -601,6 +693,19 @@ mod tests {
         assert_eq!(at(10 * MINUTE).report, ReportStatus::Running);
         let done = at(11 * MINUTE);
         assert_eq!((done.report, done.report_url.as_deref()), (ReportStatus::Finished, Some("https://r/s-1/100")));
+    }
+
+    #[test]
+    fn report_urls_fill_as_the_two_replaces_did() {
+        let templates = ["https://r/{ScanId}/{TaskId}", "{TaskId}{ScanId}{ScanId}", "{Ta{ScanId}Id}", "{{ScanId}}", "{Scan", "no placeholder", "é{ScanId}ü{TaskId", ""];
+        let ids = ["s-1", "sk", "{TaskId}", "Id}", "{", "é"];
+        for template in templates {
+            for id in ids {
+                let want = template.replace("{ScanId}", id).replace("{TaskId}", "42");
+                let with_scan = replace_placeholder(template, "{ScanId}", id);
+                assert_eq!(replace_placeholder(&with_scan, "{TaskId}", "42"), want, "{template:?} with {id:?}");
+            }
+        }
     }
 
     #[test]

@@ -13,9 +13,13 @@
 //!   smallest and largest offsets from creation, which bound where a task in that status can sit
 //!   in creation order. Tasks whose lifecycle has a read-bounded phase cannot be indexed by time:
 //!   they are on a side list that counts evaluate one by one.
+//! * searchable tasks (AVDS scans): their texts lower-cased side by side in one buffer, and the
+//!   matches of recent searches remembered by key (bounded in bytes, process-wide), per store
+//!   version: a memo of what does not change, not state.
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use crate::instant::Millis;
 
@@ -57,6 +61,62 @@ struct TextIndex {
     tasks: Vec<(u32, u32, u32)>,
     /// Each text's range in `text`.
     spans: Vec<(u32, u32)>,
+}
+
+/// Bytes every store's search cache may hold (`serve --search-cache-bytes`), process-wide.
+static SEARCH_CACHE_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_SEARCH_CACHE_BYTES);
+
+/// The default of `--search-cache-bytes`: 16 MiB, the matches of a few dozen broad patterns over
+/// the 1M world's 125,000 scans (4 bytes a match).
+pub const DEFAULT_SEARCH_CACHE_BYTES: usize = 16 << 20;
+
+/// Sets the bound of every store's search cache (0 turns the cache off: every search scans).
+pub fn set_search_cache_bytes(bytes: usize) {
+    SEARCH_CACHE_BYTES.store(bytes, Ordering::Relaxed);
+}
+
+/// What a search found, kept for the next request with the same key: the matching slots split
+/// by the caller into `first` (in the caller's order) and `rest` (in memory order).
+#[derive(Debug, Default)]
+pub struct Matched {
+    pub first: Box<[u32]>,
+    pub rest: Box<[u32]>,
+}
+
+impl Matched {
+    /// What an entry is charged against the bound: its slots, its key and the bookkeeping.
+    fn cost(&self, key: &str) -> usize {
+        (self.first.len() + self.rest.len()) * 4 + 2 * key.len() + 96
+    }
+}
+
+/// Searches already answered on this store version, by key (the caller's lower-cased pattern and
+/// whatever else decides what matches), up to [`SEARCH_CACHE_BYTES`]; the oldest entry is
+/// forgotten first. Per store version, so a load or a delete starts it afresh.
+#[derive(Debug, Default)]
+struct SearchCache {
+    entries: HashMap<Box<str>, Arc<Matched>>,
+    /// Keys in insertion order, the oldest first.
+    age: VecDeque<Box<str>>,
+    bytes: usize,
+}
+
+impl SearchCache {
+    fn insert(&mut self, key: &str, matched: Arc<Matched>, bound: usize) {
+        let cost = matched.cost(key);
+        if cost > bound || self.entries.contains_key(key) {
+            return;
+        }
+        while self.bytes + cost > bound {
+            let Some(old) = self.age.pop_front() else { break };
+            if let Some(gone) = self.entries.remove(&old) {
+                self.bytes -= gone.cost(&old);
+            }
+        }
+        self.entries.insert(key.into(), matched);
+        self.age.push_back(key.into());
+        self.bytes += cost;
+    }
 }
 
 /// A fast string hash for the id table and partition keys (FxHash's step, murmur's finish).
@@ -229,6 +289,7 @@ struct Inner<T> {
     /// (key hash, partition), sorted by hash.
     lookup: Vec<(u64, u32)>,
     texts: TextIndex,
+    searches: Mutex<SearchCache>,
 }
 
 /// One product's tasks, newest first (ties by id), indexed. Cloning shares everything.
@@ -245,7 +306,7 @@ impl<T> Clone for Store<T> {
 
 impl<T> Default for Store<T> {
     fn default() -> Self {
-        Store { inner: Arc::new(Inner { chunks: Vec::new(), bases: Vec::new(), order: Vec::new(), ids: IdIndex::default(), partitions: Vec::new(), lookup: Vec::new(), texts: TextIndex::default() }) }
+        Store { inner: Arc::new(Inner { chunks: Vec::new(), bases: Vec::new(), order: Vec::new(), ids: IdIndex::default(), partitions: Vec::new(), lookup: Vec::new(), texts: TextIndex::default(), searches: Mutex::default() }) }
     }
 }
 
@@ -348,6 +409,44 @@ impl<T: Record> Store<T> {
             let found = index.spans[from as usize..to as usize].iter().any(|&(a, b)| matches(&index.text[a as usize..b as usize]));
             found.then(|| self.slot(slot))
         })
+    }
+
+    /// The live tasks one of whose search texts `matches` holds for, split by `first` (those
+    /// sorted by `order`; the rest in memory order), remembered under `key`: the next search with
+    /// the same key costs a lookup. `key` must decide `matches`, `keep`, `first` and `order`.
+    pub fn search_cached(&self, key: &str, matches: impl Fn(&str) -> bool, keep: impl Fn(&T) -> bool, first: impl Fn(&T) -> bool, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Arc<Matched> {
+        // A poisoned lock only means a panic elsewhere mid-insert: the cache is still consistent
+        // enough to read (the worst is a missing entry).
+        let cache = |f: &mut dyn FnMut(&mut SearchCache)| f(&mut self.inner.searches.lock().unwrap_or_else(|e| e.into_inner()));
+        let bound = SEARCH_CACHE_BYTES.load(Ordering::Relaxed);
+        let mut hit = None;
+        if bound > 0 {
+            cache(&mut |c| hit = c.entries.get(key).cloned());
+        }
+        if let Some(hit) = hit {
+            return hit;
+        }
+        let index = &self.inner.texts;
+        let (mut firsts, mut rest) = (Vec::new(), Vec::new());
+        for &(slot, from, to) in &index.tasks {
+            if index.spans[from as usize..to as usize].iter().any(|&(a, b)| matches(&index.text[a as usize..b as usize])) {
+                let task = self.slot(slot);
+                if keep(task) {
+                    if first(task) { firsts.push(slot) } else { rest.push(slot) }
+                }
+            }
+        }
+        firsts.sort_by(|&a, &b| order(self.slot(a), self.slot(b)));
+        let matched = Arc::new(Matched { first: firsts.into_boxed_slice(), rest: rest.into_boxed_slice() });
+        if bound > 0 {
+            cache(&mut |c| c.insert(key, matched.clone(), bound));
+        }
+        matched
+    }
+
+    /// The task in a slot that [`search_cached`](Self::search_cached) returned.
+    pub fn at_slot(&self, slot: u32) -> &T {
+        self.slot(slot)
     }
 
     pub fn get(&self, id: &str) -> Option<&T> {
@@ -494,7 +593,7 @@ impl<T: Record> Inner<T> {
             }
             texts.text.shrink_to_fit();
         }
-        Inner { chunks, bases, order, ids, partitions, lookup, texts }
+        Inner { chunks, bases, order, ids, partitions, lookup, texts, searches: Mutex::default() }
     }
 }
 
@@ -737,6 +836,58 @@ mod tests {
 
     fn task(id: &str, created: Millis, part: &'static str) -> T {
         T { id: id.into(), created, part }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+        /// The search cache never holds more than its bound, whatever is put in it, and keeps
+        /// the newest entry that fits.
+        #[test]
+        fn the_search_cache_stays_within_its_bound(bound in 0usize..4096, puts in proptest::collection::vec((0u8..20, 0usize..600), 0..60)) {
+            let mut cache = SearchCache::default();
+            for (key, slots) in puts {
+                let key = format!("k{key}");
+                let matched = Arc::new(Matched { first: vec![0; slots / 2].into(), rest: vec![0; slots - slots / 2].into() });
+                let (cost, fresh) = (matched.cost(&key), !cache.entries.contains_key(key.as_str()));
+                cache.insert(&key, matched, bound);
+                proptest::prop_assert!(cache.bytes <= bound);
+                proptest::prop_assert_eq!(cache.bytes, cache.entries.iter().map(|(k, m)| m.cost(k)).sum::<usize>());
+                proptest::prop_assert_eq!(cache.entries.len(), cache.age.len());
+                proptest::prop_assert_eq!(cache.entries.contains_key(key.as_str()), !fresh || cost <= bound);
+            }
+        }
+    }
+
+    #[derive(Debug)]
+    struct Named(String, Millis);
+
+    impl Record for Named {
+        fn id(&self) -> &str {
+            &self.0
+        }
+        fn created(&self) -> Millis {
+            self.1
+        }
+        const SEARCHABLE: bool = true;
+        fn search_texts(&self, f: &mut dyn FnMut(&str)) {
+            f(&self.0);
+        }
+    }
+
+    /// A remembered search is the store version's: a load (or a delete) answers afresh, and the
+    /// same version answers a repeat from what it remembered.
+    #[test]
+    fn remembered_searches_belong_to_their_store_version() {
+        let ids = |store: &Store<Named>, m: &Matched| -> Vec<String> { m.first.iter().chain(m.rest.iter()).map(|&s| store.at_slot(s).0.clone()).collect() };
+        let search = |store: &Store<Named>| store.search_cached("web", |t| t.contains("web"), |_| true, |t| t.1 % 2 == 0, |a, b| b.1.cmp(&a.1));
+        let store = Store::from_tasks(vec![Named("WEB-1".into(), 1), Named("db".into(), 2), Named("web-2".into(), 2), Named("web-4".into(), 4)]);
+        let first = search(&store);
+        assert_eq!(ids(&store, &first), ["web-4", "web-2", "WEB-1"], "lower-cased, the even ones first, newest first");
+        assert!(Arc::ptr_eq(&first, &search(&store)), "a repeat is remembered");
+        let more = store.extend(vec![Named("web-3".into(), 3)]);
+        assert_eq!(ids(&more, &search(&more)), ["web-4", "web-2", "WEB-1", "web-3"]);
+        let fewer = more.without("web-4").unwrap_or_default();
+        assert_eq!(ids(&fewer, &search(&fewer)), ["web-2", "WEB-1", "web-3"]);
     }
 
     #[test]
