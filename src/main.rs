@@ -575,6 +575,10 @@ fn load(client: &Client, file: &std::path::Path, replace: bool, tenant: Option<&
     let name = file.display().to_string();
     let query = query_string(&[("name", Some(name)), ("replace", replace.then(|| "true".to_string())), ("tenant", tenant.map(str::to_string))]);
     let value = client.call("POST", &format!("/_emu/scenarios{query}"), Some(("application/toml", &text)))?;
+    // Legal but likely mistakes, as `check` prints them: on stderr, the load still done.
+    for warning in value["warnings"].as_array().into_iter().flatten() {
+        eprintln!("{}", cell(warning));
+    }
     let text = format!("loaded {}: {} task(s) now (was {})\n{}", value["loaded"].as_str().unwrap_or("?"), value["tasks"], value["tasks_before"], notes(&value));
     Ok((value, text))
 }

@@ -11,7 +11,7 @@ use crate::cloud::aliyun::Dialect;
 use crate::faults::Faults;
 use crate::journal::{self, Journal};
 use crate::instant::Millis;
-use crate::scenario::{self, Budget, Loaded, ScenarioError, ScenarioErrors, Settings, Source, Usage};
+use crate::scenario::{self, Budget, Loaded, ScenarioError, ScenarioErrors, Settings, Source, Usage, Warning};
 use crate::world::World;
 
 /// How the emulator was started; fixed for its life.
@@ -110,6 +110,38 @@ pub struct State {
     persisting: Mutex<()>,
     /// The clock start of the first load when no scenario sets one, kept so resets repeat it.
     default_start: Millis,
+    /// The names of run-time loads under way (see [`State::reserve_name`]): a lock of its own,
+    /// held only to pick a name, so a small load never waits for a big one to pick its own.
+    names: Mutex<Names>,
+}
+
+/// Run-time scenario names being loaded, and the number of the next unnamed load.
+#[derive(Debug, Default)]
+struct Names {
+    /// At most one per load under way (each holds a connection).
+    reserved: std::collections::HashSet<String>,
+    /// Never repeats within this state, whatever was replaced meanwhile.
+    next_unnamed: u64,
+}
+
+/// A run-time scenario's name, held by its load: no other load gets it while this one builds,
+/// and once it is published the loaded scenario holds it. Released on drop.
+#[derive(Debug)]
+pub struct NameReservation<'a> {
+    name: String,
+    names: &'a Mutex<Names>,
+}
+
+impl NameReservation<'_> {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for NameReservation<'_> {
+    fn drop(&mut self) {
+        self.names.lock().unwrap_or_else(|p| p.into_inner()).reserved.remove(&self.name);
+    }
 }
 
 /// A snapshot as a request holds it: a handle of the thread that took it on the shared one.
@@ -156,6 +188,8 @@ impl Drop for Slot<'_> {
 pub struct Change {
     pub tasks_before: usize,
     pub tasks_after: usize,
+    /// What the load found legal but likely a mistake, sorted by line and column.
+    pub warnings: Vec<Warning>,
 }
 
 fn as_errors(file: &str, message: impl Into<String>) -> ScenarioErrors {
@@ -199,7 +233,35 @@ impl State {
             id: NEXT_STATE_ID.fetch_add(1, Ordering::Relaxed),
             persisting: Mutex::new(()),
             default_start,
+            names: Mutex::new(Names { next_unnamed: 1, ..Names::default() }),
         })
+    }
+
+    /// Picks a run-time scenario's name that no loaded scenario and no load under way has: the
+    /// one given (`?name=`), else `runtime-N`; taken, it gets `#2`, `#3`, ... (bounded by the
+    /// scenarios held and the loads under way). Checked and reserved in one critical section, so
+    /// two loads at the same instant never share a name; hold the reservation until the load
+    /// has published (or failed).
+    pub fn reserve_name(&self, given: Option<&str>) -> NameReservation<'_> {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        // Read under the names' lock: a load publishes before it releases its name, so a name is
+        // always in one of the two places while it is in use.
+        let current = self.snapshot.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let Names { reserved, next_unnamed } = &mut *names;
+        let taken = |name: &str| reserved.contains(name) || current.sources.iter().any(|s| s.name == name);
+        let base = match given {
+            Some(name) => name.to_string(),
+            None => loop {
+                let name = format!("runtime-{next_unnamed}");
+                *next_unnamed += 1;
+                if !taken(&name) {
+                    break name;
+                }
+            },
+        };
+        let name = if taken(&base) { (2..).map(|n| format!("{base}#{n}")).find(|name| !taken(name)).unwrap_or(base) } else { base };
+        reserved.insert(name.clone());
+        NameReservation { name, names: &self.names }
     }
 
     /// The world, settings and credentials as they are now; a request holds one throughout.
@@ -260,12 +322,13 @@ impl State {
         source.anchor = Some(now);
         if replace {
             let sources = vec![source];
-            let loaded = scenario::load_within(&sources, now, self.config.seed, &self.config.budget)?;
+            let mut loaded = scenario::load_within(&sources, now, self.config.seed, &self.config.budget)?;
             self.faults.replace(loaded.settings.faults.clone(), loaded.settings.seed).map_err(|e| as_errors("faults", e))?;
             self.clock.restart(loaded.settings.clock_start, self.config.clock_rate.unwrap_or(loaded.settings.clock_rate));
             let after = loaded.world.task_count();
+            let warnings = std::mem::take(&mut loaded.warnings);
             self.publish(Snapshot::from_loaded(loaded, sources));
-            return Ok(Change { tasks_before: before, tasks_after: after });
+            return Ok(Change { tasks_before: before, tasks_after: after, warnings });
         }
         let added = scenario::extend((&current.world, current.usage), std::slice::from_ref(&source), now, self.config.seed, &self.config.budget)?;
         self.faults.add(added.settings.faults.clone()).map_err(|e| as_errors(&source.name, e))?;
@@ -276,7 +339,7 @@ impl State {
         sources.push(source);
         let after = added.world.task_count();
         self.publish(Snapshot::new(added.world, settings, sources, added.usage));
-        Ok(Change { tasks_before: before, tasks_after: after })
+        Ok(Change { tasks_before: before, tasks_after: after, warnings: added.warnings })
     }
 
     /// Adds tasks for this run only (a reset drops them): the same checks and budget as a scenario.
@@ -288,7 +351,7 @@ impl State {
         let added = scenario::extend((&current.world, current.usage), std::slice::from_ref(&source), now, self.config.seed, &self.config.budget)?;
         let after = added.world.task_count();
         self.publish(Snapshot::new(added.world, current.settings.clone(), current.sources.clone(), added.usage));
-        Ok(Change { tasks_before: before, tasks_after: after })
+        Ok(Change { tasks_before: before, tasks_after: after, warnings: added.warnings })
     }
 
     /// Deletes a task by id (any product) until the next reset; says whether one went. (Its
@@ -380,5 +443,23 @@ mod tests {
         // Another thread takes its own handle on the same snapshot.
         let shared = std::thread::scope(|s| s.spawn(|| demo.snapshot()).join().unwrap());
         assert!(Arc::ptr_eq(&*shared, &*after) && !Arc::ptr_eq(&shared, &after));
+    }
+
+    #[test]
+    fn a_reserved_name_is_nobody_elses_until_released_and_a_loaded_one_until_replaced() {
+        let state = State::new(Config::default(), vec![Source::new("x.toml", "[[ecs.tasks]]\nid = \"t-1\"\n")]).unwrap();
+        let first = state.reserve_name(Some("y.toml"));
+        let second = state.reserve_name(Some("y.toml"));
+        assert_eq!((first.name(), second.name()), ("y.toml", "y.toml#2"), "reserved, not loaded yet");
+        assert_eq!(state.reserve_name(Some("x.toml")).name(), "x.toml#2", "held by a loaded scenario");
+        drop(first);
+        assert_eq!(state.reserve_name(Some("y.toml")).name(), "y.toml", "a failed load gives its name back");
+        // Published before released: the name passes from the reservation to the loaded scenario.
+        let held = state.reserve_name(None);
+        let name = held.name().to_string();
+        state.load(Source::new(name.clone(), "[[ecs.tasks]]\nid = \"t-2\"\n"), false).unwrap();
+        drop(held);
+        assert_eq!(state.reserve_name(Some(&name)).name(), format!("{name}#2"));
+        assert_ne!(state.reserve_name(None).name(), name, "unnamed loads never repeat a number");
     }
 }

@@ -302,15 +302,98 @@ async fn huawei_aksk_and_token_are_verified() {
     assert_hss_error(&other_project, 403, "HSS.0013", "Insufficient permissions.");
 }
 
+/// The error lines a scenario of credentials makes, each `creds.toml:LINE:COLUMN: message`.
+fn credential_errors(text: &str) -> Vec<String> {
+    match taskemu::scenario::load(&[Source::new("creds.toml", text)], 0, None) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(errors) => errors.0.iter().map(ToString::to_string).collect(),
+    }
+}
+
+const SHAPES: &str = "a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)";
+
+/// Issue 14: a credential of the wrong shape is told at the field that breaks it (the entry only
+/// when it gives nothing), every problem of every entry at once; a permission at itself.
+#[test]
+fn a_credential_of_the_wrong_shape_is_told_at_the_field_that_breaks_it() {
+    let text = r#"[[credentials]]
+access_key_id = "k"
+sk = "s"
+
+[[credentials]]
+token = "t"
+allow = ["ecs", "ecs:DescribeTask"]
+
+[[credentials]]
+allow = ["*"]
+
+[[credentials]]
+access_key_secret = "only-half"
+
+[[credentials]]
+ak = "HWAK"
+token = "t2"
+sk = "s2"
+
+[[credentials]]
+access_key_id = "fine"
+access_key_secret = "fine-secret"
+"#;
+    assert_eq!(
+        credential_errors(text),
+        [
+            format!("creds.toml:3:6: `sk` does not go with `access_key_id`: {SHAPES}"),
+            "creds.toml:7:10: bad permission \"ecs\": expected \"*\", \"product:*\" or \"product:Operation\" (e.g. \"ecs:DescribeTasks\")".to_string(),
+            "creds.toml:7:17: unknown operation \"DescribeTask\" in permission \"ecs:DescribeTask\": ecs has * or DescribeTasks (did you mean \"DescribeTasks\"?)".to_string(),
+            format!("creds.toml:9:1: this credential gives no secret: {SHAPES}"),
+            format!("creds.toml:13:21: `access_key_secret` needs `access_key_id` beside it: {SHAPES}"),
+            format!("creds.toml:17:9: `token` does not go with `ak`: {SHAPES}"),
+        ]
+    );
+}
+
+/// Issue 14: a credential's Huawei project is 32 hex characters or declared in `projects`, as a
+/// task's is (the same rule and message), and the error is at the value.
+#[test]
+fn a_credentials_project_is_32_hex_characters_or_declared() {
+    let text = r#"projects = ["tenant-a"]
+
+[[credentials]]
+ak = "HWAK1"
+sk = "sk1"
+project_id = "short"
+
+[[credentials]]
+token = "t"
+project_id = "tenant-b"
+
+[[credentials]]
+token = "t-upper"
+project_id = "0123456789ABCDEF0123456789abcdef"
+
+[[credentials]]
+ak = "HWAK2"
+sk = "sk2"
+project_id = "tenant-a"
+"#;
+    let not_a_project = |line: usize, id: &str, hint: &str| {
+        format!("creds.toml:{line}:14: project_id \"{id}\" is not a Huawei project id (32 hex characters, e.g. \"0123456789abcdef0123456789abcdef\"){hint}: declare a made-up one at the top of the file: projects = [\"{id}\"]")
+    };
+    assert_eq!(credential_errors(text), [not_a_project(6, "short", ""), not_a_project(10, "tenant-b", " (did you mean \"tenant-a\"?)")]);
+    // Declared in another file of the same load counts, as for tasks.
+    let declared = Source::new("projects.toml", "projects = [\"short\", \"tenant-b\"]\n");
+    let loaded = taskemu::scenario::load(&[declared, Source::new("creds.toml", text)], 0, None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(loaded.settings.credentials.len(), 4);
+}
+
+/// A snapshot of a world whose credential has a made-up project declares it, so the snapshot
+/// loads again (it is what `--state` restarts from).
 #[tokio::test]
-async fn bad_credential_entries_are_scenario_errors() {
-    let broken = "[[credentials]]\naccess_key_id = \"k\"\nsk = \"s\"\n\n[[credentials]]\ntoken = \"t\"\nallow = [\"ecs\"]\n";
-    let errors = taskemu::scenario::load(&[Source::new("creds.toml", broken)], 0, None).unwrap_err();
-    let shown: Vec<String> = errors.0.iter().map(ToString::to_string).collect();
-    assert_eq!(shown.len(), 2, "{shown:?}");
-    assert!(shown[0].starts_with("creds.toml:1:1: a credential is one of"), "{}", shown[0]);
-    // At the permission itself, not at the entry.
-    assert!(shown[1].starts_with("creds.toml:7:10: bad permission \"ecs\""), "{}", shown[1]);
+async fn a_snapshot_declares_a_credentials_made_up_project() {
+    let emu = start("projects = [\"lab\"]\n\n[[credentials]]\ntoken = \"t\"\nproject_id = \"lab\"\n").await;
+    let snapshot = send(emu.addr, "GET", "/_emu/snapshot", &[], b"").await.text();
+    let reloaded = taskemu::scenario::load(&[Source::new("snapshot.toml", snapshot.as_str())], 0, None).unwrap_or_else(|e| panic!("{e}\n{snapshot}"));
+    assert_eq!(reloaded.settings.credentials[0].project_id.as_deref(), Some("lab"));
 }
 
 // --- Identity from what was verified (issue 11, S1) and one form-body rule (S3) -----------------

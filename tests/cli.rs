@@ -200,7 +200,7 @@ token = "a-huawei-token"
 [[credentials]]
 ak = "HWAK1"
 sk = "hw-sk-1"
-project_id = "p0000000000000000000000000000001"
+project_id = "f0000000000000000000000000000001"
 "#;
     let emu = start(scenario).await;
     let url = emu.url();
@@ -214,7 +214,7 @@ project_id = "p0000000000000000000000000000001"
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET=it's $wide `secret`".into(),
             "HUAWEICLOUD_SDK_AK=HWAK1".into(),
             "HUAWEICLOUD_SDK_SK=hw-sk-1".into(),
-            "HUAWEICLOUD_SDK_PROJECT_ID=p0000000000000000000000000000001".into(),
+            "HUAWEICLOUD_SDK_PROJECT_ID=f0000000000000000000000000000001".into(),
             "TASKEMU_CONTROL_TOKEN=unset".into(),
         ]
     );

@@ -250,3 +250,95 @@ async fn a_journalled_unknown_action_can_be_asked_for() {
     }
     assert!(refused(&url, &["requests", "--operation", "DescribeTaskx"]).contains("did you mean \"DescribeTasks\"?"));
 }
+
+/// A file that loads with one warning (a generator whose tasks are all alike) at line 2, column 1.
+fn alike(seed: u64) -> String {
+    format!("seed = {seed}\n[[ecs.generate]]\ncount = 2\ncreated = \"-1h\"\n")
+}
+
+fn alike_warning(file: &str) -> String {
+    format!("{file}:2:1: warning: all 2 tasks of this generator are created at the same instant and change status together: give `created` a range (e.g. \"-2h..+0s\") or a phase's `for` one (\"1m..10m\") to spread them")
+}
+
+/// Issue 14, G1: a run-time load answers its warnings, at their places, naming the file as sent
+/// (not the suffix that kept its name apart), whether it adds to the world or replaces it; a
+/// load without any answers an empty list, and so does `POST /_emu/tasks` (one entry makes none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_time_load_answers_its_warnings_naming_the_file_sent() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let load = |query: &'static str, body: String| {
+        let emu = &emu;
+        async move { send(emu.addr, "POST", &format!("/_emu/scenarios{query}"), &[("Content-Type", "application/toml")], body.as_bytes()).await }
+    };
+    let clean = load("?name=mine.toml", one_task(3000)).await;
+    assert_eq!((clean.status, clean.json()["warnings"].clone()), (200, serde_json::json!([])), "{}", clean.text());
+    let warned = load("?name=mine.toml", alike(11)).await;
+    assert_eq!(warned.status, 200, "{}", warned.text());
+    assert_eq!(warned.json()["loaded"], "mine.toml#2");
+    assert_eq!(warned.json()["warnings"], serde_json::json!([alike_warning("mine.toml")]));
+    let unnamed = load("", alike(12)).await.json();
+    let name = unnamed["loaded"].as_str().unwrap().to_string();
+    assert!(name.starts_with("runtime-"), "{name}");
+    assert_eq!(unnamed["warnings"], serde_json::json!([alike_warning(&name)]));
+    let replaced = load("?replace=true&name=again.toml", alike(13)).await.json();
+    assert_eq!((replaced["replaced"].clone(), replaced["warnings"].clone()), (serde_json::json!(true), serde_json::json!([alike_warning("again.toml")])));
+    let added = control(&emu, "POST", "/_emu/tasks", r#"{"product": "ecs", "id": "t-added"}"#).await;
+    assert_eq!((added.status, added.json()["warnings"].clone()), (200, serde_json::json!([])), "{}", added.text());
+}
+
+/// Issue 14, G1: `taskemu load` prints the load's warnings on stderr (the load still done, exit
+/// 0, the path as given), and the server logs them.
+#[test]
+fn taskemu_load_prints_the_warnings_and_the_server_logs_them() {
+    let dir = scratch_dir("load-warnings");
+    let log_path = dir.join("serve.log");
+    let served = spawn_serve(&[], std::process::Stdio::from(std::fs::File::create(&log_path).unwrap()));
+    let file = dir.join("alike.toml");
+    std::fs::write(&file, alike(21)).unwrap();
+    let out = taskemu(&served.url(), &["load", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with(&format!("loaded {}: ", file.display())), "{stdout}");
+    let expected = alike_warning(&file.display().to_string());
+    assert_eq!(String::from_utf8_lossy(&out.stderr), format!("{expected}\n"));
+    // --json keeps stdout JSON, the warnings in it.
+    std::fs::write(&file, alike(22)).unwrap();
+    let answer = json(&served.url(), &["load", file.to_str().unwrap()]);
+    assert_eq!(answer["warnings"][0], expected.as_str());
+    drop(served);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert_eq!(log.lines().filter(|line| line.contains(&expected)).count(), 2, "{log}");
+}
+
+/// Issue 14, G3: loads posted at the same instant under one `?name=` (and unnamed ones) never
+/// share a name: the name is reserved before the build, not picked from the loaded list. Eight
+/// at once, three rounds, then the held list has no name twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_loads_of_one_name_get_distinct_names() {
+    let emu = start_sources(Config::default(), vec![Source::demo()]).await;
+    let mut names = Vec::new();
+    for round in 0..3 {
+        let posts = (0..8).map(|i| {
+            let addr = emu.addr;
+            let query = if i % 4 == 3 { String::new() } else { "?name=x.toml".to_string() };
+            let body = one_task(5000 + round * 8 + i);
+            tokio::spawn(async move { send(addr, "POST", &format!("/_emu/scenarios{query}"), &[("Content-Type", "application/toml")], body.as_bytes()).await })
+        });
+        for post in posts.collect::<Vec<_>>() {
+            let reply = post.await.unwrap();
+            assert_eq!(reply.status, 200, "{}", reply.text());
+            names.push(reply.json()["loaded"].as_str().unwrap().to_string());
+        }
+    }
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 24, "{names:?}");
+    assert_eq!(names.iter().filter(|n| n.starts_with("x.toml")).count(), 18);
+    assert!(names.contains(&"x.toml".to_string()) && names.contains(&"x.toml#18".to_string()), "{names:?}");
+    let listed = control(&emu, "GET", "/_emu/scenarios", "").await.json();
+    let mut held = pluck(&listed["scenarios"], "name");
+    held.sort();
+    held.dedup();
+    assert_eq!(held.len(), 25, "the demo and every load, no name twice: {held:?}");
+}

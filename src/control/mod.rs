@@ -216,51 +216,41 @@ fn body_text(req: &WireRequest) -> Result<&str, Failed> {
     std::str::from_utf8(&req.body).map_err(|_| plain(ControlError::bad_request("the body is not UTF-8 text")))
 }
 
-/// The number of the next unnamed run-time load: never repeats within the process, whatever
-/// was replaced or reset meanwhile.
-static NEXT_RUNTIME_NUMBER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// A run-time scenario's name that no loaded scenario has: the one given (`?name=`), else
-/// `runtime-N`; taken already, it gets `#2`, `#3`, ... (bounded by the scenarios loaded). Picked
-/// before the load takes the writers' turn, without a lock of its own (one across every state
-/// would make a small load wait for a big one elsewhere): two loads at the same instant that
-/// give the same `?name=` may share it; unnamed ones never do.
-fn unique_name(given: Option<&str>, loaded: &[Source]) -> String {
-    let taken = |name: &str| loaded.iter().any(|s| s.name == name);
-    let base = match given {
-        Some(name) => name.to_string(),
-        None => loop {
-            let name = format!("runtime-{}", NEXT_RUNTIME_NUMBER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
-            if !taken(&name) {
-                break name;
-            }
-        },
-    };
-    if !taken(&base) {
-        return base;
-    }
-    (2..).map(|n| format!("{base}#{n}")).find(|name| !taken(name)).unwrap_or(base)
-}
-
-/// `POST /_emu/scenarios[?replace=true][&tenant=KEY][&name=NAME]` with a TOML body.
+/// `POST /_emu/scenarios[?replace=true][&tenant=KEY][&name=NAME]` with a TOML body. The answer
+/// carries the load's warnings (`FILE:LINE:COLUMN: warning: ...`), which are logged too.
 fn load_scenario(state: &State, req: &WireRequest, params: &Params) -> Result<Value, Failed> {
     let text = body_text(req)?;
     let given = params.get("name");
-    let name = unique_name(given, &state.snapshot().sources);
+    // Held until the load has published or failed: no other load takes the name meanwhile.
+    let reservation = state.reserve_name(given);
+    let name = reservation.name().to_string();
     let mut source = Source::new(name.clone(), text);
     source.owner = params.get("tenant").map(str::to_string);
     let replace = params.flag("replace");
     let newest_rule = state.faults.list(None).iter().map(|r| r.id).max().unwrap_or(0);
-    let change = state.load(source, replace).map_err(|mut errors| {
-        // Errors name the file as the user sent it, not the suffix that kept it apart.
-        if let Some(given) = given {
-            errors.0.iter_mut().filter(|e| e.file == name).for_each(|e| e.file = given.to_string());
+    // Errors and warnings name the file as the user sent it, not the suffix that kept it apart.
+    let as_sent = |file: &mut String| {
+        if let Some(given) = given.filter(|_| *file == name) {
+            *file = given.to_string();
         }
+    };
+    let change = state.load(source, replace).map_err(|mut errors| {
+        errors.0.iter_mut().for_each(|e| as_sent(&mut e.file));
         scenario_error(errors)
     })?;
+    drop(reservation);
+    let warnings: Vec<String> = change
+        .warnings
+        .into_iter()
+        .map(|mut warning| {
+            as_sent(&mut warning.0.file);
+            tracing::warn!("{warning}");
+            warning.to_string()
+        })
+        .collect();
     // The rules this load brought: ids only grow, and a replacement's are all new.
     let brought: Vec<RuleView> = state.faults.list(None).into_iter().filter(|r| r.id > newest_rule).collect();
-    Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state), "notes": fault_notes(&brought) }))
+    Ok(json!({ "loaded": name, "replaced": replace, "tasks_before": change.tasks_before, "tasks": change.tasks_after, "clock": clock(state), "notes": fault_notes(&brought), "warnings": warnings }))
 }
 
 /// `POST /_emu/tasks`: one scenario entry as JSON plus `"product"`, checked like a scenario.
@@ -281,7 +271,10 @@ fn add_task(state: &State, req: &WireRequest, params: &Params) -> Result<Value, 
     let mut source = Source::new("POST /_emu/tasks", text);
     source.owner = params.get("tenant").map(str::to_string);
     let change = state.add_tasks(source).map_err(scenario_error)?;
-    Ok(json!({ "added": change.tasks_after - change.tasks_before, "tasks": change.tasks_after }))
+    // One task entry makes no warning today (each needs two tasks or more); any a later check
+    // finds is answered and logged as a scenario's.
+    let warnings: Vec<String> = change.warnings.iter().inspect(|warning| tracing::warn!("{warning}")).map(ToString::to_string).collect();
+    Ok(json!({ "added": change.tasks_after - change.tasks_before, "tasks": change.tasks_after, "warnings": warnings }))
 }
 
 fn list_tasks(state: &State, params: &Params) -> Result<Value, ControlError> {

@@ -502,11 +502,7 @@ impl<'a> Builder<'a> {
         if is_huawei_project_id(id) || self.projects.contains(id) {
             return true;
         }
-        let hint = did_you_mean(id, self.projects.iter().map(String::as_str));
-        let message = format!(
-            "project_id {id:?} is not a Huawei project id (32 hex characters, e.g. {DEFAULT_PROJECT:?}){hint}: declare a made-up one at the top of the file: projects = [{id:?}]"
-        );
-        self.error(project.span().start, message);
+        self.error(project.span().start, unknown_project(id, self.projects));
         false
     }
 
@@ -552,6 +548,13 @@ impl<'a> Builder<'a> {
             self.built.warnings.push(self.source.error_at(entry.at, message));
         }
     }
+}
+
+/// Why a `project_id` (a task's or a credential's) is refused: not 32 hex characters and not
+/// declared in `projects = [...]` by the load.
+pub(super) fn unknown_project(id: &str, declared: &BTreeSet<String>) -> String {
+    let hint = did_you_mean(id, declared.iter().map(String::as_str));
+    format!("project_id {id:?} is not a Huawei project id (32 hex characters, e.g. {DEFAULT_PROJECT:?}){hint}: declare a made-up one at the top of the file: projects = [{id:?}]")
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ pub(super) fn declared_twice(parsed: &[(&Source, ScenarioFile)], warnings: &mut 
         }
         for spec in &file.credentials {
             let c = spec.get_ref();
-            let Some(key) = c.access_key_id.as_deref().or(c.ak.as_deref()).or(c.token.as_deref()) else { continue };
+            let Some(key) = [&c.access_key_id, &c.ak, &c.token].into_iter().find_map(|k| k.as_ref().map(|k| k.get_ref().as_str())) else { continue };
             let at = spec.span().start;
             match keys.get(key) {
                 Some((first, first_at)) => {

@@ -330,9 +330,9 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
             }
         }
         for spec in &file.credentials {
-            match credential(spec.get_ref()) {
+            match credential(spec, &world.projects) {
                 Ok(c) => settings.credentials.push(c),
-                Err((at, message)) => errors.push(located.error_at(at.unwrap_or(spec.span().start), message)),
+                Err(problems) => errors.extend(problems.into_iter().map(|(at, message)| located.error_at(at, message))),
             }
         }
         for table in &file.faults {
@@ -465,25 +465,85 @@ fn fault_field(table: &schema::FaultTable, message: &str) -> usize {
     table.get_ref().iter().filter_map(|(k, v)| named(k.get_ref()).map(|i| (i, v.span().start))).min().map_or(table.span().start, |(_, at)| at)
 }
 
-/// Checks one `[[credentials]]` entry: exactly one kind of secret, well-formed permissions. An
-/// error comes with the offset of the permission it is about (None: the entry as a whole).
-fn credential(spec: &schema::CredentialSpec) -> Result<Credential, (Option<usize>, String)> {
-    let secret = match (&spec.access_key_id, &spec.access_key_secret, &spec.ak, &spec.sk, &spec.token) {
-        (Some(key_id), Some(secret), None, None, None) => Secret::Alibaba { key_id: key_id.clone(), secret: secret.clone() },
-        (None, None, Some(ak), Some(sk), None) => Secret::HuaweiAkSk { ak: ak.clone(), sk: sk.clone() },
-        (None, None, None, None, Some(token)) => Secret::HuaweiToken { token: token.clone() },
-        _ => return Err((None, "a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)".into())),
-    };
+/// What a `[[credentials]]` entry may be, said with every shape error.
+const CREDENTIAL_SHAPES: &str = "a credential is one of: access_key_id + access_key_secret (Alibaba), ak + sk (Huawei), or token (Huawei)";
+
+/// Checks one `[[credentials]]` entry: exactly one kind of secret, whole; a Huawei project that is
+/// one (32 hex characters) or declared in `projects` (`declared`: the load's); well-formed
+/// permissions. Every problem comes with its offset: the field that breaks the shape (the entry
+/// when it gives no secret), the project's value, the permission.
+fn credential(entry: &toml::Spanned<schema::CredentialSpec>, declared: &std::collections::BTreeSet<String>) -> Result<Credential, Vec<(usize, String)>> {
+    let spec = entry.get_ref();
+    let mut problems = Vec::new();
+    let secret = credential_secret(entry).map_err(|problem| problems.push(problem)).ok();
+    if let Some(project) = &spec.project_id {
+        if !crate::world::is_huawei_project_id(project.get_ref()) && !declared.contains(project.get_ref()) {
+            problems.push((project.span().start, build::unknown_project(project.get_ref(), declared)));
+        }
+    }
     for pattern in spec.allow.iter().flatten().chain(&spec.deny) {
-        let at = Some(pattern.span().start);
+        let at = pattern.span().start;
         if !valid_pattern(pattern.get_ref()) {
             let example = crate::ops::ALL.first().map(|op| format!("{}:{}", op.spec().product, op.spec().name)).unwrap_or_default();
-            return Err((at, format!("bad permission {:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})", pattern.get_ref())));
+            problems.push((at, format!("bad permission {:?}: expected \"*\", \"product:*\" or \"product:Operation\" (e.g. {example:?})", pattern.get_ref())));
+        } else if let Err(message) = permission_names_something(pattern.get_ref()) {
+            problems.push((at, message));
         }
-        permission_names_something(pattern.get_ref()).map_err(|message| (at, message))?;
     }
-    let plain = |list: &[toml::Spanned<String>]| list.iter().map(|p| p.get_ref().clone()).collect::<Vec<String>>();
-    Ok(Credential { secret, project_id: spec.project_id.clone(), allow: spec.allow.as_deref().map(plain), deny: plain(&spec.deny) })
+    match secret {
+        Some(secret) if problems.is_empty() => {
+            let plain = |list: &[toml::Spanned<String>]| list.iter().map(|p| p.get_ref().clone()).collect::<Vec<String>>();
+            let project_id = spec.project_id.as_ref().map(|p| p.get_ref().clone());
+            Ok(Credential { secret, project_id, allow: spec.allow.as_deref().map(plain), deny: plain(&spec.deny) })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// The entry's secret, or where its shape breaks: the first field (in the file's order) of
+/// another kind than the first one given, else the given half of an incomplete pair.
+fn credential_secret(entry: &toml::Spanned<schema::CredentialSpec>) -> Result<Secret, (usize, String)> {
+    let spec = entry.get_ref();
+    #[derive(Clone, Copy, PartialEq)]
+    enum Kind {
+        Alibaba,
+        HuaweiAkSk,
+        HuaweiToken,
+    }
+    let mut given: Vec<(&str, Kind, &toml::Spanned<String>)> = [
+        ("access_key_id", Kind::Alibaba, &spec.access_key_id),
+        ("access_key_secret", Kind::Alibaba, &spec.access_key_secret),
+        ("ak", Kind::HuaweiAkSk, &spec.ak),
+        ("sk", Kind::HuaweiAkSk, &spec.sk),
+        ("token", Kind::HuaweiToken, &spec.token),
+    ]
+    .into_iter()
+    .filter_map(|(name, kind, value)| value.as_ref().map(|v| (name, kind, v)))
+    .collect();
+    given.sort_by_key(|(_, _, value)| value.span().start);
+    let Some(&(first, kind, _)) = given.first() else {
+        return Err((entry.span().start, format!("this credential gives no secret: {CREDENTIAL_SHAPES}")));
+    };
+    if let Some((name, _, value)) = given.iter().find(|(_, k, _)| *k != kind) {
+        return Err((value.span().start, format!("`{name}` does not go with `{first}`: {CREDENTIAL_SHAPES}")));
+    }
+    let value = |field: &Option<toml::Spanned<String>>| field.as_ref().map(|v| v.get_ref().clone());
+    let secret = match kind {
+        Kind::Alibaba => value(&spec.access_key_id).zip(value(&spec.access_key_secret)).map(|(key_id, secret)| Secret::Alibaba { key_id, secret }),
+        Kind::HuaweiAkSk => value(&spec.ak).zip(value(&spec.sk)).map(|(ak, sk)| Secret::HuaweiAkSk { ak, sk }),
+        Kind::HuaweiToken => value(&spec.token).map(|token| Secret::HuaweiToken { token }),
+    };
+    // Only a pair can be incomplete, and all that is given is its one half: `first`.
+    secret.ok_or_else(|| {
+        let (_, _, at) = given[0];
+        let partner = match first {
+            "access_key_id" => "access_key_secret",
+            "access_key_secret" => "access_key_id",
+            "ak" => "sk",
+            _ => "ak",
+        };
+        (at.span().start, format!("`{first}` needs `{partner}` beside it: {CREDENTIAL_SHAPES}"))
+    })
 }
 
 /// A well-formed permission that names a product or an operation the emulator does not have

@@ -135,14 +135,15 @@ pub struct ResponsePins {
 /// the operations it may call (`ecs:DescribeTasks`, `sas:*`, `*`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+/// Each field spanned, so that an entry of the wrong shape is told at the field that breaks it.
 pub struct CredentialSpec {
-    pub access_key_id: Option<String>,
-    pub access_key_secret: Option<String>,
-    pub ak: Option<String>,
-    pub sk: Option<String>,
-    pub token: Option<String>,
+    pub access_key_id: Option<Spanned<String>>,
+    pub access_key_secret: Option<Spanned<String>>,
+    pub ak: Option<Spanned<String>>,
+    pub sk: Option<Spanned<String>>,
+    pub token: Option<Spanned<String>>,
     /// The Huawei project a token or AK acts in (any project when absent).
-    pub project_id: Option<String>,
+    pub project_id: Option<Spanned<String>>,
     pub allow: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub deny: Vec<Spanned<String>>,

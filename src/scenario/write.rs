@@ -98,6 +98,8 @@ impl Writer {
         }
         let mut writer = Writer { title, head, regions: BTreeSet::new(), projects: BTreeSet::new(), ecs: String::new(), sas: String::new(), avds: String::new(), hss_image: String::new(), hss_task: String::new() };
         regions.into_iter().for_each(|r| writer.region(r));
+        // A credential's made-up project is declared as a task's is, or the file would not load.
+        settings.credentials.iter().filter_map(|c| c.project_id.as_deref()).for_each(|p| writer.project(p));
         writer
     }
 
@@ -513,6 +515,7 @@ mod tests {
 name = "odd \"names\"\n"
 seed = 3
 regions = ["xx-test-1"]
+projects = ["p1"]
 request_ids = { DescribeTasks = "fixed-id" }
 [clock]
 start = "2026-01-02T03:04:05.678Z"
