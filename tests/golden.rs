@@ -20,19 +20,6 @@ fn xml_fixture(path: &str) -> Value {
     xml_tree(&read_fixture(path))
 }
 
-/// The doc's request example with the two filters that contradict its own response widened: TaskIds
-/// names both tasks of the response (the doc names only the first), and EndTime reaches the first
-/// task's creation (the doc's 15:16Z window excludes it). Every other parameter is the doc's.
-const ECS_REQUEST: &[(&str, &str)] = &[
-    ("RegionId", "cn-hangzhou"),
-    ("PageNumber", "1"),
-    ("PageSize", "2"),
-    ("TaskIds", "t-bp10e8or********74o8X,t-23sgu0d***"),
-    ("TaskAction", "ImportImage"),
-    ("TaskStatus", "Finished"),
-    ("StartTime", "2015-11-23T15:10:00Z"),
-    ("EndTime", "2015-11-24T12:50:00Z"),
-];
 
 /// The doc's request example, verbatim.
 const ECS_DOC_REQUEST: &[(&str, &str)] = &[

@@ -87,16 +87,6 @@ async fn reproduces(name: &str, captured: &str, options: &Options, call: Call<'_
     assert_eq!(call.doc(&got), call.doc(expected), "{name}: the imported world answers differently\nscenario:\n{scenario}");
 }
 
-const ECS_REQUEST: &[(&str, &str)] = &[
-    ("RegionId", "cn-hangzhou"),
-    ("PageNumber", "1"),
-    ("PageSize", "2"),
-    ("TaskIds", "t-bp10e8or********74o8X,t-23sgu0d***"),
-    ("TaskAction", "ImportImage"),
-    ("TaskStatus", "Finished"),
-    ("StartTime", "2015-11-23T15:10:00Z"),
-    ("EndTime", "2015-11-24T12:50:00Z"),
-];
 const AVDS_PAGE: &[(&str, &str)] = &[("CurrentPage", "1"), ("PageSize", "20")];
 const SAS_REQUEST: &[(&str, &str)] = &[("TaskId", "282832")];
 

@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -205,22 +204,10 @@ fn warnings_are_printed_with_their_place_and_pass_unless_strict() {
 
 #[test]
 fn serve_prints_warnings_and_starts() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskemu"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--scenario", "fixtures/scenarios-bad/warnings"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("TASKEMU_LOG", "warn")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn taskemu serve");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("read the listening line");
-    let _ = child.kill();
-    let out = child.wait_with_output().expect("wait for serve");
-    assert!(line.starts_with("taskemu listening on http://127.0.0.1:"), "{line:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut served = spawn_serve(&["--scenario", "fixtures/scenarios-bad/warnings"], Stdio::piped());
+    let _ = served.child.kill();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut served.child.stderr.take().expect("stderr"), &mut stderr).expect("read stderr");
     for warning in warning_lines() {
         assert!(stderr.contains(&warning), "{warning}\nnot in:\n{stderr}");
     }

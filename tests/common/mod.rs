@@ -439,13 +439,15 @@ impl Drop for Served {
     }
 }
 
-/// Starts the binary with `serve --listen 127.0.0.1:0` and these arguments (warnings-only logs,
-/// no control token from the environment) and waits for its one ready line.
+/// Starts the binary with `serve --listen 127.0.0.1:0` and these arguments (paths relative to the
+/// crate's root, warnings-only logs, no control token from the environment) and waits for its one
+/// ready line.
 pub fn spawn_serve(args: &[&str], stderr: std::process::Stdio) -> Served {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taskemu"))
         .args(["serve", "--listen", "127.0.0.1:0"])
         .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("TASKEMU_LOG", "warn")
         .env_remove("TASKEMU_CONTROL_TOKEN")
         .stdout(std::process::Stdio::piped())
@@ -479,3 +481,18 @@ pub fn json(url: &str, args: &[&str]) -> Value {
     all.push("--json");
     serde_json::from_str(&ok(url, &all)).expect("--json prints JSON")
 }
+
+/// ECS DescribeTasks' documented request example with the two filters that contradict its own
+/// response widened: TaskIds names both tasks of the response (the doc names only the first), and
+/// EndTime reaches the first task's creation (the doc's 15:16Z window excludes it). Every other
+/// parameter is the doc's.
+pub const ECS_REQUEST: &[(&str, &str)] = &[
+    ("RegionId", "cn-hangzhou"),
+    ("PageNumber", "1"),
+    ("PageSize", "2"),
+    ("TaskIds", "t-bp10e8or********74o8X,t-23sgu0d***"),
+    ("TaskAction", "ImportImage"),
+    ("TaskStatus", "Finished"),
+    ("StartTime", "2015-11-23T15:10:00Z"),
+    ("EndTime", "2015-11-24T12:50:00Z"),
+];
