@@ -276,11 +276,14 @@ impl<T: Record> Store<T> {
         let mut chunks = self.inner.chunks.clone();
         let mut bases = self.inner.bases.clone();
         let first = bases.last().zip(chunks.last()).map_or(0, |(b, c)| b + c.len() as u32);
-        let added = tasks.len() as u32;
+        // Sorted on (created, slot) pairs side by side, the ids looked at only on a tie: the same
+        // order as `newer`, without two chunk lookups and two task reads a comparison (a sort of
+        // a million tasks was a sixth of a load).
+        let mut keyed: Vec<(Millis, u32)> = tasks.iter().zip(first..).map(|(t, s)| (t.created(), s)).collect();
+        keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| tasks[(a.1 - first) as usize].id().cmp(tasks[(b.1 - first) as usize].id())));
+        let fresh: Vec<u32> = keyed.into_iter().map(|(_, s)| s).collect();
         bases.push(first);
         chunks.push(Arc::new(tasks));
-        let mut fresh: Vec<u32> = (first..first + added).collect();
-        fresh.sort_unstable_by(|&a, &b| newer(slot_in(&chunks, &bases, a), slot_in(&chunks, &bases, b)));
         let order = if self.inner.order.is_empty() {
             fresh
         } else {
