@@ -757,6 +757,17 @@ mod tests {
     }
 
     #[test]
+    fn a_store_lists_newest_first_then_by_id_however_its_tasks_came() {
+        // Many ties on `created`, ids out of order, two loads: the order is the full sort's.
+        let made = |from: u32, to: u32| -> Vec<T> { (from..to).map(|i| task(&format!("t{:03}", (i * 37) % 500), Millis::from((i * 11) % 17), "a")).collect() };
+        let store = Store::from_tasks(made(0, 300)).extend(made(300, 500));
+        let mut expected: Vec<(Millis, String)> = made(0, 500).into_iter().map(|t| (t.created, t.id)).collect();
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let got: Vec<(Millis, String)> = store.iter().map(|t| (t.created, t.id.clone())).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
     fn two_runs_merge_in_store_order_from_any_skip() {
         let mut tasks = Vec::new();
         for i in 0..40 {
