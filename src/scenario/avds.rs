@@ -81,7 +81,7 @@ impl Builder<'_> {
                 };
                 let name = spec.name.as_deref().map_or_else(|| Text::from(format!("{} {} scan", draw.word(), if periodic { "periodic" } else { "one-off" })), Text::new);
                 let scan = AvdsScan {
-                    scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid().into(), |s| Text::new(s.get_ref())),
+                    scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid(), |s| Text::new(s.get_ref())),
                     name,
                     targets,
                     owner: owner.clone(),

@@ -120,7 +120,7 @@ impl Builder<'_> {
                     Text::new,
                 );
                 let task = HssImageTask {
-                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid().into(), |t| Text::new(t.get_ref())),
+                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid(), |t| Text::new(t.get_ref())),
                     project_id: project.clone(),
                     enterprise_project_id: enterprise.clone(),
                     policy_id: spec.policy_id.as_deref().map(Text::new),

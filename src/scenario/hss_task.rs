@@ -81,7 +81,7 @@ impl Builder<'_> {
                     TaskKind::IacScan { file_type, files, failures }
                 };
                 let task = HssTask {
-                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid().into(), |t| Text::new(t.get_ref())),
+                    task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid(), |t| Text::new(t.get_ref())),
                     project_id: project.clone(),
                     enterprise_project_id: enterprise.clone(),
                     task_name: spec.task_name.as_deref().map_or_else(|| Text::from(format!("{}-{}", kind.name().replace('_', "-"), draw.word())), Text::new),

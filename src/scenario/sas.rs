@@ -67,7 +67,7 @@ impl Builder<'_> {
                 let mut targets: Vec<ScanTarget> = spec.targets.iter().map(|t| ScanTarget { kind: t.kind.0, name: Text::new(&t.name), target: Text::new(&t.target) }).collect();
                 if targets.is_empty() {
                     for _ in 0..draw.count(spec.target_count, 1) {
-                        targets.push(ScanTarget { kind: "uuid", name: draw.host().into(), target: draw.uuid().into() });
+                        targets.push(ScanTarget { kind: "uuid", name: draw.host().into(), target: draw.uuid() });
                     }
                 }
                 let id = spec.id.as_ref().map_or(base + i64::from(n), |id| *id.get_ref());

@@ -337,11 +337,14 @@ impl<T: Record> Store<T> {
         let mut chunks = self.inner.chunks.clone();
         let mut bases = self.inner.bases.clone();
         let first = bases.last().zip(chunks.last()).map_or(0, |(b, c)| b + c.len() as u32);
-        let added = tasks.len() as u32;
+        // Sorted on (created, slot) pairs side by side, the ids looked at only on a tie: the same
+        // order as `newer`, without two chunk lookups and two task reads a comparison (a sort of
+        // a million tasks was a sixth of a load).
+        let mut keyed: Vec<(Millis, u32)> = tasks.iter().zip(first..).map(|(t, s)| (t.created(), s)).collect();
+        keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| tasks[(a.1 - first) as usize].id().cmp(tasks[(b.1 - first) as usize].id())));
+        let fresh: Vec<u32> = keyed.into_iter().map(|(_, s)| s).collect();
         bases.push(first);
         chunks.push(Arc::new(tasks));
-        let mut fresh: Vec<u32> = (first..first + added).collect();
-        fresh.sort_unstable_by(|&a, &b| newer(slot_in(&chunks, &bases, a), slot_in(&chunks, &bases, b)));
         let order = if self.inner.order.is_empty() {
             fresh
         } else {
@@ -902,6 +905,17 @@ mod tests {
             assert_eq!(index.find(id, |s| &ids[s as usize]), Some(i as u32));
         }
         assert_eq!(index.find("t-1000", |s| &ids[s as usize]), None);
+    }
+
+    #[test]
+    fn a_store_lists_newest_first_then_by_id_however_its_tasks_came() {
+        // Many ties on `created`, ids out of order, two loads: the order is the full sort's.
+        let made = |from: u32, to: u32| -> Vec<T> { (from..to).map(|i| task(&format!("t{:03}", (i * 37) % 500), Millis::from((i * 11) % 17), "a")).collect() };
+        let store = Store::from_tasks(made(0, 300)).extend(made(300, 500));
+        let mut expected: Vec<(Millis, String)> = made(0, 500).into_iter().map(|t| (t.created, t.id)).collect();
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let got: Vec<(Millis, String)> = store.iter().map(|t| (t.created, t.id.clone())).collect();
+        assert_eq!(got, expected);
     }
 
     #[test]
