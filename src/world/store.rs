@@ -377,6 +377,12 @@ impl<T: Record> Store<T> {
         self.inner.order.len()
     }
 
+    /// How many tasks are created by `now`: a binary search over the listing (newest first).
+    pub fn created_by(&self, now: Millis) -> usize {
+        let order = &self.inner.order;
+        order.len() - order.partition_point(|&s| self.slot(s).created() > now)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.inner.order.is_empty()
     }
