@@ -200,23 +200,57 @@ thread_local! {
     static REPORT_SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
+/// `value` in decimal, in `buffer`.
+fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
+}
+
 /// `url.replace("{ScanId}", scan_id).replace("{TaskId}", task_id)`, in one allocation.
 fn fill_report_url(url: &str, scan_id: &str, task_id: i64) -> String {
-    use std::io::Write;
-    // i64::MIN is 20 characters.
     let mut digits = [0u8; 20];
-    let mut cursor = std::io::Cursor::new(&mut digits[..]);
-    let _ = write!(cursor, "{task_id}");
-    let written = usize::try_from(cursor.position()).unwrap_or(0);
-    let task = std::str::from_utf8(&digits[..written]).unwrap_or_default();
+    let task = decimal(task_id, &mut digits);
+    // The second replace sees the first's output: only a scan id with a brace, or one that is a
+    // piece of "TaskId" between braces of the template, can make a `{TaskId}` the template does
+    // not have. Without those, both placeholders fill in one pass.
+    if !scan_id.contains(['{', '}']) && !"TaskId".contains(scan_id) {
+        let mut out = String::with_capacity(url.len() + scan_id.len() + task.len());
+        let mut rest = url;
+        while let Some(at) = rest.find('{') {
+            out.push_str(&rest[..at]);
+            rest = &rest[at..];
+            if let Some(after) = rest.strip_prefix("{ScanId}") {
+                out.push_str(scan_id);
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix("{TaskId}") {
+                out.push_str(task);
+                rest = after;
+            } else {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+        out.push_str(rest);
+        return out;
+    }
     REPORT_SCRATCH.with(|cell| {
         let (mut mine, mut spare) = (cell.try_borrow_mut().ok(), String::new());
         let with_scan = mine.as_deref_mut().unwrap_or(&mut spare);
         with_scan.clear();
         replace_placeholder(with_scan, url, "{ScanId}", scan_id);
-        if !with_scan.contains("{TaskId}") {
-            return with_scan.as_str().to_owned();
-        }
         let mut out = String::with_capacity(with_scan.len() + task.len());
         replace_placeholder(&mut out, with_scan, "{TaskId}", task);
         out
@@ -523,6 +557,11 @@ fn once_order(a: &AvdsScan, b: &AvdsScan) -> std::cmp::Ordering {
     b.created.cmp(&a.created).then(b.first_task_id.cmp(&a.first_task_id)).then_with(|| a.scan_id.cmp(&b.scan_id))
 }
 
+/// What [`once_order`] sorts by first, for one-off scans (None for the others).
+fn once_rank(scan: &AvdsScan) -> Option<(std::cmp::Reverse<Millis>, std::cmp::Reverse<i64>)> {
+    (scan.trigger == Trigger::Once).then_some((std::cmp::Reverse(scan.created), std::cmp::Reverse(scan.first_task_id)))
+}
+
 /// The one session of a one-off scan.
 fn once_session(scan: &AvdsScan) -> Found<'_> {
     (scan.created, scan.task_id(0), scan, 0)
@@ -587,7 +626,7 @@ fn page_of<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, search: Opt
     let matched = match search {
         Some(Lowered { pattern, key: Some(key) }) => Some(scans.remembered(key).unwrap_or_else(|| {
             let search = Search::new(pattern);
-            scans.search_cached(key, &search.parts, |lowered| search.matches_lowered(lowered, false), &keep, |scan| scan.trigger == Trigger::Once, once_order)
+            scans.search_cached(key, &search.parts, |lowered| search.matches_lowered(lowered, false), &keep, once_rank, once_order)
         })),
         _ => None,
     };
@@ -754,8 +793,8 @@ mod tests {
 
     #[test]
     fn report_urls_fill_as_the_two_replaces_did() {
-        let templates = ["https://r/{ScanId}/{TaskId}", "{TaskId}{ScanId}{ScanId}", "{Ta{ScanId}Id}", "{{ScanId}}", "{Scan", "no placeholder", "é{ScanId}ü{TaskId", ""];
-        let ids = ["s-1", "sk", "{TaskId}", "Id}", "{", "é"];
+        let templates = ["https://r/{ScanId}/{TaskId}", "{TaskId}{ScanId}{ScanId}", "{Ta{ScanId}Id}", "{{ScanId}}", "{Scan", "no placeholder", "é{ScanId}ü{TaskId", "", "{Task{ScanId}Id}", "{{ScanId}TaskId}", "{ScanId}{TaskId}}"];
+        let ids = ["s-1", "sk", "{TaskId}", "Id}", "{", "é", "", "TaskId", "}"];
         for template in templates {
             for id in ids {
                 for task_id in [42, -7, i64::MIN, i64::MAX] {

@@ -44,13 +44,30 @@ fn gram(w: &[u8]) -> u32 {
     u32::from(w[0]) | u32::from(w[1]) << 8 | u32::from(w[2]) << 16
 }
 
-fn varint_len(mut value: u32) -> u32 {
-    let mut len = 1;
-    while value >= 0x80 {
-        value >>= 7;
-        len += 1;
+/// Bytes of `value` (at least 1) as a varint.
+fn varint_len(value: u32) -> u32 {
+    (32 - value.max(1).leading_zeros()).div_ceil(7)
+}
+
+/// Calls `f` with each three-byte window of `text`, as [`gram`] makes it (rolled: a load a byte).
+fn each_gram(text: &[u8], mut f: impl FnMut(u32)) {
+    let [a, b, rest @ ..] = text else { return };
+    let mut g = u32::from(*a) << 8 | u32::from(*b) << 16;
+    for &c in rest {
+        g = g >> 8 | u32::from(c) << 16;
+        f(g);
     }
-    len
+}
+
+/// A bucket while building: the last task (+ 1) put in it, so that a task's repeated windows
+/// count once; its tasks; the bytes of its gaps; where pass 2 writes next. Side by side: a
+/// window costs one cache line.
+#[derive(Clone, Copy, Default)]
+struct Building {
+    last: u32,
+    count: u32,
+    size: u32,
+    at: u32,
 }
 
 fn put_varint(out: &mut [u8], at: &mut usize, mut value: u32) {
@@ -93,60 +110,57 @@ impl Iterator for Postings<'_> {
 
 impl GramIndex {
     /// The index of `tasks` texts: `texts(i, f)` calls `f` with each text of task `i` (lower-cased),
-    /// for `i` in `0..tasks`.
-    pub(crate) fn build<'t>(tasks: usize, texts: impl Fn(usize, &mut dyn FnMut(&'t [u8]))) -> GramIndex {
-        let mut windows = 0usize;
-        for i in 0..tasks {
-            texts(i, &mut |t| windows += t.len().saturating_sub(2));
-        }
-        if windows == 0 || u32::try_from(tasks).is_err() {
+    /// for `i` in `0..tasks`; `bytes` is their length in all (which sizes the buckets).
+    pub(crate) fn build<'t>(tasks: usize, bytes: usize, texts: impl Fn(usize, &mut dyn FnMut(&'t [u8]))) -> GramIndex {
+        if bytes < 3 || u32::try_from(tasks).is_err() {
             return GramIndex::default();
         }
-        let bits = (windows / WINDOWS_PER_BUCKET).max(1).next_power_of_two().trailing_zeros().clamp(MIN_BUCKET_BITS, MAX_BUCKET_BITS);
-        let (buckets, shift) = (1usize << bits, 32 - bits);
-        // Pass 1: per bucket, how many tasks and how many bytes their gaps take. `last` is the
-        // last task (+ 1) put in a bucket: a task's repeated windows count once.
-        let mut last = vec![0u32; buckets];
-        let mut counts = vec![0u32; buckets];
-        let mut sizes = vec![0u32; buckets];
+        let bits = (bytes / WINDOWS_PER_BUCKET).max(1).next_power_of_two().trailing_zeros().clamp(MIN_BUCKET_BITS, MAX_BUCKET_BITS);
+        let shift = 32 - bits;
+        let mut buckets = vec![Building::default(); 1 << bits];
+        // Pass 1: per bucket, how many tasks and how many bytes their gaps take.
         for i in 0..tasks {
             let here = i as u32 + 1;
             texts(i, &mut |t| {
-                for w in t.windows(3) {
-                    let b = (gram(w).wrapping_mul(0x9e37_79b1) >> shift) as usize;
-                    if last[b] != here {
-                        sizes[b] += varint_len(here - last[b]);
-                        counts[b] += 1;
-                        last[b] = here;
+                each_gram(t, |g| {
+                    let b = &mut buckets[(g.wrapping_mul(0x9e37_79b1) >> shift) as usize];
+                    if b.last != here {
+                        b.size += varint_len(here - b.last);
+                        b.count += 1;
+                        b.last = here;
                     }
-                }
+                })
             });
         }
-        let mut starts = vec![0u32; buckets + 1];
+        let mut starts = Vec::with_capacity(buckets.len() + 1);
+        let mut counts = Vec::with_capacity(buckets.len());
         let mut total = 0u32;
-        for b in 0..buckets {
-            starts[b] = total;
-            if counts[b] as usize * DENSE > tasks {
-                counts[b] = NOT_KEPT;
+        for b in &mut buckets {
+            starts.push(total);
+            (b.last, b.at) = (0, total);
+            if b.count as usize * DENSE > tasks {
+                counts.push(NOT_KEPT);
+                // Never written: pass 2 finds it already "holding" every task.
+                b.last = u32::MAX;
             } else {
-                total += sizes[b];
+                counts.push(b.count);
+                total += b.size;
             }
         }
-        starts[buckets] = total;
-        // Pass 2: the gaps, each list written at its own cursor.
+        starts.push(total);
+        // Pass 2: the gaps, each list at its own cursor.
         let mut postings = vec![0u8; total as usize];
-        let mut cursor: Vec<usize> = starts[..buckets].iter().map(|&s| s as usize).collect();
-        last.iter_mut().for_each(|l| *l = 0);
         for i in 0..tasks {
             let here = i as u32 + 1;
             texts(i, &mut |t| {
-                for w in t.windows(3) {
-                    let b = (gram(w).wrapping_mul(0x9e37_79b1) >> shift) as usize;
-                    if last[b] != here && counts[b] != NOT_KEPT {
-                        put_varint(&mut postings, &mut cursor[b], here - last[b]);
-                        last[b] = here;
+                each_gram(t, |g| {
+                    let b = &mut buckets[(g.wrapping_mul(0x9e37_79b1) >> shift) as usize];
+                    if b.last < here {
+                        let mut at = b.at as usize;
+                        put_varint(&mut postings, &mut at, here - b.last);
+                        (b.at, b.last) = (at as u32, here);
                     }
-                }
+                })
             });
         }
         GramIndex { shift, starts: starts.into_boxed_slice(), counts: counts.into_boxed_slice(), postings: postings.into_boxed_slice() }
@@ -197,7 +211,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     fn index_of(tasks: &[Vec<&'static str>]) -> GramIndex {
-        GramIndex::build(tasks.len(), |i, f| tasks[i].iter().for_each(|t| f(t.as_bytes())))
+        let bytes = tasks.iter().flatten().map(|t| t.len()).sum();
+        GramIndex::build(tasks.len(), bytes, |i, f| tasks[i].iter().for_each(|t| f(t.as_bytes())))
     }
 
     proptest::proptest! {
@@ -209,7 +224,7 @@ mod tests {
         fn each_list_holds_exactly_the_tasks_with_its_grams(tasks in proptest::collection::vec(proptest::collection::vec(proptest::sample::select(vec!["abc", "bcd", "ab", "cd", "xyzw", "été", "a", "", "İx", "abcabc", "zzzz", "qrs", "ba", "dab"]), 0..4), 0..60)) {
             let index = index_of(&tasks);
             if index.counts.is_empty() {
-                proptest::prop_assert!(tasks.iter().flatten().all(|t| t.len() < 3));
+                proptest::prop_assert!(tasks.iter().flatten().map(|t| t.len()).sum::<usize>() < 3);
                 return Ok(());
             }
             for b in 0..index.counts.len() {
@@ -243,8 +258,18 @@ mod tests {
     }
 
     #[test]
+    fn rolled_grams_are_the_windows() {
+        for text in ["", "a", "ab", "abc", "abcdef", "été İ"] {
+            let mut rolled = Vec::new();
+            each_gram(text.as_bytes(), |g| rolled.push(g));
+            assert_eq!(rolled, text.as_bytes().windows(3).map(gram).collect::<Vec<_>>(), "{text:?}");
+        }
+    }
+
+    #[test]
     fn varints_round_trip() {
         let gaps = [1u32, 127, 128, 16_383, 16_384, 1 << 21, u32::MAX / 2];
+        assert_eq!(gaps.map(varint_len), [1, 1, 2, 2, 3, 4, 5]);
         let mut bytes = vec![0u8; gaps.iter().map(|&g| varint_len(g) as usize).sum()];
         let mut at = 0;
         gaps.iter().for_each(|&g| put_varint(&mut bytes, &mut at, g));

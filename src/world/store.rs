@@ -101,11 +101,13 @@ impl TextIndex {
             index.tasks.push((s, from, index.spans.len() as u32));
         }
         index.text.shrink_to_fit();
+        let started = std::time::Instant::now();
         let (text, tasks, spans) = (index.text.as_bytes(), &index.tasks, &index.spans);
-        index.grams = GramIndex::build(tasks.len(), |i, f| {
+        index.grams = GramIndex::build(tasks.len(), text.len(), |i, f| {
             let (_, from, to) = tasks[i];
             spans[from as usize..to as usize].iter().for_each(|&(a, b)| f(&text[a as usize..b as usize]));
         });
+        tracing::debug!(tasks = tasks.len(), text_bytes = text.len(), gram_bytes = index.grams.bytes(), micros = started.elapsed().as_micros() as u64, "search texts indexed");
         index
     }
 
@@ -482,6 +484,12 @@ impl<T: Record> Store<T> {
         self.inner.texts.matching(pieces, matches, |slot| found(self.slot(slot)));
     }
 
+    /// How many tasks the trigram index names for `pieces` (None: it narrows nothing).
+    #[cfg(test)]
+    pub(crate) fn search_candidates<P: AsRef<[u8]>>(&self, pieces: &[P]) -> Option<usize> {
+        self.inner.texts.grams.candidates(pieces).map(|c| c.len())
+    }
+
     /// What [`search_cached`](Self::search_cached) remembers under `key`, if it does: a lookup.
     pub fn remembered(&self, key: &str) -> Option<Arc<Matched>> {
         if SEARCH_CACHE_BYTES.load(Ordering::Relaxed) == 0 {
@@ -492,10 +500,12 @@ impl<T: Record> Store<T> {
     }
 
     /// The live tasks one of whose search texts `matches` holds for (`pieces` as for
-    /// [`search`](Self::search)), split by `first` (those sorted by `order`; the rest in memory
-    /// order), remembered under `key`: the next search with the same key costs a lookup. `key`
-    /// must decide `pieces`, `matches`, `keep`, `first` and `order`.
-    pub fn search_cached<P: AsRef<[u8]>>(&self, key: &str, pieces: &[P], matches: impl Fn(&str) -> bool, keep: impl Fn(&T) -> bool, first: impl Fn(&T) -> bool, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Arc<Matched> {
+    /// [`search`](Self::search)), split by `first` (those it ranks, sorted by rank then by
+    /// `order`; the rest in memory order), remembered under `key`: the next search with the same
+    /// key costs a lookup. `key` must decide `pieces`, `matches`, `keep`, `first` and `order`.
+    /// (Ranks are read once a task: a sort that compared tasks would miss the cache per compare.)
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_cached<P: AsRef<[u8]>, K: Ord>(&self, key: &str, pieces: &[P], matches: impl Fn(&str) -> bool, keep: impl Fn(&T) -> bool, first: impl Fn(&T) -> Option<K>, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Arc<Matched> {
         if let Some(hit) = self.remembered(key) {
             return hit;
         }
@@ -503,11 +513,15 @@ impl<T: Record> Store<T> {
         self.inner.texts.matching(pieces, matches, |slot| {
             let task = self.slot(slot);
             if keep(task) {
-                if first(task) { firsts.push(slot) } else { rest.push(slot) }
+                match first(task) {
+                    Some(rank) => firsts.push((rank, slot)),
+                    None => rest.push(slot),
+                }
             }
         });
-        firsts.sort_by(|&a, &b| order(self.slot(a), self.slot(b)));
-        let matched = Arc::new(Matched { first: firsts.into_boxed_slice(), rest: rest.into_boxed_slice() });
+        firsts.sort_by(|(r, a), (q, b)| r.cmp(q).then_with(|| order(self.slot(*a), self.slot(*b))));
+        let first: Box<[u32]> = firsts.into_iter().map(|(_, slot)| slot).collect();
+        let matched = Arc::new(Matched { first, rest: rest.into_boxed_slice() });
         let bound = SEARCH_CACHE_BYTES.load(Ordering::Relaxed);
         if bound > 0 {
             // A poisoned lock only means a panic elsewhere mid-insert: the cache is still
@@ -938,7 +952,7 @@ mod tests {
     #[test]
     fn remembered_searches_belong_to_their_store_version() {
         let ids = |store: &Store<Named>, m: &Matched| -> Vec<String> { m.first.iter().chain(m.rest.iter()).map(|&s| store.at_slot(s).0.clone()).collect() };
-        let search = |store: &Store<Named>| store.search_cached("web", &["web"], |t| t.contains("web"), |_| true, |t| t.1 % 2 == 0, |a, b| b.1.cmp(&a.1));
+        let search = |store: &Store<Named>| store.search_cached("web", &["web"], |t| t.contains("web"), |_| true, |t| (t.1 % 2 == 0).then_some(std::cmp::Reverse(t.1)), |a, b| b.1.cmp(&a.1));
         let store = Store::from_tasks(vec![Named("WEB-1".into(), 1), Named("db".into(), 2), Named("web-2".into(), 2), Named("web-4".into(), 4)]);
         let first = search(&store);
         assert_eq!(ids(&store, &first), ["web-4", "web-2", "WEB-1"], "lower-cased, the even ones first, newest first");
