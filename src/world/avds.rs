@@ -227,7 +227,8 @@ fn fill_report_url(url: &str, scan_id: &str, task_id: i64) -> String {
     // piece of "TaskId" between braces of the template, can make a `{TaskId}` the template does
     // not have. Without those, both placeholders fill in one pass.
     // (Byte loops: the URL and the id are short, and `str`'s searchers cost more to set up.)
-    if !scan_id.bytes().any(|b| b == b'{' || b == b'}') && !(scan_id.len() <= 6 && "TaskId".contains(scan_id)) {
+    let may_make_task_id = scan_id.bytes().any(|b| b == b'{' || b == b'}') || (scan_id.len() <= 6 && "TaskId".contains(scan_id));
+    if !may_make_task_id {
         let mut out = String::with_capacity(url.len() + scan_id.len() + task.len());
         let mut rest = url;
         while let Some(at) = rest.bytes().position(|b| b == b'{') {
