@@ -71,11 +71,21 @@ pub(crate) fn push_lowered(out: &mut String, text: &str) {
 #[derive(Debug, Default)]
 struct TextIndex {
     text: String,
-    /// Per task: its slot and the range of its texts in `spans`.
-    tasks: Vec<(u32, u32, u32)>,
-    /// Each text's range in `text`.
-    spans: Vec<(u32, u32)>,
+    /// Per task: its slot and the end of its texts in `ends` (they start where the previous
+    /// task's end).
+    tasks: Vec<(u32, u32)>,
+    /// Each text's end in `text` (it starts where the previous one ends): 4 bytes a text.
+    ends: Vec<u32>,
     grams: GramIndex,
+}
+
+/// Task `i`'s texts, from a [`TextIndex`]'s parts.
+fn texts_of<'t>(text: &'t str, tasks: &[(u32, u32)], ends: &'t [u32], i: usize) -> impl Iterator<Item = &'t str> + 't {
+    let from = if i == 0 { 0 } else { tasks[i - 1].1 as usize };
+    (from..tasks[i].1 as usize).map(move |k| {
+        let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+        &text[start..ends[k] as usize]
+    })
 }
 
 impl TextIndex {
@@ -90,31 +100,25 @@ impl TextIndex {
                 texts += 1;
             });
         }
-        let mut index = TextIndex { text: String::with_capacity(bytes), tasks: Vec::with_capacity(live.len()), spans: Vec::with_capacity(texts), grams: GramIndex::default() };
+        let mut index = TextIndex { text: String::with_capacity(bytes), tasks: Vec::with_capacity(live.len()), ends: Vec::with_capacity(texts), grams: GramIndex::default() };
         for s in live {
-            let from = index.spans.len() as u32;
             get(s).search_texts(&mut |t| {
-                let start = index.text.len();
                 push_lowered(&mut index.text, t);
-                index.spans.push((start as u32, index.text.len() as u32));
+                index.ends.push(index.text.len() as u32);
             });
-            index.tasks.push((s, from, index.spans.len() as u32));
+            index.tasks.push((s, index.ends.len() as u32));
         }
         index.text.shrink_to_fit();
         let started = std::time::Instant::now();
-        let (text, tasks, spans) = (index.text.as_bytes(), &index.tasks, &index.spans);
-        index.grams = GramIndex::build(tasks.len(), text.len(), |i, f| {
-            let (_, from, to) = tasks[i];
-            spans[from as usize..to as usize].iter().for_each(|&(a, b)| f(&text[a as usize..b as usize]));
-        });
+        let (text, tasks, ends) = (index.text.as_str(), &index.tasks, &index.ends);
+        index.grams = GramIndex::build(tasks.len(), text.len(), |i, f| texts_of(text, tasks, ends, i).for_each(|t| f(t.as_bytes())));
         tracing::debug!(tasks = tasks.len(), text_bytes = text.len(), gram_bytes = index.grams.bytes(), micros = started.elapsed().as_micros() as u64, "search texts indexed");
         index
     }
 
     /// Whether one of task `i`'s texts `matches`.
     fn task_matches(&self, i: usize, matches: &impl Fn(&str) -> bool) -> bool {
-        let (_, from, to) = self.tasks[i];
-        self.spans[from as usize..to as usize].iter().any(|&(a, b)| matches(&self.text[a as usize..b as usize]))
+        texts_of(&self.text, &self.tasks, &self.ends, i).any(matches)
     }
 
     /// Calls `found` with the slot of each task (in memory order) one of whose texts `matches`,
