@@ -13,9 +13,10 @@
 //!   smallest and largest offsets from creation, which bound where a task in that status can sit
 //!   in creation order. Tasks whose lifecycle has a read-bounded phase cannot be indexed by time:
 //!   they are on a side list that counts evaluate one by one.
-//! * searchable tasks (AVDS scans): their texts lower-cased side by side in one buffer, and the
-//!   matches of recent searches remembered by key (bounded in bytes, process-wide), per store
-//!   version: a memo of what does not change, not state.
+//! * searchable tasks (AVDS scans): their texts lower-cased side by side in one buffer, its
+//!   trigram index (`ngram.rs`: which tasks a search must check), and the matches of recent
+//!   searches remembered by key (bounded in bytes, process-wide), per store version: a memo of
+//!   what does not change, not state.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
