@@ -176,10 +176,9 @@ fn scheduled(created: Millis, period: Period, interval: u32, k: u64) -> Option<M
     }
 }
 
-/// `text` with every `placeholder` (which starts with `{`) replaced by `value`, left to right and
-/// without overlaps, as `str::replace` does it.
-fn replace_placeholder(text: &str, placeholder: &str, value: &str) -> String {
-    let mut out = String::with_capacity(text.len() + value.len());
+/// Appends `text` with every `placeholder` (which starts with `{`) replaced by `value` to `out`,
+/// left to right and without overlaps, as `str::replace` does it.
+fn replace_placeholder(out: &mut String, text: &str, placeholder: &str, value: &str) {
     let mut rest = text;
     while let Some(at) = rest.find('{') {
         out.push_str(&rest[..at]);
@@ -193,7 +192,71 @@ fn replace_placeholder(text: &str, placeholder: &str, value: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+}
+
+thread_local! {
+    /// The report URL with its ScanId filled, before its TaskId is: one buffer a thread, so that
+    /// a finished session's URL costs one allocation, its own.
+    static REPORT_SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// `value` in decimal, in `buffer`.
+fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut at = buffer.len();
+    let mut rest = value.unsigned_abs();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or_default()
+}
+
+/// `url.replace("{ScanId}", scan_id).replace("{TaskId}", task_id)`, in one allocation.
+fn fill_report_url(url: &str, scan_id: &str, task_id: i64) -> String {
+    let mut digits = [0u8; 20];
+    let task = decimal(task_id, &mut digits);
+    // The second replace sees the first's output: only a scan id with a brace, or one that is a
+    // piece of "TaskId" between braces of the template, can make a `{TaskId}` the template does
+    // not have. Without those, both placeholders fill in one pass.
+    // (Byte loops: the URL and the id are short, and `str`'s searchers cost more to set up.)
+    let may_make_task_id = scan_id.bytes().any(|b| b == b'{' || b == b'}') || (scan_id.len() <= 6 && "TaskId".contains(scan_id));
+    if !may_make_task_id {
+        let mut out = String::with_capacity(url.len() + scan_id.len() + task.len());
+        let mut rest = url;
+        while let Some(at) = rest.bytes().position(|b| b == b'{') {
+            out.push_str(&rest[..at]);
+            rest = &rest[at..];
+            if let Some(after) = rest.strip_prefix("{ScanId}") {
+                out.push_str(scan_id);
+                rest = after;
+            } else if let Some(after) = rest.strip_prefix("{TaskId}") {
+                out.push_str(task);
+                rest = after;
+            } else {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+        out.push_str(rest);
+        return out;
+    }
+    REPORT_SCRATCH.with(|cell| {
+        let (mut mine, mut spare) = (cell.try_borrow_mut().ok(), String::new());
+        let with_scan = mine.as_deref_mut().unwrap_or(&mut spare);
+        with_scan.clear();
+        replace_placeholder(with_scan, url, "{ScanId}", scan_id);
+        let mut out = String::with_capacity(with_scan.len() + task.len());
+        replace_placeholder(&mut out, with_scan, "{TaskId}", task);
+        out
+    })
 }
 
 impl AvdsScan {
@@ -279,16 +342,7 @@ impl AvdsScan {
             (AvdsStatus::Finished, _) => ReportStatus::Running,
             _ => ReportStatus::Inexistent,
         };
-        let report_url = (report == ReportStatus::Finished).then(|| {
-            // As `url.replace("{ScanId}", id).replace("{TaskId}", task)`, without a searcher set up
-            // per call and with one string when the scan id leaves no `{TaskId}` to fill.
-            let with_scan = replace_placeholder(&self.report.url, "{ScanId}", &self.scan_id);
-            if with_scan.contains("{TaskId}") {
-                replace_placeholder(&with_scan, "{TaskId}", &task_id.to_string())
-            } else {
-                with_scan
-            }
-        });
+        let report_url = (report == ReportStatus::Finished).then(|| fill_report_url(&self.report.url, &self.scan_id, task_id));
         AvdsSession { scan: self, task_id, started, stage, report, report_url }
     }
 
@@ -358,34 +412,27 @@ pub struct AvdsQuery {
 /// (The tests' way in; a listing lower-cases each text once and calls `matches_lowered`.)
 #[cfg(test)]
 pub fn search_matches(pattern: &str, text: &str) -> bool {
-    Search::new(pattern).matches(text)
+    Search::new(&pattern.to_lowercase()).matches(text)
 }
 
-/// A Search pattern, lower-cased once for the scan over every scan's name and targets.
-struct Search {
-    pattern: String,
-    parts: Vec<String>,
-    #[cfg(test)]
-    ascii: bool,
+/// A Search pattern, lower-cased, and its literal parts (split on `*`): every text it matches
+/// holds each part whole, which is what the store's trigram index narrows by.
+struct Search<'p> {
+    pattern: &'p str,
+    parts: Vec<&'p str>,
 }
 
-impl Search {
-    fn new(pattern: &str) -> Search {
-        let pattern = pattern.to_lowercase();
-        let parts = pattern.split('*').map(str::to_string).collect();
-        Search {
-            #[cfg(test)]
-            ascii: pattern.is_ascii(),
-            pattern,
-            parts,
-        }
+impl<'p> Search<'p> {
+    /// `pattern` is lower-cased already.
+    fn new(pattern: &'p str) -> Search<'p> {
+        Search { pattern, parts: pattern.split('*').collect() }
     }
 
     #[cfg(test)]
     fn matches(&self, text: &str) -> bool {
         // ASCII text lower-cases byte for byte: compare without a copy. Anything else the slow,
         // Unicode-aware way (lower-casing can change lengths).
-        if self.ascii && text.is_ascii() {
+        if self.pattern.is_ascii() && text.is_ascii() {
             return self.matches_lowered(text, true);
         }
         self.matches_lowered(&text.to_lowercase(), false)
@@ -512,6 +559,11 @@ fn once_order(a: &AvdsScan, b: &AvdsScan) -> std::cmp::Ordering {
     b.created.cmp(&a.created).then(b.first_task_id.cmp(&a.first_task_id)).then_with(|| a.scan_id.cmp(&b.scan_id))
 }
 
+/// What [`once_order`] sorts by first, for one-off scans (None for the others).
+fn once_rank(scan: &AvdsScan) -> Option<(std::cmp::Reverse<Millis>, std::cmp::Reverse<i64>)> {
+    (scan.trigger == Trigger::Once).then_some((std::cmp::Reverse(scan.created), std::cmp::Reverse(scan.first_task_id)))
+}
+
 /// The one session of a one-off scan.
 fn once_session(scan: &AvdsScan) -> Found<'_> {
     (scan.created, scan.task_id(0), scan, 0)
@@ -534,17 +586,50 @@ pub fn page<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl
     page_with(scans, query, keep, keep_key, skip, size, now, count_read, MERGE_SKIP)
 }
 
+thread_local! {
+    /// A request's search key (its keep key, then its lower-cased pattern), made in one buffer a
+    /// thread: a repeated search costs no allocation to look up.
+    static SEARCH_KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, keep: impl Fn(&AvdsScan) -> bool, keep_key: Option<&str>, skip: usize, size: usize, now: Millis, count_read: bool, merge_skip: u64) -> Page<AvdsSession<'a>> {
-    // Search is a text search over every scan's name and targets: it reads the store's
-    // lower-cased texts, one buffer, and looks at a scan only when it matches.
-    let search = query.search.as_deref().map(Search::new);
-    let matched = match (&search, keep_key) {
-        (Some(search), Some(keep_key)) => {
+    let Some(pattern) = query.search.as_deref() else {
+        return page_of(scans, query, None, keep, skip, size, now, count_read, merge_skip);
+    };
+    SEARCH_KEY.with(|cell| {
+        // Taken already only by a page made within a page: that one has a buffer of its own.
+        let (mut mine, mut spare) = (cell.try_borrow_mut().ok(), String::new());
+        let buffer = mine.as_deref_mut().unwrap_or(&mut spare);
+        buffer.clear();
+        if let Some(keep_key) = keep_key {
+            use std::fmt::Write;
             // Length-prefixed: no pattern makes another key's text.
-            let key = format!("{}:{keep_key}{}", keep_key.len(), search.pattern);
-            Some(scans.search_cached(&key, |lowered| search.matches_lowered(lowered, false), &keep, |scan| scan.trigger == Trigger::Once, once_order))
+            let _ = write!(buffer, "{}:{keep_key}", keep_key.len());
         }
+        let from = buffer.len();
+        super::store::push_lowered(buffer, pattern);
+        let lowered = Lowered { pattern: &buffer[from..], key: keep_key.map(|_| buffer.as_str()) };
+        page_of(scans, query, Some(lowered), keep, skip, size, now, count_read, merge_skip)
+    })
+}
+
+/// A query's Search lower-cased, and the key its matches are remembered under (with a keep key).
+#[derive(Clone, Copy)]
+struct Lowered<'k> {
+    pattern: &'k str,
+    key: Option<&'k str>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page_of<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery, search: Option<Lowered>, keep: impl Fn(&AvdsScan) -> bool, skip: usize, size: usize, now: Millis, count_read: bool, merge_skip: u64) -> Page<AvdsSession<'a>> {
+    // Search is a text search over every scan's name and targets: the store's trigram index
+    // names the scans that can match, its lower-cased texts say which do.
+    let matched = match search {
+        Some(Lowered { pattern, key: Some(key) }) => Some(scans.remembered(key).unwrap_or_else(|| {
+            let search = Search::new(pattern);
+            scans.search_cached(key, &search.parts, |lowered| search.matches_lowered(lowered, false), &keep, once_rank, once_order)
+        })),
         _ => None,
     };
     // The one-off scans created by now, in session order: taken whole when nothing but the
@@ -558,20 +643,27 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
     };
     let whole_once = query.statuses.is_empty() && query.scan_id.is_none();
     let mut once: &[u32] = if whole_once { once_listed } else { &[] };
-    let candidates: Box<dyn Iterator<Item = &'a AvdsScan> + '_> = match (&matched, search) {
-        (Some(_), _) if whole_once => Box::new(others.iter().map(|&s| scans.at_slot(s))),
-        (Some(_), _) => Box::new(once_listed.iter().chain(others).map(|&s| scans.at_slot(s))),
-        (None, Some(search)) => Box::new(scans.search(move |lowered| search.matches_lowered(lowered, false))),
-        (None, None) => Box::new(scans.scan()),
-    };
     let mut ranges: Vec<(u64, u64)> = Vec::new();
     let mut streams: Vec<Stream<'a>> = Vec::new();
-    for scan in candidates.filter(|scan| scan.created <= now && keep(scan) && query.scan_id.as_deref().is_none_or(|id| id == scan.scan_id)) {
-        let next = ranges.len();
-        scan.matching_ranges(&query.statuses, now, &mut ranges);
-        if ranges.len() > next {
-            streams.push(Stream { scan, next, end: ranges.len() });
+    let mut consider = |scan: &'a AvdsScan| {
+        if scan.created <= now && keep(scan) && query.scan_id.as_deref().is_none_or(|id| id == scan.scan_id) {
+            let next = ranges.len();
+            scan.matching_ranges(&query.statuses, now, &mut ranges);
+            if ranges.len() > next {
+                streams.push(Stream { scan, next, end: ranges.len() });
+            }
         }
+    };
+    match (&matched, search) {
+        (Some(_), _) => {
+            let listed = if whole_once { &[][..] } else { once_listed };
+            listed.iter().chain(others).for_each(|&s| consider(scans.at_slot(s)));
+        }
+        (None, Some(Lowered { pattern, .. })) => {
+            let search = Search::new(pattern);
+            scans.search(&search.parts, |lowered| search.matches_lowered(lowered, false), &mut consider);
+        }
+        (None, None) => scans.scan().for_each(&mut consider),
     }
     let created = |s: &u32| scans.at_slot(*s).created;
     let total: u64 = streams.iter().map(|s| s.len(&ranges)).sum::<u64>() + once.len() as u64;
@@ -579,6 +671,12 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
     let skip = u64::try_from(skip).unwrap_or(u64::MAX);
     if skip >= total || size == 0 {
         return Page { total: total_items, items: Vec::new() };
+    }
+    if streams.is_empty() {
+        // One-off scans alone: their list is the listing, in order.
+        let page = once.iter().skip(usize::try_from(skip).unwrap_or(usize::MAX)).take(size);
+        let items = page.map(|&s| scans.at_slot(s)).map(|scan| scan.session_from(0, scan.created, now, count_read)).collect();
+        return Page { total: total_items, items };
     }
     // Where the merge starts: from the newest, or, for a deep page, from the instant of the
     // page's first session, the sessions after it counted rather than walked.
@@ -636,10 +734,10 @@ pub(super) fn page_with<'a>(scans: &'a super::Store<AvdsScan>, query: &AvdsQuery
 }
 
 /// What [`page`]'s `keep_key` is for a caller who sees shared scans and its own.
-pub(super) fn visible_key(caller: &Owner) -> String {
+pub(super) fn visible_key(caller: &Owner) -> std::borrow::Cow<'static, str> {
     match caller.key() {
-        None => "shared".to_string(),
-        Some(key) => format!("owner {key}"),
+        None => "shared".into(),
+        Some(key) => format!("owner {key}").into(),
     }
 }
 
@@ -697,13 +795,14 @@ mod tests {
 
     #[test]
     fn report_urls_fill_as_the_two_replaces_did() {
-        let templates = ["https://r/{ScanId}/{TaskId}", "{TaskId}{ScanId}{ScanId}", "{Ta{ScanId}Id}", "{{ScanId}}", "{Scan", "no placeholder", "é{ScanId}ü{TaskId", ""];
-        let ids = ["s-1", "sk", "{TaskId}", "Id}", "{", "é"];
+        let templates = ["https://r/{ScanId}/{TaskId}", "{TaskId}{ScanId}{ScanId}", "{Ta{ScanId}Id}", "{{ScanId}}", "{Scan", "no placeholder", "é{ScanId}ü{TaskId", "", "{Task{ScanId}Id}", "{{ScanId}TaskId}", "{ScanId}{TaskId}}"];
+        let ids = ["s-1", "sk", "{TaskId}", "Id}", "{", "é", "", "TaskId", "}"];
         for template in templates {
             for id in ids {
-                let want = template.replace("{ScanId}", id).replace("{TaskId}", "42");
-                let with_scan = replace_placeholder(template, "{ScanId}", id);
-                assert_eq!(replace_placeholder(&with_scan, "{TaskId}", "42"), want, "{template:?} with {id:?}");
+                for task_id in [42, -7, i64::MIN, i64::MAX] {
+                    let want = template.replace("{ScanId}", id).replace("{TaskId}", &task_id.to_string());
+                    assert_eq!(fill_report_url(template, id, task_id), want, "{template:?} with {id:?}");
+                }
             }
         }
     }

@@ -276,7 +276,22 @@ fn hss_list_image_tasks_agrees_with_the_full_scan() {
 /// sessions, near enough for the reference to list them all.
 const AVDS_SCALES: [(super::avds::Period, Millis); 3] = [(super::avds::Period::Minute, 400_000), (super::avds::Period::Hour, 300 * 3_600_000), (super::avds::Period::Month, 40 * 31 * 86_400_000)];
 
+/// Pieces of the random texts: ASCII in both cases, characters that lower-case to more bytes or
+/// characters (`İ`), by context (`Σ`) or not at all (`ß`), and separators.
+const SYLLABLES: &[&str] = &["ab", "BA", "abc", "web", "Web", "é", "É", "İ", "ß", "ΣA", "x", "ka", ".", " ", "-", "1", "2", "com", "scan"];
+
+/// A random text of a few syllables: many distinct grams, so that the index keeps lists.
+fn random_text(rng: &mut StdRng) -> String {
+    (0..rng.random_range(0..7)).map(|_| SYLLABLES[rng.random_range(0..SYLLABLES.len())]).collect()
+}
+
 fn avds_world(seed: u64) -> Store<super::avds::AvdsScan> {
+    avds_world_of(seed, |rng, fixed| fixed[rng.random_range(0..fixed.len())].to_string(), 40)
+}
+
+/// A world of up to `most` scans whose texts `text(rng, fixed)` draws (`fixed`: a few names or
+/// targets to draw from).
+fn avds_world_of(seed: u64, text: impl Fn(&mut StdRng, &[&str]) -> String, most: usize) -> Store<super::avds::AvdsScan> {
     use super::avds::{AvdsScan, AvdsStatus, Period, ReportPlan, Trigger};
     let mut rng = StdRng::seed_from_u64(seed);
     let owners = [Owner(None), Owner(Some("k1".into()))];
@@ -285,12 +300,12 @@ fn avds_world(seed: u64) -> Store<super::avds::AvdsScan> {
     let (period, _) = AVDS_SCALES[seed as usize % AVDS_SCALES.len()];
     // Months start on days that clamp (the 29th to the 31st) as well as on the 1st.
     let unit = if period == Period::Month { 86_400_000 * 14 + 7 } else { 30 };
-    let n = rng.random_range(0..40);
+    let n = rng.random_range(0..most);
     let scans = (0..n)
         .map(|i| AvdsScan {
             scan_id: Text::from(format!("s-{:02}", rng.random_range(0..100) * 100 + i)),
-            name: Text::new(names[rng.random_range(0..names.len())]),
-            targets: (0..rng.random_range(0..3)).map(|_| Text::new(targets[rng.random_range(0..targets.len())])).collect(),
+            name: Text::from(text(&mut rng, &names)),
+            targets: (0..rng.random_range(0..3)).map(|_| Text::from(text(&mut rng, &targets))).collect(),
             owner: owners[rng.random_range(0..2)].clone(),
             // Few distinct first TaskIds and starts: sessions that tie on both.
             first_task_id: rng.random_range(0..4),
@@ -397,4 +412,85 @@ fn avds_sessions_agree_with_the_stable_sort_of_every_session() {
             assert_eq!(ids, avds_reference(&scans, &q, &caller, now), "seed {seed}, {q:?}, now {now}, merge_skip {merge_skip}, keep_key {keep_key:?}");
         }
     }
+}
+
+/// A pattern drawn from a world's own texts: a piece of one (in either case), with `*` put in or
+/// over some characters; a name's end followed by a target's start (a piece across two texts,
+/// which must not match); or random syllables, `*`s, empty, longer than any text.
+fn random_pattern(rng: &mut StdRng, scans: &Store<super::avds::AvdsScan>) -> String {
+    let texts: Vec<String> = scans.iter().flat_map(|s| std::iter::once(s.name.to_string()).chain(s.targets.iter().map(|t| t.to_string()))).collect();
+    let piece = |rng: &mut StdRng, text: &str| -> Vec<char> {
+        let chars: Vec<char> = text.chars().collect();
+        let from = rng.random_range(0..=chars.len());
+        chars[from..rng.random_range(from..=chars.len())].to_vec()
+    };
+    let mut chars: Vec<char> = match rng.random_range(0..6) {
+        _ if texts.is_empty() => random_text(rng).chars().collect(),
+        0..=2 => {
+            let text = &texts[rng.random_range(0..texts.len())];
+            piece(rng, text)
+        }
+        3 => match scans.iter().nth(rng.random_range(0..scans.len())) {
+            Some(scan) if !scan.targets.is_empty() => {
+                let name: Vec<char> = scan.name.chars().collect();
+                let target = scan.targets[rng.random_range(0..scan.targets.len())].chars();
+                name[rng.random_range(0..=name.len())..].iter().copied().chain(target.take(rng.random_range(1..4))).collect()
+            }
+            _ => random_text(rng).chars().collect(),
+        },
+        4 => random_text(rng).chars().collect(),
+        _ => ["", "*", "**", "*a*", "a pattern longer than any name or target in the world"][rng.random_range(0..5)].chars().collect(),
+    };
+    if rng.random_range(0..2) == 0 {
+        chars = chars.iter().flat_map(|c| c.to_uppercase()).collect();
+    }
+    for _ in 0..rng.random_range(0..3) {
+        let at = rng.random_range(0..=chars.len());
+        if at < chars.len() && rng.random_range(0..2) == 0 {
+            chars[at] = '*';
+        } else {
+            chars.insert(at, '*');
+        }
+    }
+    chars.into_iter().collect()
+}
+
+/// The trigram index answers as the scan does: worlds of up to 200 scans with random texts (many
+/// distinct grams, so the index keeps lists and narrows), random patterns from those texts, with
+/// the cache (a miss reads the index's candidates, a repeat the remembered list) and without
+/// (every request reads the candidates).
+#[test]
+fn avds_search_by_the_trigram_index_agrees_with_the_scan() {
+    use super::avds::{self, AvdsQuery, AvdsStatus};
+    let (mut narrowed, mut searches) = (0, 0);
+    for seed in 0..60 {
+        let scans = avds_world_of(seed, |rng, _| random_text(rng), 200);
+        let (_, horizon) = AVDS_SCALES[seed as usize % AVDS_SCALES.len()];
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x3a3a);
+        for _ in 0..40 {
+            let q = AvdsQuery {
+                scan_id: None,
+                search: Some(random_pattern(&mut rng, &scans)),
+                statuses: (0..rng.random_range(0..2)).map(|_| AvdsStatus::all()[rng.random_range(0..4)]).collect(),
+                page: rng.random_range(1..4),
+                page_size: rng.random_range(1..30),
+            };
+            let caller = [Owner(None), Owner(Some("k1".into()))][rng.random_range(0..2)].clone();
+            let now = rng.random_range(0..horizon);
+            let skip = (q.page - 1) * q.page_size;
+            let want = avds_reference(&scans, &q, &caller, now);
+            let lowered = q.search.as_deref().unwrap_or_default().to_lowercase();
+            searches += 1;
+            narrowed += usize::from(scans.search_candidates(&lowered.split('*').collect::<Vec<_>>()).is_some_and(|c| c < scans.len()));
+            for keep_key in [None, Some(avds::visible_key(&caller))] {
+                for _repeat in 0..2 {
+                    let got = avds::page_with(&scans, &q, |scan| scan.owner.visible_to(&caller), keep_key.as_deref(), skip, q.page_size, now, false, 3);
+                    let mut ids: Vec<(i64, String, Millis)> = got.items.iter().map(|s| (s.task_id, s.scan.scan_id.to_string(), s.started)).collect();
+                    ids.push((got.total as i64, String::new(), 0));
+                    assert_eq!(ids, want, "seed {seed}, {q:?}, now {now}, keep_key {keep_key:?}");
+                }
+            }
+        }
+    }
+    assert!(narrowed * 4 > searches, "the index narrowed {narrowed} searches of {searches}");
 }

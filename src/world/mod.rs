@@ -7,6 +7,7 @@ pub mod ecs;
 pub mod hss_image;
 pub mod hss_task;
 pub mod lifecycle;
+mod ngram;
 pub mod sas;
 pub mod store;
 pub mod text;

@@ -13,14 +13,16 @@
 //!   smallest and largest offsets from creation, which bound where a task in that status can sit
 //!   in creation order. Tasks whose lifecycle has a read-bounded phase cannot be indexed by time:
 //!   they are on a side list that counts evaluate one by one.
-//! * searchable tasks (AVDS scans): their texts lower-cased side by side in one buffer, and the
-//!   matches of recent searches remembered by key (bounded in bytes, process-wide), per store
-//!   version: a memo of what does not change, not state.
+//! * searchable tasks (AVDS scans): their texts lower-cased side by side in one buffer, its
+//!   trigram index (`ngram.rs`: which tasks a search must check), and the matches of recent
+//!   searches remembered by key (bounded in bytes, process-wide), per store version: a memo of
+//!   what does not change, not state.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::ngram::GramIndex;
 use crate::instant::Millis;
 
 /// A partition's key: up to three words (region and owner; project, enterprise project, type).
@@ -52,15 +54,83 @@ pub trait Record: Send + Sync + 'static {
     fn search_texts(&self, _f: &mut dyn FnMut(&str)) {}
 }
 
-/// The lower-cased texts of every task, one after another in memory order, for a search that
-/// reads them all (a few bytes a task, not a cache miss a task).
+/// Appends `text.to_lowercase()` to `out`: ASCII lower-cased in place, byte for byte (no
+/// allocation), anything else the Unicode way.
+pub(crate) fn push_lowered(out: &mut String, text: &str) {
+    let start = out.len();
+    if text.is_ascii() {
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.push_str(&text.to_lowercase());
+    }
+}
+
+/// The lower-cased texts of every task, one after another in memory order (a few bytes a task,
+/// not a cache miss a task), and their trigram index: a search reads the tasks its pattern's
+/// grams point at, or all of them when its pattern has no gram the index keeps.
 #[derive(Debug, Default)]
 struct TextIndex {
     text: String,
-    /// Per task: its slot and the range of its texts in `spans`.
-    tasks: Vec<(u32, u32, u32)>,
-    /// Each text's range in `text`.
-    spans: Vec<(u32, u32)>,
+    /// Per task: its slot and the end of its texts in `ends` (they start where the previous
+    /// task's end).
+    tasks: Vec<(u32, u32)>,
+    /// Each text's end in `text` (it starts where the previous one ends): 4 bytes a text.
+    ends: Vec<u32>,
+    grams: GramIndex,
+}
+
+/// Task `i`'s texts, from a [`TextIndex`]'s parts.
+fn texts_of<'t>(text: &'t str, tasks: &[(u32, u32)], ends: &'t [u32], i: usize) -> impl Iterator<Item = &'t str> + 't {
+    let from = if i == 0 { 0 } else { tasks[i - 1].1 as usize };
+    (from..tasks[i].1 as usize).map(move |k| {
+        let start = if k == 0 { 0 } else { ends[k - 1] as usize };
+        &text[start..ends[k] as usize]
+    })
+}
+
+impl TextIndex {
+    /// The texts of the live tasks (`order`), in slot order, and their index.
+    fn build<'a, T: Record>(order: &[u32], get: impl Fn(u32) -> &'a T) -> TextIndex {
+        let mut live = order.to_vec();
+        live.sort_unstable();
+        let (mut bytes, mut texts) = (0usize, 0usize);
+        for &s in &live {
+            get(s).search_texts(&mut |t| {
+                bytes += t.len();
+                texts += 1;
+            });
+        }
+        let mut index = TextIndex { text: String::with_capacity(bytes), tasks: Vec::with_capacity(live.len()), ends: Vec::with_capacity(texts), grams: GramIndex::default() };
+        for s in live {
+            get(s).search_texts(&mut |t| {
+                push_lowered(&mut index.text, t);
+                index.ends.push(index.text.len() as u32);
+            });
+            index.tasks.push((s, index.ends.len() as u32));
+        }
+        index.text.shrink_to_fit();
+        let started = std::time::Instant::now();
+        let (text, tasks, ends) = (index.text.as_str(), &index.tasks, &index.ends);
+        index.grams = GramIndex::build(tasks.len(), text.len(), |i, f| texts_of(text, tasks, ends, i).for_each(|t| f(t.as_bytes())));
+        tracing::debug!(tasks = tasks.len(), text_bytes = text.len(), gram_bytes = index.grams.bytes(), micros = started.elapsed().as_micros() as u64, "search texts indexed");
+        index
+    }
+
+    /// Whether one of task `i`'s texts `matches`.
+    fn task_matches(&self, i: usize, matches: &impl Fn(&str) -> bool) -> bool {
+        texts_of(&self.text, &self.tasks, &self.ends, i).any(matches)
+    }
+
+    /// Calls `found` with the slot of each task (in memory order) one of whose texts `matches`,
+    /// where `pieces` are what a matching text holds whole: the index's candidates checked, or
+    /// every task when the pieces narrow nothing.
+    fn matching<P: AsRef<[u8]>>(&self, pieces: &[P], matches: impl Fn(&str) -> bool, mut found: impl FnMut(u32)) {
+        match self.grams.candidates(pieces) {
+            Some(listed) => listed.into_iter().filter(|&i| self.task_matches(i as usize, &matches)).for_each(|i| found(self.tasks[i as usize].0)),
+            None => (0..self.tasks.len()).filter(|&i| self.task_matches(i, &matches)).for_each(|i| found(self.tasks[i].0)),
+        }
+    }
 }
 
 /// Bytes every store's search cache may hold (`serve --search-cache-bytes`), process-wide.
@@ -70,7 +140,8 @@ static SEARCH_CACHE_BYTES: AtomicUsize = AtomicUsize::new(DEFAULT_SEARCH_CACHE_B
 /// the 1M world's 125,000 scans (4 bytes a match).
 pub const DEFAULT_SEARCH_CACHE_BYTES: usize = 16 << 20;
 
-/// Sets the bound of every store's search cache (0 turns the cache off: every search scans).
+/// Sets the bound of every store's search cache (0 turns the cache off: every search reads the
+/// index's candidates).
 pub fn set_search_cache_bytes(bytes: usize) {
     SEARCH_CACHE_BYTES.store(bytes, Ordering::Relaxed);
 }
@@ -411,44 +482,56 @@ impl<T: Record> Store<T> {
         in_memory.into_iter().flatten().chain(listed.into_iter().flatten())
     }
 
-    /// The tasks one of whose search texts (lower-cased) `matches` holds for, in memory order.
-    pub fn search<'a>(&'a self, matches: impl Fn(&str) -> bool + 'a) -> impl Iterator<Item = &'a T> + 'a {
-        let index = &self.inner.texts;
-        index.tasks.iter().filter_map(move |&(slot, from, to)| {
-            let found = index.spans[from as usize..to as usize].iter().any(|&(a, b)| matches(&index.text[a as usize..b as usize]));
-            found.then(|| self.slot(slot))
-        })
+    /// Calls `found` with each task (in memory order) one of whose search texts (lower-cased)
+    /// `matches` holds for. `pieces` are byte strings every text `matches` holds whole (a
+    /// pattern's literal parts): the trigram index narrows the tasks read to those holding them all.
+    pub fn search<'s, P: AsRef<[u8]>>(&'s self, pieces: &[P], matches: impl Fn(&str) -> bool, mut found: impl FnMut(&'s T)) {
+        self.inner.texts.matching(pieces, matches, |slot| found(self.slot(slot)));
     }
 
-    /// The live tasks one of whose search texts `matches` holds for, split by `first` (those
-    /// sorted by `order`; the rest in memory order), remembered under `key`: the next search with
-    /// the same key costs a lookup. `key` must decide `matches`, `keep`, `first` and `order`.
-    pub fn search_cached(&self, key: &str, matches: impl Fn(&str) -> bool, keep: impl Fn(&T) -> bool, first: impl Fn(&T) -> bool, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Arc<Matched> {
-        // A poisoned lock only means a panic elsewhere mid-insert: the cache is still consistent
-        // enough to read (the worst is a missing entry).
-        let cache = |f: &mut dyn FnMut(&mut SearchCache)| f(&mut self.inner.searches.lock().unwrap_or_else(|e| e.into_inner()));
-        let bound = SEARCH_CACHE_BYTES.load(Ordering::Relaxed);
-        let mut hit = None;
-        if bound > 0 {
-            cache(&mut |c| hit = c.entries.get(key).cloned());
+    /// How many tasks the trigram index names for `pieces` (None: it narrows nothing).
+    #[cfg(test)]
+    pub(crate) fn search_candidates<P: AsRef<[u8]>>(&self, pieces: &[P]) -> Option<usize> {
+        self.inner.texts.grams.candidates(pieces).map(|c| c.len())
+    }
+
+    /// What [`search_cached`](Self::search_cached) remembers under `key`, if it does: a lookup.
+    pub fn remembered(&self, key: &str) -> Option<Arc<Matched>> {
+        if SEARCH_CACHE_BYTES.load(Ordering::Relaxed) == 0 {
+            return None;
         }
-        if let Some(hit) = hit {
+        // Poisoned: see `search_cached`.
+        self.inner.searches.lock().unwrap_or_else(|e| e.into_inner()).entries.get(key).cloned()
+    }
+
+    /// The live tasks one of whose search texts `matches` holds for (`pieces` as for
+    /// [`search`](Self::search)), split by `first` (those it ranks, sorted by rank then by
+    /// `order`; the rest in memory order), remembered under `key`: the next search with the same
+    /// key costs a lookup. `key` must decide `pieces`, `matches`, `keep`, `first` and `order`.
+    /// (Ranks are read once a task: a sort that compared tasks would miss the cache per compare.)
+    #[allow(clippy::too_many_arguments)]
+    pub fn search_cached<P: AsRef<[u8]>, K: Ord>(&self, key: &str, pieces: &[P], matches: impl Fn(&str) -> bool, keep: impl Fn(&T) -> bool, first: impl Fn(&T) -> Option<K>, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> Arc<Matched> {
+        if let Some(hit) = self.remembered(key) {
             return hit;
         }
-        let index = &self.inner.texts;
         let (mut firsts, mut rest) = (Vec::new(), Vec::new());
-        for &(slot, from, to) in &index.tasks {
-            if index.spans[from as usize..to as usize].iter().any(|&(a, b)| matches(&index.text[a as usize..b as usize])) {
-                let task = self.slot(slot);
-                if keep(task) {
-                    if first(task) { firsts.push(slot) } else { rest.push(slot) }
+        self.inner.texts.matching(pieces, matches, |slot| {
+            let task = self.slot(slot);
+            if keep(task) {
+                match first(task) {
+                    Some(rank) => firsts.push((rank, slot)),
+                    None => rest.push(slot),
                 }
             }
-        }
-        firsts.sort_by(|&a, &b| order(self.slot(a), self.slot(b)));
-        let matched = Arc::new(Matched { first: firsts.into_boxed_slice(), rest: rest.into_boxed_slice() });
+        });
+        firsts.sort_by(|(r, a), (q, b)| r.cmp(q).then_with(|| order(self.slot(*a), self.slot(*b))));
+        let first: Box<[u32]> = firsts.into_iter().map(|(_, slot)| slot).collect();
+        let matched = Arc::new(Matched { first, rest: rest.into_boxed_slice() });
+        let bound = SEARCH_CACHE_BYTES.load(Ordering::Relaxed);
         if bound > 0 {
-            cache(&mut |c| c.insert(key, matched.clone(), bound));
+            // A poisoned lock only means a panic elsewhere mid-insert: the cache is still
+            // consistent enough to use (the worst is a missing entry).
+            self.inner.searches.lock().unwrap_or_else(|e| e.into_inner()).insert(key, matched.clone(), bound);
         }
         matched
     }
@@ -587,21 +670,7 @@ impl<T: Record> Inner<T> {
                 .collect();
             lookup.sort_unstable();
         }
-        let mut texts = TextIndex::default();
-        if T::SEARCHABLE {
-            let mut live = order.clone();
-            live.sort_unstable();
-            for s in live {
-                let from = texts.spans.len() as u32;
-                get(s).search_texts(&mut |t| {
-                    let start = texts.text.len() as u32;
-                    texts.text.push_str(&t.to_lowercase());
-                    texts.spans.push((start, texts.text.len() as u32));
-                });
-                texts.tasks.push((s, from, texts.spans.len() as u32));
-            }
-            texts.text.shrink_to_fit();
-        }
+        let texts = if T::SEARCHABLE { TextIndex::build(&order, get) } else { TextIndex::default() };
         Inner { chunks, bases, order, ids, partitions, lookup, texts, searches: Mutex::default() }
     }
 }
@@ -888,7 +957,7 @@ mod tests {
     #[test]
     fn remembered_searches_belong_to_their_store_version() {
         let ids = |store: &Store<Named>, m: &Matched| -> Vec<String> { m.first.iter().chain(m.rest.iter()).map(|&s| store.at_slot(s).0.clone()).collect() };
-        let search = |store: &Store<Named>| store.search_cached("web", |t| t.contains("web"), |_| true, |t| t.1 % 2 == 0, |a, b| b.1.cmp(&a.1));
+        let search = |store: &Store<Named>| store.search_cached("web", &["web"], |t| t.contains("web"), |_| true, |t| (t.1 % 2 == 0).then_some(std::cmp::Reverse(t.1)), |a, b| b.1.cmp(&a.1));
         let store = Store::from_tasks(vec![Named("WEB-1".into(), 1), Named("db".into(), 2), Named("web-2".into(), 2), Named("web-4".into(), 4)]);
         let first = search(&store);
         assert_eq!(ids(&store, &first), ["web-4", "web-2", "WEB-1"], "lower-cased, the even ones first, newest first");
