@@ -374,22 +374,23 @@ pub fn huawei_request_id() -> String {
 }
 
 /// 128 random bits in hex, most significant first, dashed 8-4-4-4-12 or not (made on the stack,
-/// one allocation: every request makes one). The bits come from a per-thread xoshiro generator seeded from the
-/// OS: ids need to be unique, not secret.
+/// a byte at a time, one allocation: every request makes one). The bits come from a per-thread
+/// xoshiro generator seeded from the OS: ids need to be unique, not secret.
 fn random_hex(digits: &[u8; 16], dashed: bool) -> String {
     thread_local! {
         static IDS: std::cell::RefCell<rand::rngs::SmallRng> = std::cell::RefCell::new(rand::make_rng());
     }
-    let n: u128 = IDS.with(|rng| rng.borrow_mut().random());
+    let bits: u128 = IDS.with(|rng| rng.borrow_mut().random());
     let mut text = [0u8; 36];
     let mut len = 0;
-    for i in 0..32 {
-        if dashed && matches!(i, 8 | 12 | 16 | 20) {
+    for (i, byte) in bits.to_be_bytes().into_iter().enumerate() {
+        if dashed && matches!(i, 4 | 6 | 8 | 10) {
             text[len] = b'-';
             len += 1;
         }
-        text[len] = digits[((n >> (124 - 4 * i)) & 0xf) as usize];
-        len += 1;
+        text[len] = digits[usize::from(byte >> 4)];
+        text[len + 1] = digits[usize::from(byte & 0xf)];
+        len += 2;
     }
     // Hex digits and dashes: ASCII.
     String::from_utf8_lossy(&text[..len]).into_owned()
