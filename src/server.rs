@@ -193,7 +193,11 @@ async fn handle(connection: &Connection, req: Request<Incoming>, limits: Limits)
         headers: {
             let mut headers = Headers::with_capacity(parts.headers.len(), 64 * parts.headers.len());
             for (name, value) in &parts.headers {
-                headers.push(name.as_str(), &String::from_utf8_lossy(value.as_bytes()));
+                // UTF-8 (ASCII, nearly always) as it is; the lossy copy only for what is not.
+                match std::str::from_utf8(value.as_bytes()) {
+                    Ok(text) => headers.push(name.as_str(), text),
+                    Err(_) => headers.push(name.as_str(), &String::from_utf8_lossy(value.as_bytes())),
+                }
             }
             headers
         },

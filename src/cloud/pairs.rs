@@ -79,6 +79,17 @@ pub struct Pairs {
     text: String,
     /// Name and value, as byte ranges of `text`.
     spans: Vec<(Span, Span)>,
+    /// A bit per name given ([`name_bit`]): an operation asks for a dozen names a request mostly
+    /// does not have, and those are answered without a look at the pairs.
+    names: u64,
+}
+
+/// A name's bit in [`Pairs::names`], from its length and first byte (names that share one are
+/// told apart by comparing them).
+#[inline]
+fn name_bit(name: &str) -> u64 {
+    let first = name.as_bytes().first().copied().unwrap_or(0);
+    1 << ((name.len() + usize::from(first)) & 63)
 }
 
 type Span = (u32, u32);
@@ -87,7 +98,7 @@ impl Pairs {
     /// The pairs of each `a=1&b=2` string in turn.
     pub fn decode(sources: &[&str]) -> Pairs {
         let size = sources.iter().map(|s| s.len()).sum();
-        let mut pairs = Pairs { text: String::with_capacity(size), spans: Vec::with_capacity(16) };
+        let mut pairs = Pairs { text: String::with_capacity(size), spans: Vec::with_capacity(16), names: 0 };
         for raw in sources {
             pairs.add(raw);
         }
@@ -120,6 +131,7 @@ impl Pairs {
                 let (name_end, value_start) = equals.map_or((end, end), |at| (at, at + 1));
                 let name = self.push(&raw[start..name_end], encoded[0]);
                 let value = self.push(&raw[value_start..end], encoded[1]);
+                self.names |= name_bit(self.text(name));
                 self.spans.push((name, value));
             }
             start = end + 1;
@@ -148,6 +160,9 @@ impl Pairs {
 
     /// The first value given for `name`, empty or not.
     pub fn first(&self, name: &str) -> Option<&str> {
+        if self.names & name_bit(name) == 0 {
+            return None;
+        }
         // Lengths first: most names differ in length, and those need no slicing or comparing.
         self.spans.iter().find(|(k, _)| (k.1 - k.0) as usize == name.len() && self.text(*k) == name).map(|(_, v)| self.text(*v))
     }
@@ -180,6 +195,11 @@ mod tests {
             let decoded: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             let mut expected = form_decode(&raw);
             expected.extend(form_decode(&second));
+            for (name, value) in &expected {
+                let first = expected.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+                proptest::prop_assert_eq!(pairs.first(name), first, "{} in {:?}", name, value);
+            }
+            proptest::prop_assert_eq!(pairs.first("absent name"), None);
             proptest::prop_assert_eq!(decoded, expected);
         }
     }
