@@ -392,8 +392,8 @@ fn random_hex(digits: &[u8; 16], dashed: bool) -> String {
         text[len + 1] = digits[usize::from(byte & 0xf)];
         len += 2;
     }
-    // Hex digits and dashes: ASCII.
-    String::from_utf8_lossy(&text[..len]).into_owned()
+    // Hex digits and dashes: ASCII, never the empty fallback.
+    std::str::from_utf8(&text[..len]).unwrap_or_default().to_owned()
 }
 
 #[cfg(test)]

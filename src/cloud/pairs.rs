@@ -82,6 +82,9 @@ pub struct Pairs {
     /// A bit per name given ([`name_bit`]): an operation asks for a dozen names a request mostly
     /// does not have, and those are answered without a look at the pairs.
     names: u64,
+    /// Whether a name may have a `.` in it (one did, or had escapes): repeated lists
+    /// (`StatusList.1`) are looked for only then.
+    dotted: bool,
 }
 
 /// A name's bit in [`Pairs::names`], from its length and first byte (names that share one are
@@ -98,7 +101,7 @@ impl Pairs {
     /// The pairs of each `a=1&b=2` string in turn.
     pub fn decode(sources: &[&str]) -> Pairs {
         let size = sources.iter().map(|s| s.len()).sum();
-        let mut pairs = Pairs { text: String::with_capacity(size), spans: Vec::with_capacity(16), names: 0 };
+        let mut pairs = Pairs { text: String::with_capacity(size), spans: Vec::with_capacity(16), names: 0, dotted: false };
         for raw in sources {
             pairs.add(raw);
         }
@@ -122,6 +125,7 @@ impl Pairs {
                     b'&' => break,
                     b'=' if equals.is_none() => equals = Some(end),
                     b'%' | b'+' => encoded[usize::from(equals.is_some())] = true,
+                    b'.' if equals.is_none() => self.dotted = true,
                     _ => {}
                 }
                 end += 1;
@@ -132,6 +136,7 @@ impl Pairs {
                 let name = self.push(&raw[start..name_end], encoded[0]);
                 let value = self.push(&raw[value_start..end], encoded[1]);
                 self.names |= name_bit(self.text(name));
+                self.dotted |= encoded[0];
                 self.spans.push((name, value));
             }
             start = end + 1;
@@ -156,6 +161,11 @@ impl Pairs {
     /// Every name and value, in wire order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.spans.iter().map(|(name, value)| (self.text(*name), self.text(*value)))
+    }
+
+    /// Whether any name may have a `.` in it: when not, no `Name.N` list was given.
+    pub fn may_have_dotted_names(&self) -> bool {
+        self.dotted
     }
 
     /// The first value given for `name`, empty or not.
@@ -190,7 +200,7 @@ mod tests {
         /// The one-pass reader splits and decodes exactly as `form_decode` does, whatever the
         /// separators, escapes and non-ASCII text.
         #[test]
-        fn pairs_match_form_decode_on_any_input(raw in "([a-c=&%+2BE4é中]|%[0-9A-Fa-f]{2}|%zz){0,24}", second in "[a=&+%]{0,6}") {
+        fn pairs_match_form_decode_on_any_input(raw in "([a-c=&%+.2BE4é中]|%[0-9A-Fa-f]{2}|%2[eE]|%zz){0,24}", second in "[a=&+%]{0,6}") {
             let pairs = Pairs::decode(&[&raw, &second]);
             let decoded: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
             let mut expected = form_decode(&raw);
@@ -200,6 +210,9 @@ mod tests {
                 proptest::prop_assert_eq!(pairs.first(name), first, "{} in {:?}", name, value);
             }
             proptest::prop_assert_eq!(pairs.first("absent name"), None);
+            if expected.iter().any(|(k, _)| k.contains('.')) {
+                proptest::prop_assert!(pairs.may_have_dotted_names());
+            }
             proptest::prop_assert_eq!(decoded, expected);
         }
     }
