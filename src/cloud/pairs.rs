@@ -97,11 +97,50 @@ fn name_bit(name: &str) -> u64 {
 
 type Span = (u32, u32);
 
+/// Spare buffers a thread keeps from dropped pairs, and the largest it keeps: a request's
+/// parameters are read into what the thread's previous request gave back (issue 16: two
+/// allocations a request fewer), and a huge form does not stay held.
+const SPARE_KEPT: usize = 8;
+const LARGEST_SPARE_TEXT: usize = 16 * 1024;
+const LARGEST_SPARE_SPANS: usize = 256;
+
+thread_local! {
+    static SPARE: std::cell::RefCell<Vec<(String, Vec<(Span, Span)>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Empty buffers, the thread's spare ones when it has some.
+fn spare_buffers() -> (String, Vec<(Span, Span)>) {
+    SPARE.try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut spare| spare.pop())).ok().flatten().unwrap_or_default()
+}
+
+impl Drop for Pairs {
+    fn drop(&mut self) {
+        let (text, spans) = (std::mem::take(&mut self.text), std::mem::take(&mut self.spans));
+        if text.capacity() == 0 || text.capacity() > LARGEST_SPARE_TEXT || spans.capacity() > LARGEST_SPARE_SPANS {
+            return;
+        }
+        let (mut text, mut spans) = (text, spans);
+        text.clear();
+        spans.clear();
+        // A thread being torn down has no list any more: the buffers are simply freed.
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut() {
+                if spare.len() < SPARE_KEPT {
+                    spare.push((text, spans));
+                }
+            }
+        });
+    }
+}
+
 impl Pairs {
     /// The pairs of each `a=1&b=2` string in turn.
     pub fn decode(sources: &[&str]) -> Pairs {
         let size = sources.iter().map(|s| s.len()).sum();
-        let mut pairs = Pairs { text: String::with_capacity(size), spans: Vec::with_capacity(16), names: 0, dotted: false };
+        let (mut text, mut spans) = spare_buffers();
+        text.reserve(size);
+        spans.reserve(16);
+        let mut pairs = Pairs { text, spans, names: 0, dotted: false };
         for raw in sources {
             pairs.add(raw);
         }
@@ -192,6 +231,21 @@ mod tests {
         assert_eq!(decoded, expected);
         assert_eq!(pairs.first("c"), Some("x y+%zz中"));
         assert_eq!((pairs.first("a"), pairs.first("b"), pairs.first("zz")), (Some("1"), Some(""), None));
+    }
+
+    #[test]
+    fn dropped_pairs_lend_their_buffers_to_the_next_empty() {
+        let first = Pairs::decode(&["a=1&b=2"]);
+        let address = first.text.as_ptr();
+        drop(first);
+        let second = Pairs::decode(&["c=3"]);
+        assert_eq!(second.text.as_ptr(), address, "the same buffer, reused");
+        assert_eq!(second.iter().collect::<Vec<_>>(), [("c", "3")], "and emptied first");
+        drop(second);
+        let huge = Pairs::decode(&[&"x".repeat(LARGEST_SPARE_TEXT + 1)]);
+        let address = huge.text.as_ptr();
+        drop(huge);
+        assert_ne!(spare_buffers().0.as_ptr(), address, "too big to keep");
     }
 
     proptest::proptest! {
