@@ -97,39 +97,24 @@ fn name_bit(name: &str) -> u64 {
 
 type Span = (u32, u32);
 
-/// Spare buffers a thread keeps from dropped pairs, and the largest it keeps: a request's
-/// parameters are read into what the thread's previous request gave back (issue 16: two
-/// allocations a request fewer), and a huge form does not stay held.
-const SPARE_KEPT: usize = 8;
+/// The largest buffers a dropped [`Pairs`] gives back: a huge form does not stay held.
 const LARGEST_SPARE_TEXT: usize = 16 * 1024;
 const LARGEST_SPARE_SPANS: usize = 256;
 
 thread_local! {
+    /// What dropped pairs gave back ([`super::spare`]): two allocations a request fewer.
     static SPARE: std::cell::RefCell<Vec<(String, Vec<(Span, Span)>)>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Empty buffers, the thread's spare ones when it has some.
-fn spare_buffers() -> (String, Vec<(Span, Span)>) {
-    SPARE.try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut spare| spare.pop())).ok().flatten().unwrap_or_default()
 }
 
 impl Drop for Pairs {
     fn drop(&mut self) {
-        let (text, spans) = (std::mem::take(&mut self.text), std::mem::take(&mut self.spans));
+        let (mut text, mut spans) = (std::mem::take(&mut self.text), std::mem::take(&mut self.spans));
         if text.capacity() == 0 || text.capacity() > LARGEST_SPARE_TEXT || spans.capacity() > LARGEST_SPARE_SPANS {
             return;
         }
-        let (mut text, mut spans) = (text, spans);
         text.clear();
         spans.clear();
-        // A thread being torn down has no list any more: the buffers are simply freed.
-        let _ = SPARE.try_with(|spare| {
-            if let Ok(mut spare) = spare.try_borrow_mut() {
-                if spare.len() < SPARE_KEPT {
-                    spare.push((text, spans));
-                }
-            }
-        });
+        super::spare::give(&SPARE, (text, spans));
     }
 }
 
@@ -137,7 +122,7 @@ impl Pairs {
     /// The pairs of each `a=1&b=2` string in turn.
     pub fn decode(sources: &[&str]) -> Pairs {
         let size = sources.iter().map(|s| s.len()).sum();
-        let (mut text, mut spans) = spare_buffers();
+        let (mut text, mut spans) = super::spare::take(&SPARE);
         text.reserve(size);
         spans.reserve(16);
         let mut pairs = Pairs { text, spans, names: 0, dotted: false };
@@ -245,7 +230,8 @@ mod tests {
         let huge = Pairs::decode(&[&"x".repeat(LARGEST_SPARE_TEXT + 1)]);
         let address = huge.text.as_ptr();
         drop(huge);
-        assert_ne!(spare_buffers().0.as_ptr(), address, "too big to keep");
+        let (kept, _) = super::super::spare::take(&SPARE);
+        assert_ne!(kept.as_ptr(), address, "too big to keep");
     }
 
     proptest::proptest! {
