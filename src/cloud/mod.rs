@@ -54,13 +54,16 @@ pub struct Headers {
     spans: Vec<(u32, u32, u32)>,
 }
 
+/// A [`Headers`]' two buffers, as a spare list keeps them.
+type HeaderBuffers = (String, Vec<(u32, u32, u32)>);
+
 /// The largest buffers a dropped [`Headers`] gives back (heads are capped at 16 KiB by default).
 const LARGEST_SPARE_HEAD: usize = 64 * 1024;
 const LARGEST_SPARE_SPANS: usize = 256;
 
 thread_local! {
     /// What dropped headers gave back ([`spare`]): two allocations a request fewer.
-    static SPARE_HEADERS: std::cell::RefCell<Vec<(String, Vec<(u32, u32, u32)>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SPARE_HEADERS: std::cell::RefCell<Vec<HeaderBuffers>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Drop for Headers {

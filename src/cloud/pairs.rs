@@ -97,13 +97,16 @@ fn name_bit(name: &str) -> u64 {
 
 type Span = (u32, u32);
 
+/// A [`Pairs`]' two buffers, as a spare list keeps them.
+type Buffers = (String, Vec<(Span, Span)>);
+
 /// The largest buffers a dropped [`Pairs`] gives back: a huge form does not stay held.
 const LARGEST_SPARE_TEXT: usize = 16 * 1024;
 const LARGEST_SPARE_SPANS: usize = 256;
 
 thread_local! {
     /// What dropped pairs gave back ([`super::spare`]): two allocations a request fewer.
-    static SPARE: std::cell::RefCell<Vec<(String, Vec<(Span, Span)>)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SPARE: std::cell::RefCell<Vec<Buffers>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl Drop for Pairs {
