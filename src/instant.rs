@@ -174,6 +174,15 @@ impl EcsMinute {
         }
     }
 
+    /// The text without its quotes, as XML carries it (never in need of escaping either).
+    #[inline]
+    pub fn unquoted(&self, out: &mut Vec<u8>) {
+        match &self.0 {
+            EcsMinuteRepr::Quoted(text) => out.extend_from_slice(&text[1..18]),
+            EcsMinuteRepr::Other(text) => out.extend_from_slice(text.as_bytes()),
+        }
+    }
+
     /// The text in JSON quotes (it never needs escaping).
     #[inline]
     pub fn quoted(&self, out: &mut Vec<u8>) {
@@ -309,6 +318,9 @@ mod tests {
                 let mut quoted = Vec::new();
                 EcsMinute::new(t).quoted(&mut quoted);
                 assert_eq!(quoted, serde_json::to_vec(&format_ecs_minute(t)).unwrap(), "{t}");
+                let mut unquoted = Vec::new();
+                EcsMinute::new(t).unquoted(&mut unquoted);
+                assert_eq!(unquoted, format_ecs_minute(t).as_bytes(), "{t}");
                 assert_eq!(format_rfc3339_millis(t), utc(t).to_rfc3339_opts(SecondsFormat::Millis, true), "{t}");
             }
             at += 89 * DAY + 3 * HOUR + 17 * MINUTE + 13 * SECOND + 7;

@@ -94,7 +94,7 @@ impl Scalar for crate::instant::EcsMinute {
         self.quoted(out);
     }
     fn xml(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self.as_str().as_bytes());
+        self.unquoted(out);
     }
 }
 

@@ -145,6 +145,9 @@ impl Params {
 
     /// A repeated list `Name.1`, `Name.2`, … in index order.
     pub fn list(&self, name: &str) -> Vec<&str> {
+        if !self.0.may_have_dotted_names() {
+            return Vec::new();
+        }
         let mut items: Vec<(u64, &str)> = self
             .iter()
             .filter_map(|(k, v)| {
