@@ -282,6 +282,66 @@ impl Draw {
     }
 }
 
+/// One entry's lifecycle, checked once ([`Builder::lifecycle_plan`]): what each task draws.
+pub(super) struct Plan<'s, S> {
+    phases: Vec<Planned<'s, S>>,
+    exhausted: Vec<(usize, Millis)>,
+    reads_counted: u32,
+}
+
+struct Planned<'s, S> {
+    status: Pick<'s, S>,
+    end: PlannedEnd,
+}
+
+/// A phase's status: the product's default (nothing drawn) or one of the file's list (drawn).
+enum Pick<'s, S> {
+    Fixed(S),
+    Drawn(&'s [schema::StatusName<S>]),
+}
+
+#[derive(Clone, Copy)]
+enum PlannedEnd {
+    Never,
+    After(DurationSpec),
+    Reads(IntSpec),
+}
+
+/// Phases a lifecycle keeps without a heap copy of its own while it is drawn (most have three).
+const INLINE_PHASES: usize = 4;
+
+impl<S: Status> Plan<'_, S> {
+    /// One task's lifecycle: per phase, its end then its status, drawn in the order the file
+    /// lists the phases (the draws every seed's worlds were made with).
+    pub(super) fn draw(&self, draw: &mut Draw) -> Lifecycle<S> {
+        let phase = |planned: &Planned<S>, draw: &mut Draw| {
+            let end = match planned.end {
+                PlannedEnd::Never => PhaseEnd::Never,
+                PlannedEnd::After(d) => PhaseEnd::After(draw.duration(d)),
+                PlannedEnd::Reads(r) => PhaseEnd::Reads(u32::try_from(draw.int(r)).unwrap_or(u32::MAX)),
+            };
+            let status = match planned.status {
+                Pick::Fixed(status) => status,
+                Pick::Drawn(names) => names[draw.index(names.len())].0,
+            };
+            Phase { status, end }
+        };
+        let lifecycle = if self.phases.len() <= INLINE_PHASES {
+            let mut phases = [Phase { status: S::all()[0], end: PhaseEnd::Never }; INLINE_PHASES];
+            for (slot, planned) in phases.iter_mut().zip(&self.phases) {
+                *slot = phase(planned, draw);
+            }
+            Lifecycle::from_slice(&phases[..self.phases.len()])
+        } else {
+            Lifecycle::new(self.phases.iter().map(|p| phase(p, draw)).collect())
+        };
+        if !self.exhausted.is_empty() || self.reads_counted > 0 {
+            lifecycle.restore_reads(self.exhausted.clone(), self.reads_counted);
+        }
+        lifecycle
+    }
+}
+
 /// A pinned TOML value as the JSON the edges render. Not `serde_json::to_value`: that turns a TOML
 /// datetime into toml's private `{"$__toml_private_datetime": ...}` object; a pin wants its text.
 fn toml_to_json(value: &toml::Value) -> serde_json::Value {
@@ -357,9 +417,15 @@ impl<'a> Builder<'a> {
         None
     }
 
-    pub(super) fn lifecycle<S: Status>(&mut self, spec: &Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool, draw: &mut Draw) -> Option<Lifecycle<S>> {
+    /// An entry's lifecycle, checked: every phase's end and status as the file writes them (the
+    /// transitions, the last phase never ending, reads within range, a snapshot's read log). The
+    /// checks are the same for every task of the entry, so they run once and each task only
+    /// draws (see [`Plan::draw`]); `periodic` (an AVDS scan drawn periodic) forbids read-bounded
+    /// phases. None, with the errors said, when the lifecycle cannot be.
+    pub(super) fn lifecycle_plan<'s, S: Status>(&mut self, spec: &'s Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool) -> Option<Plan<'s, S>> {
         let Some(spec) = spec else {
-            return Some(Lifecycle::new(default.iter().map(|&(status, d)| Phase { status, end: d.map_or(PhaseEnd::Never, PhaseEnd::After) }).collect()));
+            let phases = default.iter().map(|&(status, d)| Planned { status: Pick::Fixed(status), end: d.map_or(PlannedEnd::Never, |d| PlannedEnd::After(DurationSpec { low: d, high: d })) }).collect();
+            return Some(Plan { phases, exhausted: Vec::new(), reads_counted: 0 });
         };
         if spec.get_ref().is_empty() {
             self.error(spec.span().start, "a lifecycle needs at least one phase");
@@ -390,12 +456,12 @@ impl<'a> Builder<'a> {
             }
             reads_counted = reads_counted.max(counted.unwrap_or(0));
             let end = match (i == last, duration, reads) {
-                (true, None, None) => PhaseEnd::Never,
+                (true, None, None) => PlannedEnd::Never,
                 (true, _, _) => {
                     self.error(at, "the last phase never ends: remove its `for` / `reads`");
                     return None;
                 }
-                (false, Some(d), None) => PhaseEnd::After(draw.duration(*d)),
+                (false, Some(d), None) => PlannedEnd::After(*d),
                 (false, None, Some(_)) if periodic => {
                     self.error(at, "sessions of a periodic scan cannot end after reads: use `for`");
                     return None;
@@ -407,7 +473,7 @@ impl<'a> Builder<'a> {
                         self.error(self.value_of(phase.span(), "reads"), format!("`reads` = {written} is out of range: allowed from 1 to {}", u32::MAX));
                         return None;
                     }
-                    PhaseEnd::Reads(u32::try_from(draw.int(*r)).unwrap_or(u32::MAX))
+                    PlannedEnd::Reads(*r)
                 }
                 (false, Some(_), Some(_)) => {
                     self.error(at, "a phase ends either after a duration (`for`) or after reads (`reads`), not both");
@@ -418,13 +484,20 @@ impl<'a> Builder<'a> {
                     return None;
                 }
             };
-            phases.push(Phase { status: draw.one(status).0, end });
+            phases.push(Planned { status: Pick::Drawn(&status.0), end });
         }
-        let lifecycle = Lifecycle::new(phases);
-        if !exhausted.is_empty() || reads_counted > 0 {
-            lifecycle.restore_reads(exhausted, reads_counted);
+        Some(Plan { phases, exhausted, reads_counted })
+    }
+
+    /// [`lifecycle_plan`](Self::lifecycle_plan) once per entry (and per `periodic`): `plans` keeps
+    /// it between the entry's tasks. The checks run at the entry's first task, as they always
+    /// did, so that an entry of no tasks says nothing about its lifecycle.
+    pub(super) fn planned<'p, 's, S: Status>(&mut self, plans: &'p mut [Option<Option<Plan<'s, S>>>; 2], spec: &'s Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool) -> Option<&'p Plan<'s, S>> {
+        let plan = &mut plans[usize::from(periodic)];
+        if plan.is_none() {
+            *plan = Some(self.lifecycle_plan(spec, default, periodic));
         }
-        Some(lifecycle)
+        plan.as_ref().and_then(Option::as_ref)
     }
 
     pub(crate) fn pins(set: &Option<toml::Table>, unset: &[String]) -> Pins {

@@ -4,6 +4,7 @@
 //! that polls sees progress with the clock frozen), or never (the last one). Evaluation is a pure
 //! function of (start, instant, read log); the read log is the only mutable state a task has.
 
+use std::borrow::Cow;
 use std::fmt::Debug;
 use std::sync::Mutex;
 
@@ -85,18 +86,25 @@ pub struct Stage<S> {
 impl<S: Status> Lifecycle<S> {
     /// The phases must be non-empty and only the last may be `Never`; the scenario loader checks that
     /// with line numbers, and this is the backstop.
-    pub fn new(mut phases: Vec<Phase<S>>) -> Lifecycle<S> {
+    pub fn new(phases: Vec<Phase<S>>) -> Lifecycle<S> {
+        Lifecycle::build(Cow::Owned(phases))
+    }
+
+    /// [`new`](Self::new) from borrowed phases: a short lifecycle (the common one) is kept inline
+    /// without a vector made for it first (a generator builds a million of them).
+    pub fn from_slice(phases: &[Phase<S>]) -> Lifecycle<S> {
+        Lifecycle::build(Cow::Borrowed(phases))
+    }
+
+    fn build(phases: Cow<[Phase<S>]>) -> Lifecycle<S> {
         assert!(!phases.is_empty(), "a lifecycle needs a phase");
-        if let Some(last) = phases.last_mut() {
-            last.end = PhaseEnd::Never;
-        }
-        let reads = phases.iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Box::new(Mutex::new(ReadLog::default())));
-        let timed = phases[..phases.len() - 1].iter().all(|p| matches!(p.end, PhaseEnd::After(_)));
+        let last = phases.len() - 1;
+        let reads = phases[..last].iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Box::new(Mutex::new(ReadLog::default())));
+        let timed = phases[..last].iter().all(|p| matches!(p.end, PhaseEnd::After(_)));
         let phases = if phases.len() <= 3 && timed {
-            let last = phases[phases.len() - 1].status;
-            let mut statuses = [last; 3];
+            let mut statuses = [phases[last].status; 3];
             let mut durations = [0; 2];
-            for (i, phase) in phases.iter().enumerate() {
+            for (i, phase) in phases[..last].iter().enumerate() {
                 statuses[i] = phase.status;
                 if let PhaseEnd::After(d) = phase.end {
                     durations[i] = d;
@@ -104,6 +112,10 @@ impl<S: Status> Lifecycle<S> {
             }
             Phases::Short { len: phases.len() as u8, statuses, durations }
         } else {
+            let mut phases = phases.into_owned();
+            if let Some(last) = phases.last_mut() {
+                last.end = PhaseEnd::Never;
+            }
             Phases::Long(phases.into_boxed_slice())
         };
         Lifecycle { phases, reads }

@@ -161,6 +161,15 @@ pub struct IdIndex {
 }
 
 impl IdIndex {
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn with_capacity(n: usize) -> IdIndex {
         IdIndex { table: vec![0; n + n / 2 + 1], len: 0 }
     }
@@ -331,6 +340,13 @@ impl<T: Record> Store<T> {
     /// This store plus `tasks` (whose ids must be new): the existing tasks are shared, read
     /// counters and all.
     pub fn extend(&self, tasks: Vec<T>) -> Store<T> {
+        self.extend_indexed(tasks, IdIndex::default())
+    }
+
+    /// [`extend`](Self::extend) with `ids`, the new tasks' ids already indexed by their position
+    /// in `tasks` (the loader's duplicate check made it): on an empty store those positions are
+    /// the slots, and the index is kept instead of built again. Otherwise it is not used.
+    pub fn extend_indexed(&self, tasks: Vec<T>, ids: IdIndex) -> Store<T> {
         if tasks.is_empty() {
             return self.clone();
         }
@@ -363,14 +379,15 @@ impl<T: Record> Store<T> {
             merged.extend_from_slice(&fresh[j..]);
             merged
         };
-        Store { inner: Arc::new(Inner::assemble(chunks, bases, order)) }
+        let ids = (first == 0 && ids.len() == order.len()).then_some(ids);
+        Store { inner: Arc::new(Inner::assemble(chunks, bases, order, ids)) }
     }
 
     /// The store less the task with this id; None when there is none.
     pub fn without(&self, id: &str) -> Option<Store<T>> {
         let gone = self.slot_of(id)?;
         let order: Vec<u32> = self.inner.order.iter().copied().filter(|&s| s != gone).collect();
-        Some(Store { inner: Arc::new(Inner::assemble(self.inner.chunks.clone(), self.inner.bases.clone(), order)) })
+        Some(Store { inner: Arc::new(Inner::assemble(self.inner.chunks.clone(), self.inner.bases.clone(), order, None)) })
     }
 
     pub fn len(&self) -> usize {
@@ -500,12 +517,17 @@ impl<T: Record> Store<T> {
 }
 
 impl<T: Record> Inner<T> {
-    fn assemble(chunks: Vec<Arc<Vec<T>>>, bases: Vec<u32>, order: Vec<u32>) -> Inner<T> {
+    /// The indexes of the live slots `order` (listing order); `ids`, when given, already
+    /// indexes exactly them.
+    fn assemble(chunks: Vec<Arc<Vec<T>>>, bases: Vec<u32>, order: Vec<u32>, ids: Option<IdIndex>) -> Inner<T> {
         let get = |s: u32| slot_in(&chunks, &bases, s);
-        let mut ids = IdIndex::with_capacity(order.len());
-        for &s in &order {
-            ids.insert(s, |x| get(x).id());
-        }
+        let ids = ids.unwrap_or_else(|| {
+            let mut ids = IdIndex::with_capacity(order.len());
+            for &s in &order {
+                ids.insert(s, |x| get(x).id());
+            }
+            ids
+        });
         let mut partitions: Vec<Partition> = Vec::new();
         let mut lookup: Vec<(u64, u32)> = Vec::new();
         if order.first().is_some_and(|&s| get(s).part().is_some()) {
