@@ -81,7 +81,11 @@ impl Builder<'_> {
                     Some(t) => t.clone(),
                     None => (0..draw.count(spec.target_count, 2)).map(|_| Text::from(draw.target())).collect(),
                 };
-                let name = spec.name.as_deref().map_or_else(|| Text::from(format!("{} {} scan", draw.word(), if periodic { "periodic" } else { "one-off" })), Text::new);
+                let name = spec.name.as_deref().map_or_else(|| {
+                    let mut name = draw.word();
+                    name.push_str(if periodic { " periodic scan" } else { " one-off scan" });
+                    Text::from(name)
+                }, Text::new);
                 let scan = AvdsScan {
                     scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid(), |s| Text::new(s.get_ref())),
                     name,

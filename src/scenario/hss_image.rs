@@ -116,7 +116,11 @@ impl Builder<'_> {
                         if task_type.ends_with("Sync") {
                             Text::from(format!("AutomaticImageAssetSynchronization_{created}"))
                         } else {
-                            Text::from(format!("ImageScan_{}", draw.word()))
+                            {
+                            let mut name = String::from("ImageScan_");
+                            name.push_str(&draw.word());
+                            Text::from(name)
+                        }
                         }
                     },
                     Text::new,

@@ -86,7 +86,14 @@ impl Builder<'_> {
                     task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid(), |t| Text::new(t.get_ref())),
                     project_id: project.clone(),
                     enterprise_project_id: enterprise.clone(),
-                    task_name: spec.task_name.as_deref().map_or_else(|| Text::from(format!("{}-{}", kind.name().replace('_', "-"), draw.word())), Text::new),
+                    task_name: spec.task_name.as_deref().map_or_else(|| {
+                        let word = draw.word();
+                        let mut name = String::with_capacity(kind.name().len() + 1 + word.len());
+                        name.extend(kind.name().chars().map(|c| if c == '_' { '-' } else { c }));
+                        name.push('-');
+                        name.push_str(&word);
+                        Text::from(name)
+                    }, Text::new),
                     trigger_type: spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0),
                     kind,
                     created: created.map_or(self.start, |w| draw.when(w, self.start)),

@@ -187,6 +187,28 @@ impl<S: Status> Lifecycle<S> {
         true
     }
 
+    /// When the last phase (the one that never ends) begins for a task started at `start`, as
+    /// [`intervals`](Self::intervals) would give it: None when a phase ends after reads or a
+    /// duration is negative. A sum for a short lifecycle, asked once a task by the load.
+    pub fn last_phase_starts(&self, start: Millis) -> Option<Millis> {
+        match &self.phases {
+            Phases::Short { len, durations, .. } if self.reads.is_none() => {
+                let timed = &durations[..usize::from(*len) - 1];
+                timed.iter().all(|&d| d >= 0).then(|| timed.iter().fold(start, |at, &d| at.saturating_add(d)))
+            }
+            _ => {
+                let mut last_start = None;
+                self.intervals(start, |_, from, to| {
+                    if to == Millis::MAX {
+                        last_start = Some(from);
+                    }
+                })
+                .then_some(())?;
+                last_start
+            }
+        }
+    }
+
     fn log<T>(&self, f: impl FnOnce(&mut ReadLog) -> T) -> Option<T> {
         self.reads.as_ref().map(|m| f(&mut m.lock().unwrap_or_else(|p| p.into_inner())))
     }
@@ -436,5 +458,23 @@ pub(crate) mod tests {
         let life = Lifecycle::new(vec![Phase { status: Demo::Running, end: PhaseEnd::After(5) }]);
         assert_eq!(life.at(0, 1_000_000).status, Demo::Running);
         assert_eq!(life.at(0, 1_000_000).remaining, None);
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+        /// Built from a slice or a vector, a lifecycle is the same; where its last phase starts
+        /// is what its intervals say (short ones are summed, long and read-bounded ones walked).
+        #[test]
+        fn the_last_phase_starts_where_the_intervals_say(ends in proptest::collection::vec(proptest::prop_oneof![(-5i64..100).prop_map(PhaseEnd::After), (1u32..4).prop_map(PhaseEnd::Reads), proptest::num::i64::ANY.prop_map(PhaseEnd::After)], 1..6), start in -1000i64..1000) {
+            let phases: Vec<Phase<Demo>> = ends.iter().map(|&end| Phase { status: Demo::Running, end }).collect();
+            let (owned, borrowed) = (Lifecycle::new(phases.clone()), Lifecycle::from_slice(&phases));
+            proptest::prop_assert_eq!(owned.phases(), borrowed.phases());
+            proptest::prop_assert_eq!(owned.read_bounded(), borrowed.read_bounded());
+            let mut last = None;
+            let indexed = owned.intervals(start, |_, from, to| if to == Millis::MAX { last = Some(from) });
+            proptest::prop_assert_eq!(borrowed.last_phase_starts(start), if indexed { last } else { None });
+        }
     }
 }
