@@ -57,14 +57,21 @@ struct ReadLog {
 #[derive(Debug)]
 enum Phases<S> {
     Short { len: u8, statuses: [S; 3], durations: [Millis; 2] },
-    Long(Box<[Phase<S>]>),
+    Long(Box<Long<S>>),
+}
+
+/// A lifecycle that is not short: its phases, and its read log when a phase ends after reads.
+/// Boxed whole, so that a lifecycle is 24 bytes (the short form's), not 32.
+#[derive(Debug)]
+struct Long<S> {
+    phases: Box<[Phase<S>]>,
+    /// Present only when a phase ends after reads: tasks without one stay lock-free.
+    reads: Option<Mutex<ReadLog>>,
 }
 
 #[derive(Debug)]
 pub struct Lifecycle<S> {
     phases: Phases<S>,
-    /// Present only when a phase ends after reads: tasks without one stay lock-free.
-    reads: Option<Box<Mutex<ReadLog>>>,
 }
 
 /// A task's lifecycle state at one instant.
@@ -99,7 +106,7 @@ impl<S: Status> Lifecycle<S> {
     fn build(phases: Cow<[Phase<S>]>) -> Lifecycle<S> {
         assert!(!phases.is_empty(), "a lifecycle needs a phase");
         let last = phases.len() - 1;
-        let reads = phases[..last].iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Box::new(Mutex::new(ReadLog::default())));
+        let reads = phases[..last].iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Mutex::new(ReadLog::default()));
         let timed = phases[..last].iter().all(|p| matches!(p.end, PhaseEnd::After(_)));
         let phases = if phases.len() <= 3 && timed {
             let mut statuses = [phases[last].status; 3];
@@ -116,15 +123,15 @@ impl<S: Status> Lifecycle<S> {
             if let Some(last) = phases.last_mut() {
                 last.end = PhaseEnd::Never;
             }
-            Phases::Long(phases.into_boxed_slice())
+            Phases::Long(Box::new(Long { phases: phases.into_boxed_slice(), reads }))
         };
-        Lifecycle { phases, reads }
+        Lifecycle { phases }
     }
 
     pub fn len(&self) -> usize {
         match &self.phases {
             Phases::Short { len, .. } => usize::from(*len),
-            Phases::Long(phases) => phases.len(),
+            Phases::Long(long) => long.phases.len(),
         }
     }
 
@@ -138,14 +145,14 @@ impl<S: Status> Lifecycle<S> {
                 let end = if index + 1 >= usize::from(*len) { PhaseEnd::Never } else { PhaseEnd::After(durations[index]) };
                 Phase { status: statuses[index], end }
             }
-            Phases::Long(phases) => phases[index],
+            Phases::Long(long) => long.phases[index],
         }
     }
 
     fn status_of(&self, index: usize) -> S {
         match &self.phases {
             Phases::Short { statuses, .. } => statuses[index],
-            Phases::Long(phases) => phases[index].status,
+            Phases::Long(long) => long.phases[index].status,
         }
     }
 
@@ -160,7 +167,7 @@ impl<S: Status> Lifecycle<S> {
 
     /// Whether some phase ends after reads (the task's state then depends on more than the clock).
     pub fn read_bounded(&self) -> bool {
-        self.reads.is_some()
+        self.reads().is_some()
     }
 
     /// For a lifecycle of durations only, started at `start`: each phase's status and the interval
@@ -192,7 +199,7 @@ impl<S: Status> Lifecycle<S> {
     /// duration is negative. A sum for a short lifecycle, asked once a task by the load.
     pub fn last_phase_starts(&self, start: Millis) -> Option<Millis> {
         match &self.phases {
-            Phases::Short { len, durations, .. } if self.reads.is_none() => {
+            Phases::Short { len, durations, .. } => {
                 let timed = &durations[..usize::from(*len) - 1];
                 timed.iter().all(|&d| d >= 0).then(|| timed.iter().fold(start, |at, &d| at.saturating_add(d)))
             }
@@ -209,14 +216,21 @@ impl<S: Status> Lifecycle<S> {
         }
     }
 
+    fn reads(&self) -> Option<&Mutex<ReadLog>> {
+        match &self.phases {
+            Phases::Short { .. } => None,
+            Phases::Long(long) => long.reads.as_ref(),
+        }
+    }
+
     fn log<T>(&self, f: impl FnOnce(&mut ReadLog) -> T) -> Option<T> {
-        self.reads.as_ref().map(|m| f(&mut m.lock().unwrap_or_else(|p| p.into_inner())))
+        self.reads().map(|m| f(&mut m.lock().unwrap_or_else(|p| p.into_inner())))
     }
 
     /// Just the status at `now`, as [`at`](Self::at) would give it: what filters and status walks
     /// ask, without the progress and remaining-time arithmetic.
     pub fn status_at(&self, start: Millis, now: Millis) -> S {
-        if self.reads.is_some() {
+        if self.read_bounded() {
             return self.at(start, now).status;
         }
         let last = self.len() - 1;
