@@ -29,6 +29,7 @@ use crate::world::hss_image::HssImageTask;
 use crate::world::hss_task::HssTask;
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::sas::SasTask;
+use crate::world::store::IdIndex;
 use crate::world::{is_huawei_project_id, Interner, Pins, Product, Text, ALIBABA_REGIONS};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
@@ -59,11 +60,24 @@ pub struct Built {
 pub struct Declared<T> {
     pub tasks: Vec<T>,
     pub at: Vec<usize>,
+    /// The tasks' ids indexed by position, when made (on the product's own thread) and no id
+    /// came twice: the loader then keeps it instead of indexing them again on its one thread.
+    pub ids: Option<IdIndex>,
 }
 
 impl<T> Default for Declared<T> {
     fn default() -> Self {
-        Declared { tasks: Vec::new(), at: Vec::new() }
+        Declared { tasks: Vec::new(), at: Vec::new(), ids: None }
+    }
+}
+
+impl<T: crate::world::Record> Declared<T> {
+    /// Indexes the ids by position; None when one comes twice (the loader says where).
+    fn index_ids(&mut self) {
+        let tasks = &self.tasks;
+        let mut ids = IdIndex::with_capacity(tasks.len());
+        let distinct = (0..tasks.len() as u32).all(|s| ids.insert(s, |x| tasks[x as usize].id()).is_none());
+        self.ids = distinct.then_some(ids);
     }
 }
 
@@ -126,6 +140,13 @@ pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::Sce
                 scope.spawn(move || {
                     let mut b = builder();
                     step(&mut b, product);
+                    match product {
+                        Product::Ecs => b.built.ecs.index_ids(),
+                        Product::Sas => b.built.sas.index_ids(),
+                        Product::Avds => b.built.avds.index_ids(),
+                        Product::HssImage => b.built.hss_image.index_ids(),
+                        Product::HssTask => b.built.hss_task.index_ids(),
+                    }
                     (product, b)
                 })
             })
@@ -715,6 +736,29 @@ mod tests {
             }
             assert_eq!(fast.index(1 << 20), formatted.index(1 << 20), "the generators stay in step");
         }
+    }
+
+    /// A big file's products are built (and their ids indexed) on threads of their own: the
+    /// world is the one a small file's single thread makes, every id found by the index.
+    #[test]
+    fn ids_indexed_on_the_builders_threads_find_every_task() {
+        let text = "[[sas.generate]]\ncount = 20000\ncreated = \"-1d..+0s\"\n[[ecs.generate]]\ncount = 300\ncreated = \"-1d..+0s\"\n";
+        let (errors, big) = built(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let ids = big.sas.ids.as_ref().expect("indexed on its thread");
+        for (slot, task) in big.sas.tasks.iter().enumerate() {
+            assert_eq!(ids.find(crate::world::Record::id(task), |s| crate::world::Record::id(&big.sas.tasks[s as usize])), Some(slot as u32));
+        }
+        let loaded = super::super::load(&[super::super::Source::new("w.toml", text)], 1_767_225_600_000, Some(7)).expect("loads");
+        assert_eq!(loaded.world.sas.len(), 20_000);
+        for task in &big.sas.tasks {
+            let found = loaded.world.sas.get(crate::world::Record::id(task)).expect("every id is found");
+            assert_eq!((found.id, found.created), (task.id, task.created));
+        }
+        // Alone (too small for threads), the same tasks: the threads change nothing drawn.
+        let (_, alone) = built("[[ecs.generate]]\ncount = 300\ncreated = \"-1d..+0s\"\n");
+        let same = |a: &EcsTask, b: &EcsTask| a.id == b.id && a.created == b.created && a.resource_id == b.resource_id && a.lifecycle.phases() == b.lifecycle.phases();
+        assert!(alone.ecs.ids.is_none() && alone.ecs.tasks.iter().zip(&big.ecs.tasks).all(|(a, b)| same(a, b)));
     }
 
     #[test]

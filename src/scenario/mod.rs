@@ -602,15 +602,18 @@ impl<T> Default for Bucket<T> {
 
 impl<T: Record> Bucket<T> {
     #[allow(clippy::too_many_arguments)]
-    fn add(&mut self, in_base: impl Fn(&str) -> bool, files: &[(&str, &str)], file: u32, errors: &mut Vec<ScenarioError>, what: &'static str, built: build::Declared<T>, mut adjust: impl FnMut(&mut T)) {
+    fn add(&mut self, in_base: impl Fn(&str) -> bool, files: &[(&str, &str)], file: u32, errors: &mut Vec<ScenarioError>, what: &'static str, mut built: build::Declared<T>, mut adjust: impl FnMut(&mut T)) {
         // The first file's tasks (a whole load, most often) become the bucket as they are: no
         // task is moved and the ids are indexed in place. On a clash (a load that errs) nothing
         // is kept, and the general path below says where each one is.
+        // The builder may have indexed them already, on the product's thread.
         if self.tasks.is_empty() {
-            let mut ids = IdIndex::with_capacity(built.tasks.len());
             let tasks = &built.tasks;
-            let clean = (0..tasks.len() as u32).all(|s| !in_base(tasks[s as usize].id()) && ids.insert(s, |x| tasks[x as usize].id()).is_none());
-            if clean {
+            let ids = built.ids.take().or_else(|| {
+                let mut ids = IdIndex::with_capacity(tasks.len());
+                (0..tasks.len() as u32).all(|s| ids.insert(s, |x| tasks[x as usize].id()).is_none()).then_some(ids)
+            });
+            if let Some(ids) = ids.filter(|_| !tasks.iter().any(|t| in_base(t.id()))) {
                 self.tasks = built.tasks;
                 self.tasks.iter_mut().for_each(&mut adjust);
                 self.declared = built.at.into_iter().map(|at| (file, at)).collect();
