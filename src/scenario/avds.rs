@@ -65,6 +65,7 @@ impl Builder<'_> {
             let url: std::sync::Arc<str> = spec.report_url.as_deref().unwrap_or("https://avds-report.example.com/{ScanId}/{TaskId}.pdf").into();
             let fixed_targets: Option<Box<[Text]>> = spec.targets.as_ref().map(|t| t.iter().map(|x| Text::new(x)).collect());
             self.built.avds.reserve(entry.count);
+            let mut plans = [None, None];
             for n in 0..entry.count {
                 let periodic = spec.trigger.as_ref().is_some_and(|t| draw.one(t).0 == "interval");
                 let trigger = if periodic {
@@ -74,12 +75,17 @@ impl Builder<'_> {
                 } else {
                     Trigger::Once
                 };
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(AvdsStatus::Waiting, Some(MINUTE)), (AvdsStatus::Running, Some(30 * MINUTE)), (AvdsStatus::Finished, None)], periodic, &mut draw) else { break };
+                let Some(plan) = self.planned(&mut plans, &spec.lifecycle, &[(AvdsStatus::Waiting, Some(MINUTE)), (AvdsStatus::Running, Some(30 * MINUTE)), (AvdsStatus::Finished, None)], periodic) else { break };
+                let lifecycle = plan.draw(&mut draw);
                 let targets = match &fixed_targets {
                     Some(t) => t.clone(),
                     None => (0..draw.count(spec.target_count, 2)).map(|_| Text::from(draw.target())).collect(),
                 };
-                let name = spec.name.as_deref().map_or_else(|| Text::from(format!("{} {} scan", draw.word(), if periodic { "periodic" } else { "one-off" })), Text::new);
+                let name = spec.name.as_deref().map_or_else(|| {
+                    let mut name = draw.word();
+                    name.push_str(if periodic { " periodic scan" } else { " one-off scan" });
+                    Text::from(name)
+                }, Text::new);
                 let scan = AvdsScan {
                     scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid(), |s| Text::new(s.get_ref())),
                     name,

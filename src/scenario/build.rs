@@ -29,6 +29,7 @@ use crate::world::hss_image::HssImageTask;
 use crate::world::hss_task::HssTask;
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
 use crate::world::sas::SasTask;
+use crate::world::store::IdIndex;
 use crate::world::{is_huawei_project_id, Interner, Pins, Product, Text, ALIBABA_REGIONS};
 
 /// The project Huawei tasks belong to when a scenario names none (the SDK notes' test project).
@@ -59,11 +60,24 @@ pub struct Built {
 pub struct Declared<T> {
     pub tasks: Vec<T>,
     pub at: Vec<usize>,
+    /// The tasks' ids indexed by position, when made (on the product's own thread) and no id
+    /// came twice: the loader then keeps it instead of indexing them again on its one thread.
+    pub ids: Option<IdIndex>,
 }
 
 impl<T> Default for Declared<T> {
     fn default() -> Self {
-        Declared { tasks: Vec::new(), at: Vec::new() }
+        Declared { tasks: Vec::new(), at: Vec::new(), ids: None }
+    }
+}
+
+impl<T: crate::world::Record> Declared<T> {
+    /// Indexes the ids by position; None when one comes twice (the loader says where).
+    fn index_ids(&mut self) {
+        let tasks = &self.tasks;
+        let mut ids = IdIndex::with_capacity(tasks.len());
+        let distinct = (0..tasks.len() as u32).all(|s| ids.insert(s, |x| tasks[x as usize].id()).is_none());
+        self.ids = distinct.then_some(ids);
     }
 }
 
@@ -126,6 +140,13 @@ pub fn build_file(source: &Located, start: Millis, seed: u64, file: &schema::Sce
                 scope.spawn(move || {
                     let mut b = builder();
                     step(&mut b, product);
+                    match product {
+                        Product::Ecs => b.built.ecs.index_ids(),
+                        Product::Sas => b.built.sas.index_ids(),
+                        Product::Avds => b.built.avds.index_ids(),
+                        Product::HssImage => b.built.hss_image.index_ids(),
+                        Product::HssTask => b.built.hss_task.index_ids(),
+                    }
                     (product, b)
                 })
             })
@@ -267,9 +288,16 @@ impl Draw {
         FakeWord().fake_with_rng(&mut self.0)
     }
 
+    /// `host-` and a drawn user name, lower-cased, each character but an ASCII letter or digit
+    /// a `-` (written into one buffer: a generator draws one a task).
     pub(super) fn host(&mut self) -> String {
         let user: String = Username().fake_with_rng(&mut self.0);
-        format!("host-{}", user.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-"))
+        let mut host = String::with_capacity(5 + user.len());
+        host.push_str("host-");
+        // Per character as `str::to_lowercase` maps it; the one context rule it has (a final
+        // sigma) gives a letter that is not ASCII either way.
+        host.extend(user.chars().flat_map(char::to_lowercase).map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }));
+        host
     }
 
     pub(super) fn target(&mut self) -> String {
@@ -277,8 +305,74 @@ impl Draw {
             IPv4().fake_with_rng(&mut self.0)
         } else {
             let suffix: String = DomainSuffix().fake_with_rng(&mut self.0);
-            format!("www.{}.{suffix}", self.word())
+            let word = self.word();
+            let mut target = String::with_capacity(5 + word.len() + suffix.len());
+            target.push_str("www.");
+            target.push_str(&word);
+            target.push('.');
+            target.push_str(&suffix);
+            target
         }
+    }
+}
+
+/// One entry's lifecycle, checked once ([`Builder::lifecycle_plan`]): what each task draws.
+pub(super) struct Plan<'s, S> {
+    phases: Vec<Planned<'s, S>>,
+    exhausted: Vec<(usize, Millis)>,
+    reads_counted: u32,
+}
+
+struct Planned<'s, S> {
+    status: Pick<'s, S>,
+    end: PlannedEnd,
+}
+
+/// A phase's status: the product's default (nothing drawn) or one of the file's list (drawn).
+enum Pick<'s, S> {
+    Fixed(S),
+    Drawn(&'s [schema::StatusName<S>]),
+}
+
+#[derive(Clone, Copy)]
+enum PlannedEnd {
+    Never,
+    After(DurationSpec),
+    Reads(IntSpec),
+}
+
+/// Phases a lifecycle keeps without a heap copy of its own while it is drawn (most have three).
+const INLINE_PHASES: usize = 4;
+
+impl<S: Status> Plan<'_, S> {
+    /// One task's lifecycle: per phase, its end then its status, drawn in the order the file
+    /// lists the phases (the draws every seed's worlds were made with).
+    pub(super) fn draw(&self, draw: &mut Draw) -> Lifecycle<S> {
+        let phase = |planned: &Planned<S>, draw: &mut Draw| {
+            let end = match planned.end {
+                PlannedEnd::Never => PhaseEnd::Never,
+                PlannedEnd::After(d) => PhaseEnd::After(draw.duration(d)),
+                PlannedEnd::Reads(r) => PhaseEnd::Reads(u32::try_from(draw.int(r)).unwrap_or(u32::MAX)),
+            };
+            let status = match planned.status {
+                Pick::Fixed(status) => status,
+                Pick::Drawn(names) => names[draw.index(names.len())].0,
+            };
+            Phase { status, end }
+        };
+        let lifecycle = if self.phases.len() <= INLINE_PHASES {
+            let mut phases = [Phase { status: S::all()[0], end: PhaseEnd::Never }; INLINE_PHASES];
+            for (slot, planned) in phases.iter_mut().zip(&self.phases) {
+                *slot = phase(planned, draw);
+            }
+            Lifecycle::from_slice(&phases[..self.phases.len()])
+        } else {
+            Lifecycle::new(self.phases.iter().map(|p| phase(p, draw)).collect())
+        };
+        if !self.exhausted.is_empty() || self.reads_counted > 0 {
+            lifecycle.restore_reads(self.exhausted.clone(), self.reads_counted);
+        }
+        lifecycle
     }
 }
 
@@ -357,9 +451,15 @@ impl<'a> Builder<'a> {
         None
     }
 
-    pub(super) fn lifecycle<S: Status>(&mut self, spec: &Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool, draw: &mut Draw) -> Option<Lifecycle<S>> {
+    /// An entry's lifecycle, checked: every phase's end and status as the file writes them (the
+    /// transitions, the last phase never ending, reads within range, a snapshot's read log). The
+    /// checks are the same for every task of the entry, so they run once and each task only
+    /// draws (see [`Plan::draw`]); `periodic` (an AVDS scan drawn periodic) forbids read-bounded
+    /// phases. None, with the errors said, when the lifecycle cannot be.
+    pub(super) fn lifecycle_plan<'s, S: Status>(&mut self, spec: &'s Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool) -> Option<Plan<'s, S>> {
         let Some(spec) = spec else {
-            return Some(Lifecycle::new(default.iter().map(|&(status, d)| Phase { status, end: d.map_or(PhaseEnd::Never, PhaseEnd::After) }).collect()));
+            let phases = default.iter().map(|&(status, d)| Planned { status: Pick::Fixed(status), end: d.map_or(PlannedEnd::Never, |d| PlannedEnd::After(DurationSpec { low: d, high: d })) }).collect();
+            return Some(Plan { phases, exhausted: Vec::new(), reads_counted: 0 });
         };
         if spec.get_ref().is_empty() {
             self.error(spec.span().start, "a lifecycle needs at least one phase");
@@ -390,12 +490,12 @@ impl<'a> Builder<'a> {
             }
             reads_counted = reads_counted.max(counted.unwrap_or(0));
             let end = match (i == last, duration, reads) {
-                (true, None, None) => PhaseEnd::Never,
+                (true, None, None) => PlannedEnd::Never,
                 (true, _, _) => {
                     self.error(at, "the last phase never ends: remove its `for` / `reads`");
                     return None;
                 }
-                (false, Some(d), None) => PhaseEnd::After(draw.duration(*d)),
+                (false, Some(d), None) => PlannedEnd::After(*d),
                 (false, None, Some(_)) if periodic => {
                     self.error(at, "sessions of a periodic scan cannot end after reads: use `for`");
                     return None;
@@ -407,7 +507,7 @@ impl<'a> Builder<'a> {
                         self.error(self.value_of(phase.span(), "reads"), format!("`reads` = {written} is out of range: allowed from 1 to {}", u32::MAX));
                         return None;
                     }
-                    PhaseEnd::Reads(u32::try_from(draw.int(*r)).unwrap_or(u32::MAX))
+                    PlannedEnd::Reads(*r)
                 }
                 (false, Some(_), Some(_)) => {
                     self.error(at, "a phase ends either after a duration (`for`) or after reads (`reads`), not both");
@@ -418,13 +518,20 @@ impl<'a> Builder<'a> {
                     return None;
                 }
             };
-            phases.push(Phase { status: draw.one(status).0, end });
+            phases.push(Planned { status: Pick::Drawn(&status.0), end });
         }
-        let lifecycle = Lifecycle::new(phases);
-        if !exhausted.is_empty() || reads_counted > 0 {
-            lifecycle.restore_reads(exhausted, reads_counted);
+        Some(Plan { phases, exhausted, reads_counted })
+    }
+
+    /// [`lifecycle_plan`](Self::lifecycle_plan) once per entry (and per `periodic`): `plans` keeps
+    /// it between the entry's tasks. The checks run at the entry's first task, as they always
+    /// did, so that an entry of no tasks says nothing about its lifecycle.
+    pub(super) fn planned<'p, 's, S: Status>(&mut self, plans: &'p mut [Option<Option<Plan<'s, S>>>; 2], spec: &'s Option<schema::Lifecycle<S>>, default: &[(S, Option<Millis>)], periodic: bool) -> Option<&'p Plan<'s, S>> {
+        let plan = &mut plans[usize::from(periodic)];
+        if plan.is_none() {
+            *plan = Some(self.lifecycle_plan(spec, default, periodic));
         }
-        Some(lifecycle)
+        plan.as_ref().and_then(Option::as_ref)
     }
 
     pub(crate) fn pins(set: &Option<toml::Table>, unset: &[String]) -> Pins {
@@ -627,6 +734,47 @@ mod tests {
                 let expected = format!("{}-{}-4{}-{}{}-{}", f.hex(8), f.hex(4), f.hex(3), char::from(b"89ab"[f.0.random_range(0..4)]), f.hex(3), f.hex(12));
                 assert_eq!(fast.uuid().as_str(), expected);
             }
+            assert_eq!(fast.index(1 << 20), formatted.index(1 << 20), "the generators stay in step");
+        }
+    }
+
+    /// A big file's products are built (and their ids indexed) on threads of their own: the
+    /// world is the one a small file's single thread makes, every id found by the index.
+    #[test]
+    fn ids_indexed_on_the_builders_threads_find_every_task() {
+        let text = "[[sas.generate]]\ncount = 20000\ncreated = \"-1d..+0s\"\n[[ecs.generate]]\ncount = 300\ncreated = \"-1d..+0s\"\n";
+        let (errors, big) = built(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        let ids = big.sas.ids.as_ref().expect("indexed on its thread");
+        for (slot, task) in big.sas.tasks.iter().enumerate() {
+            assert_eq!(ids.find(crate::world::Record::id(task), |s| crate::world::Record::id(&big.sas.tasks[s as usize])), Some(slot as u32));
+        }
+        let loaded = super::super::load(&[super::super::Source::new("w.toml", text)], 1_767_225_600_000, Some(7)).expect("loads");
+        assert_eq!(loaded.world.sas.len(), 20_000);
+        for task in &big.sas.tasks {
+            let found = loaded.world.sas.get(crate::world::Record::id(task)).expect("every id is found");
+            assert_eq!((found.id, found.created), (task.id, task.created));
+        }
+        // Alone (too small for threads), the same tasks: the threads change nothing drawn.
+        let (_, alone) = built("[[ecs.generate]]\ncount = 300\ncreated = \"-1d..+0s\"\n");
+        let same = |a: &EcsTask, b: &EcsTask| a.id == b.id && a.created == b.created && a.resource_id == b.resource_id && a.lifecycle.phases() == b.lifecycle.phases();
+        assert!(alone.ecs.ids.is_none() && alone.ecs.tasks.iter().zip(&big.ecs.tasks).all(|(a, b)| same(a, b)));
+    }
+
+    #[test]
+    fn a_drawn_host_and_target_are_the_formatted_ones() {
+        for seed in 0..300 {
+            let (mut fast, mut formatted) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let user: String = Username().fake_with_rng(&mut formatted.0);
+            assert_eq!(fast.host(), format!("host-{}", user.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-")));
+            let f = &mut formatted;
+            let expected: String = if f.0.random_bool(0.5) {
+                IPv4().fake_with_rng(&mut f.0)
+            } else {
+                let suffix: String = DomainSuffix().fake_with_rng(&mut f.0);
+                format!("www.{}.{suffix}", f.word())
+            };
+            assert_eq!(fast.target(), expected);
             assert_eq!(fast.index(1 << 20), formatted.index(1 << 20), "the generators stay in step");
         }
     }

@@ -149,14 +149,7 @@ pub(super) fn declared_twice(parsed: &[(&Source, ScenarioFile)], warnings: &mut 
 /// When a task settles into its last status: the end of its last timed phase. None when that
 /// depends on reads, or never comes (a periodic scan).
 pub(super) fn settles<S: Status>(created: Millis, lifecycle: &Lifecycle<S>) -> Option<Millis> {
-    let mut last_start = None;
-    lifecycle.intervals(created, |_, from, to| {
-        if to == Millis::MAX {
-            last_start = Some(from);
-        }
-    })
-    .then_some(())?;
-    last_start
+    lifecycle.last_phase_starts(created)
 }
 
 /// One task as the "created after everything else settled" warning sees it.

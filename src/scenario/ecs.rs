@@ -55,8 +55,10 @@ impl Builder<'_> {
             };
             let pins = Self::pins(&spec.set, &spec.unset);
             self.built.ecs.reserve(entry.count);
+            let mut plans = [None, None];
             for _ in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(EcsStatus::Waiting, Some(30 * SECOND)), (EcsStatus::Processing, Some(10 * MINUTE)), (EcsStatus::Finished, None)], false, &mut draw) else { break };
+                let Some(plan) = self.planned(&mut plans, &spec.lifecycle, &[(EcsStatus::Waiting, Some(30 * SECOND)), (EcsStatus::Processing, Some(10 * MINUTE)), (EcsStatus::Finished, None)], false) else { break };
+                let lifecycle = plan.draw(&mut draw);
                 let id = spec.id.as_ref().map_or_else(|| draw.ecs_task_id(), |id| Text::new(id.get_ref()));
                 let task = EcsTask {
                     id,

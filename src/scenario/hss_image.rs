@@ -85,8 +85,10 @@ impl Builder<'_> {
                 })
                 .collect();
             self.built.hss_image.reserve(entry.count);
+            let mut plans = [None, None];
             for _ in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(ImageTaskStatus::Scanning, Some(10 * MINUTE)), (ImageTaskStatus::Finished, None)], false, &mut draw) else { break };
+                let Some(plan) = self.planned(&mut plans, &spec.lifecycle, &[(ImageTaskStatus::Scanning, Some(10 * MINUTE)), (ImageTaskStatus::Finished, None)], false) else { break };
+                let lifecycle = plan.draw(&mut draw);
                 let task_type = spec.task_type.as_ref().map_or("manual", |t| draw.one(t).0);
                 let created = created.map_or(self.start, |w| draw.when(w, self.start));
                 let images = draw.count(spec.images.as_ref().map(|s| *s.get_ref()), DEFAULT_IMAGES);
@@ -114,7 +116,11 @@ impl Builder<'_> {
                         if task_type.ends_with("Sync") {
                             Text::from(format!("AutomaticImageAssetSynchronization_{created}"))
                         } else {
-                            Text::from(format!("ImageScan_{}", draw.word()))
+                            {
+                            let mut name = String::from("ImageScan_");
+                            name.push_str(&draw.word());
+                            Text::from(name)
+                        }
                         }
                     },
                     Text::new,

@@ -63,8 +63,10 @@ impl Builder<'_> {
             let pins = Self::pins(&spec.set, &spec.unset);
             let scan_types: std::sync::Arc<[String]> = spec.cluster_scan.as_ref().and_then(|c| c.scan_types.clone()).unwrap_or_else(|| vec!["cluster_vul".into()]).into();
             self.built.hss_task.reserve(entry.count);
+            let mut plans = [None, None];
             for _ in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(HssTaskStatus::Ready, Some(MINUTE)), (HssTaskStatus::Running, Some(10 * MINUTE)), (HssTaskStatus::Finished, None)], false, &mut draw) else { break };
+                let Some(plan) = self.planned(&mut plans, &spec.lifecycle, &[(HssTaskStatus::Ready, Some(MINUTE)), (HssTaskStatus::Running, Some(10 * MINUTE)), (HssTaskStatus::Finished, None)], false) else { break };
+                let lifecycle = plan.draw(&mut draw);
                 let cluster = spec.task_type.as_ref().map_or(spec.iac_scan.is_none(), |t| draw.one(t).0 == "cluster_scan");
                 let kind = if cluster {
                     let info = spec.cluster_scan.as_ref();
@@ -84,7 +86,14 @@ impl Builder<'_> {
                     task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid(), |t| Text::new(t.get_ref())),
                     project_id: project.clone(),
                     enterprise_project_id: enterprise.clone(),
-                    task_name: spec.task_name.as_deref().map_or_else(|| Text::from(format!("{}-{}", kind.name().replace('_', "-"), draw.word())), Text::new),
+                    task_name: spec.task_name.as_deref().map_or_else(|| {
+                        let word = draw.word();
+                        let mut name = String::with_capacity(kind.name().len() + 1 + word.len());
+                        name.extend(kind.name().chars().map(|c| if c == '_' { '-' } else { c }));
+                        name.push('-');
+                        name.push_str(&word);
+                        Text::from(name)
+                    }, Text::new),
                     trigger_type: spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0),
                     kind,
                     created: created.map_or(self.start, |w| draw.when(w, self.start)),

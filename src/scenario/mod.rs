@@ -410,11 +410,11 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
     let Places { ecs, sas, avds, hss_image, hss_task, .. } = places;
     // The stores are indexed side by side: a world of a million tasks is mostly one or two.
     std::thread::scope(|scope| {
-        let ecs = scope.spawn(|| base.ecs.extend(ecs.tasks));
-        let hss_image = scope.spawn(|| base.hss_image.extend(hss_image.tasks));
-        world.sas = base.sas.extend(sas.tasks);
-        world.avds = base.avds.extend(avds.tasks);
-        world.hss_task = base.hss_task.extend(hss_task.tasks);
+        let ecs = scope.spawn(|| base.ecs.extend_indexed(ecs.tasks, ecs.ids));
+        let hss_image = scope.spawn(|| base.hss_image.extend_indexed(hss_image.tasks, hss_image.ids));
+        world.sas = base.sas.extend_indexed(sas.tasks, sas.ids);
+        world.avds = base.avds.extend_indexed(avds.tasks, avds.ids);
+        world.hss_task = base.hss_task.extend_indexed(hss_task.tasks, hss_task.ids);
         world.ecs = ecs.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
         world.hss_image = hss_image.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
     });
@@ -602,7 +602,25 @@ impl<T> Default for Bucket<T> {
 
 impl<T: Record> Bucket<T> {
     #[allow(clippy::too_many_arguments)]
-    fn add(&mut self, in_base: impl Fn(&str) -> bool, files: &[(&str, &str)], file: u32, errors: &mut Vec<ScenarioError>, what: &'static str, built: build::Declared<T>, mut adjust: impl FnMut(&mut T)) {
+    fn add(&mut self, in_base: impl Fn(&str) -> bool, files: &[(&str, &str)], file: u32, errors: &mut Vec<ScenarioError>, what: &'static str, mut built: build::Declared<T>, mut adjust: impl FnMut(&mut T)) {
+        // The first file's tasks (a whole load, most often) become the bucket as they are: no
+        // task is moved and the ids are indexed in place. On a clash (a load that errs) nothing
+        // is kept, and the general path below says where each one is.
+        // The builder may have indexed them already, on the product's thread.
+        if self.tasks.is_empty() {
+            let tasks = &built.tasks;
+            let ids = built.ids.take().or_else(|| {
+                let mut ids = IdIndex::with_capacity(tasks.len());
+                (0..tasks.len() as u32).all(|s| ids.insert(s, |x| tasks[x as usize].id()).is_none()).then_some(ids)
+            });
+            if let Some(ids) = ids.filter(|_| !tasks.iter().any(|t| in_base(t.id()))) {
+                self.tasks = built.tasks;
+                self.tasks.iter_mut().for_each(&mut adjust);
+                self.declared = built.at.into_iter().map(|at| (file, at)).collect();
+                self.ids = ids;
+                return;
+            }
+        }
         let (name, text) = files[file as usize];
         let source = Located { name, text };
         self.tasks.reserve(built.tasks.len());

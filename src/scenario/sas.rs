@@ -62,8 +62,10 @@ impl Builder<'_> {
             let owner = self.built.interner.owner(spec.owner.as_deref());
             let pins = Self::pins(&spec.set, &spec.unset);
             self.built.sas.reserve(entry.count);
+            let mut plans = [None, None];
             for n in 0..entry.count {
-                let Some(lifecycle) = self.lifecycle(&spec.lifecycle, &[(SasStatus::Init, Some(10 * SECOND)), (SasStatus::Processing, Some(5 * MINUTE)), (SasStatus::Success, None)], false, &mut draw) else { break };
+                let Some(plan) = self.planned(&mut plans, &spec.lifecycle, &[(SasStatus::Init, Some(10 * SECOND)), (SasStatus::Processing, Some(5 * MINUTE)), (SasStatus::Success, None)], false) else { break };
+                let lifecycle = plan.draw(&mut draw);
                 let mut targets: Vec<ScanTarget> = spec.targets.iter().map(|t| ScanTarget { kind: t.kind.0, name: Text::new(&t.name), target: Text::new(&t.target) }).collect();
                 if targets.is_empty() {
                     for _ in 0..draw.count(spec.target_count, 1) {

@@ -4,6 +4,7 @@
 //! that polls sees progress with the clock frozen), or never (the last one). Evaluation is a pure
 //! function of (start, instant, read log); the read log is the only mutable state a task has.
 
+use std::borrow::Cow;
 use std::fmt::Debug;
 use std::sync::Mutex;
 
@@ -56,14 +57,21 @@ struct ReadLog {
 #[derive(Debug)]
 enum Phases<S> {
     Short { len: u8, statuses: [S; 3], durations: [Millis; 2] },
-    Long(Box<[Phase<S>]>),
+    Long(Box<Long<S>>),
+}
+
+/// A lifecycle that is not short: its phases, and its read log when a phase ends after reads.
+/// Boxed whole, so that a lifecycle is 24 bytes (the short form's), not 32.
+#[derive(Debug)]
+struct Long<S> {
+    phases: Box<[Phase<S>]>,
+    /// Present only when a phase ends after reads: tasks without one stay lock-free.
+    reads: Option<Mutex<ReadLog>>,
 }
 
 #[derive(Debug)]
 pub struct Lifecycle<S> {
     phases: Phases<S>,
-    /// Present only when a phase ends after reads: tasks without one stay lock-free.
-    reads: Option<Box<Mutex<ReadLog>>>,
 }
 
 /// A task's lifecycle state at one instant.
@@ -85,18 +93,25 @@ pub struct Stage<S> {
 impl<S: Status> Lifecycle<S> {
     /// The phases must be non-empty and only the last may be `Never`; the scenario loader checks that
     /// with line numbers, and this is the backstop.
-    pub fn new(mut phases: Vec<Phase<S>>) -> Lifecycle<S> {
+    pub fn new(phases: Vec<Phase<S>>) -> Lifecycle<S> {
+        Lifecycle::build(Cow::Owned(phases))
+    }
+
+    /// [`new`](Self::new) from borrowed phases: a short lifecycle (the common one) is kept inline
+    /// without a vector made for it first (a generator builds a million of them).
+    pub fn from_slice(phases: &[Phase<S>]) -> Lifecycle<S> {
+        Lifecycle::build(Cow::Borrowed(phases))
+    }
+
+    fn build(phases: Cow<[Phase<S>]>) -> Lifecycle<S> {
         assert!(!phases.is_empty(), "a lifecycle needs a phase");
-        if let Some(last) = phases.last_mut() {
-            last.end = PhaseEnd::Never;
-        }
-        let reads = phases.iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Box::new(Mutex::new(ReadLog::default())));
-        let timed = phases[..phases.len() - 1].iter().all(|p| matches!(p.end, PhaseEnd::After(_)));
+        let last = phases.len() - 1;
+        let reads = phases[..last].iter().any(|p| matches!(p.end, PhaseEnd::Reads(_))).then(|| Mutex::new(ReadLog::default()));
+        let timed = phases[..last].iter().all(|p| matches!(p.end, PhaseEnd::After(_)));
         let phases = if phases.len() <= 3 && timed {
-            let last = phases[phases.len() - 1].status;
-            let mut statuses = [last; 3];
+            let mut statuses = [phases[last].status; 3];
             let mut durations = [0; 2];
-            for (i, phase) in phases.iter().enumerate() {
+            for (i, phase) in phases[..last].iter().enumerate() {
                 statuses[i] = phase.status;
                 if let PhaseEnd::After(d) = phase.end {
                     durations[i] = d;
@@ -104,15 +119,19 @@ impl<S: Status> Lifecycle<S> {
             }
             Phases::Short { len: phases.len() as u8, statuses, durations }
         } else {
-            Phases::Long(phases.into_boxed_slice())
+            let mut phases = phases.into_owned();
+            if let Some(last) = phases.last_mut() {
+                last.end = PhaseEnd::Never;
+            }
+            Phases::Long(Box::new(Long { phases: phases.into_boxed_slice(), reads }))
         };
-        Lifecycle { phases, reads }
+        Lifecycle { phases }
     }
 
     pub fn len(&self) -> usize {
         match &self.phases {
             Phases::Short { len, .. } => usize::from(*len),
-            Phases::Long(phases) => phases.len(),
+            Phases::Long(long) => long.phases.len(),
         }
     }
 
@@ -126,14 +145,14 @@ impl<S: Status> Lifecycle<S> {
                 let end = if index + 1 >= usize::from(*len) { PhaseEnd::Never } else { PhaseEnd::After(durations[index]) };
                 Phase { status: statuses[index], end }
             }
-            Phases::Long(phases) => phases[index],
+            Phases::Long(long) => long.phases[index],
         }
     }
 
     fn status_of(&self, index: usize) -> S {
         match &self.phases {
             Phases::Short { statuses, .. } => statuses[index],
-            Phases::Long(phases) => phases[index].status,
+            Phases::Long(long) => long.phases[index].status,
         }
     }
 
@@ -148,7 +167,7 @@ impl<S: Status> Lifecycle<S> {
 
     /// Whether some phase ends after reads (the task's state then depends on more than the clock).
     pub fn read_bounded(&self) -> bool {
-        self.reads.is_some()
+        self.reads().is_some()
     }
 
     /// For a lifecycle of durations only, started at `start`: each phase's status and the interval
@@ -175,14 +194,43 @@ impl<S: Status> Lifecycle<S> {
         true
     }
 
+    /// When the last phase (the one that never ends) begins for a task started at `start`, as
+    /// [`intervals`](Self::intervals) would give it: None when a phase ends after reads or a
+    /// duration is negative. A sum for a short lifecycle, asked once a task by the load.
+    pub fn last_phase_starts(&self, start: Millis) -> Option<Millis> {
+        match &self.phases {
+            Phases::Short { len, durations, .. } => {
+                let timed = &durations[..usize::from(*len) - 1];
+                timed.iter().all(|&d| d >= 0).then(|| timed.iter().fold(start, |at, &d| at.saturating_add(d)))
+            }
+            _ => {
+                let mut last_start = None;
+                self.intervals(start, |_, from, to| {
+                    if to == Millis::MAX {
+                        last_start = Some(from);
+                    }
+                })
+                .then_some(())?;
+                last_start
+            }
+        }
+    }
+
+    fn reads(&self) -> Option<&Mutex<ReadLog>> {
+        match &self.phases {
+            Phases::Short { .. } => None,
+            Phases::Long(long) => long.reads.as_ref(),
+        }
+    }
+
     fn log<T>(&self, f: impl FnOnce(&mut ReadLog) -> T) -> Option<T> {
-        self.reads.as_ref().map(|m| f(&mut m.lock().unwrap_or_else(|p| p.into_inner())))
+        self.reads().map(|m| f(&mut m.lock().unwrap_or_else(|p| p.into_inner())))
     }
 
     /// Just the status at `now`, as [`at`](Self::at) would give it: what filters and status walks
     /// ask, without the progress and remaining-time arithmetic.
     pub fn status_at(&self, start: Millis, now: Millis) -> S {
-        if self.reads.is_some() {
+        if self.read_bounded() {
             return self.at(start, now).status;
         }
         let last = self.len() - 1;
@@ -424,5 +472,23 @@ pub(crate) mod tests {
         let life = Lifecycle::new(vec![Phase { status: Demo::Running, end: PhaseEnd::After(5) }]);
         assert_eq!(life.at(0, 1_000_000).status, Demo::Running);
         assert_eq!(life.at(0, 1_000_000).remaining, None);
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, failure_persistence: None, ..Default::default() })]
+        /// Built from a slice or a vector, a lifecycle is the same; where its last phase starts
+        /// is what its intervals say (short ones are summed, long and read-bounded ones walked).
+        #[test]
+        fn the_last_phase_starts_where_the_intervals_say(ends in proptest::collection::vec(proptest::prop_oneof![(-5i64..100).prop_map(PhaseEnd::After), (1u32..4).prop_map(PhaseEnd::Reads), proptest::num::i64::ANY.prop_map(PhaseEnd::After)], 1..6), start in -1000i64..1000) {
+            let phases: Vec<Phase<Demo>> = ends.iter().map(|&end| Phase { status: Demo::Running, end }).collect();
+            let (owned, borrowed) = (Lifecycle::new(phases.clone()), Lifecycle::from_slice(&phases));
+            proptest::prop_assert_eq!(owned.phases(), borrowed.phases());
+            proptest::prop_assert_eq!(owned.read_bounded(), borrowed.read_bounded());
+            let mut last = None;
+            let indexed = owned.intervals(start, |_, from, to| if to == Millis::MAX { last = Some(from) });
+            proptest::prop_assert_eq!(borrowed.last_phase_starts(start), if indexed { last } else { None });
+        }
     }
 }

@@ -232,6 +232,15 @@ pub struct IdIndex {
 }
 
 impl IdIndex {
+    /// How many ids it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub fn with_capacity(n: usize) -> IdIndex {
         IdIndex { table: vec![0; n + n / 2 + 1], len: 0 }
     }
@@ -389,6 +398,46 @@ fn slot_in<'a, T>(chunks: &'a [Arc<Vec<T>>], bases: &[u32], slot: u32) -> &'a T 
     &chunks[chunk][(slot - bases[chunk]) as usize]
 }
 
+/// An instant as a `u64` in the same order (the sign bit flipped).
+fn ordered(at: Millis) -> u64 {
+    (at as u64) ^ (1 << 63)
+}
+
+/// Sorts by `key`, stably: a least-significant-digit radix sort, 11 bits a pass over only the
+/// bits in which the keys differ (three passes for instants within a few weeks), for the sorts
+/// of a load (a million instants: a comparison sort was a tenth of building the world).
+fn radix_sort_by_key<T: Copy>(items: &mut [T], key: impl Fn(&T) -> u64) {
+    const DIGIT: u32 = 11;
+    const MASK: u64 = (1 << DIGIT) - 1;
+    if items.len() < 1024 {
+        items.sort_by_key(|t| key(t));
+        return;
+    }
+    let (low, high) = items.iter().fold((u64::MAX, 0), |(low, high), t| (low.min(key(t)), high.max(key(t))));
+    let bits = u64::BITS - (high - low).leading_zeros();
+    let mut from = items.to_vec();
+    let mut to = items.to_vec();
+    for pass in 0..bits.div_ceil(DIGIT) {
+        let shift = pass * DIGIT;
+        let digit = |t: &T| (((key(t) - low) >> shift) & MASK) as usize;
+        let mut starts = [0usize; 1 << DIGIT];
+        for t in &from {
+            starts[digit(t)] += 1;
+        }
+        let mut sum = 0;
+        for start in starts.iter_mut() {
+            (*start, sum) = (sum, sum + *start);
+        }
+        for t in &from {
+            let d = digit(t);
+            to[starts[d]] = *t;
+            starts[d] += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+    }
+    items.copy_from_slice(&from);
+}
+
 /// Newest first, ties by id: the listing order.
 fn newer<T: Record>(a: &T, b: &T) -> std::cmp::Ordering {
     b.created().cmp(&a.created()).then_with(|| a.id().cmp(b.id()))
@@ -402,6 +451,13 @@ impl<T: Record> Store<T> {
     /// This store plus `tasks` (whose ids must be new): the existing tasks are shared, read
     /// counters and all.
     pub fn extend(&self, tasks: Vec<T>) -> Store<T> {
+        self.extend_indexed(tasks, IdIndex::default())
+    }
+
+    /// [`extend`](Self::extend) with `ids`, the new tasks' ids already indexed by their position
+    /// in `tasks` (the loader's duplicate check made it): on an empty store those positions are
+    /// the slots, and the index is kept instead of built again. Otherwise it is not used.
+    pub fn extend_indexed(&self, tasks: Vec<T>, ids: IdIndex) -> Store<T> {
         if tasks.is_empty() {
             return self.clone();
         }
@@ -411,8 +467,19 @@ impl<T: Record> Store<T> {
         // Sorted on (created, slot) pairs side by side, the ids looked at only on a tie: the same
         // order as `newer`, without two chunk lookups and two task reads a comparison (a sort of
         // a million tasks was a sixth of a load).
+        // A radix sort on the instants (newest first), then ties (equal instants, side by side)
+        // by id: the same order as a comparison sort, in a few linear passes.
         let mut keyed: Vec<(Millis, u32)> = tasks.iter().zip(first..).map(|(t, s)| (t.created(), s)).collect();
-        keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| tasks[(a.1 - first) as usize].id().cmp(tasks[(b.1 - first) as usize].id())));
+        radix_sort_by_key(&mut keyed, |&(created, _)| !ordered(created));
+        let id = |s: u32| tasks[(s - first) as usize].id();
+        let mut tie = 0;
+        while tie < keyed.len() {
+            let end = tie + keyed[tie..].iter().take_while(|k| k.0 == keyed[tie].0).count();
+            if end - tie > 1 {
+                keyed[tie..end].sort_unstable_by(|a, b| id(a.1).cmp(id(b.1)));
+            }
+            tie = end;
+        }
         let fresh: Vec<u32> = keyed.into_iter().map(|(_, s)| s).collect();
         bases.push(first);
         chunks.push(Arc::new(tasks));
@@ -434,14 +501,15 @@ impl<T: Record> Store<T> {
             merged.extend_from_slice(&fresh[j..]);
             merged
         };
-        Store { inner: Arc::new(Inner::assemble(chunks, bases, order)) }
+        let ids = (first == 0 && ids.len() == order.len()).then_some(ids);
+        Store { inner: Arc::new(Inner::assemble(chunks, bases, order, ids)) }
     }
 
     /// The store less the task with this id; None when there is none.
     pub fn without(&self, id: &str) -> Option<Store<T>> {
         let gone = self.slot_of(id)?;
         let order: Vec<u32> = self.inner.order.iter().copied().filter(|&s| s != gone).collect();
-        Some(Store { inner: Arc::new(Inner::assemble(self.inner.chunks.clone(), self.inner.bases.clone(), order)) })
+        Some(Store { inner: Arc::new(Inner::assemble(self.inner.chunks.clone(), self.inner.bases.clone(), order, None)) })
     }
 
     pub fn len(&self) -> usize {
@@ -583,12 +651,17 @@ impl<T: Record> Store<T> {
 }
 
 impl<T: Record> Inner<T> {
-    fn assemble(chunks: Vec<Arc<Vec<T>>>, bases: Vec<u32>, order: Vec<u32>) -> Inner<T> {
+    /// The indexes of the live slots `order` (listing order); `ids`, when given, already
+    /// indexes exactly them.
+    fn assemble(chunks: Vec<Arc<Vec<T>>>, bases: Vec<u32>, order: Vec<u32>, ids: Option<IdIndex>) -> Inner<T> {
         let get = |s: u32| slot_in(&chunks, &bases, s);
-        let mut ids = IdIndex::with_capacity(order.len());
-        for &s in &order {
-            ids.insert(s, |x| get(x).id());
-        }
+        let ids = ids.unwrap_or_else(|| {
+            let mut ids = IdIndex::with_capacity(order.len());
+            for &s in &order {
+                ids.insert(s, |x| get(x).id());
+            }
+            ids
+        });
         let mut partitions: Vec<Partition> = Vec::new();
         let mut lookup: Vec<(u64, u32)> = Vec::new();
         if order.first().is_some_and(|&s| get(s).part().is_some()) {
@@ -660,8 +733,8 @@ impl<T: Record> Inner<T> {
                         .zip(b.exits)
                         .zip(b.min_entry.into_iter().zip(b.max_exit))
                         .map(|((mut entries, mut exits), (min_entry, max_exit))| {
-                            entries.sort_unstable();
-                            exits.sort_unstable();
+                            radix_sort_by_key(&mut entries, |&e| ordered(e));
+                            radix_sort_by_key(&mut exits, |&e| ordered(e));
                             PredicateIndex { entries: entries.into_boxed_slice(), exits: exits.into_boxed_slice(), min_entry, max_exit }
                         })
                         .collect();
@@ -968,6 +1041,25 @@ mod tests {
         assert_eq!(ids(&fewer, &search(&fewer)), ["web-2", "WEB-1", "web-3"]);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
+        /// The radix sort orders as a stable comparison sort does, for instants near and far
+        /// apart, negative ones, ties, and lists on both sides of its small-list cut.
+        #[test]
+        fn the_radix_sort_is_a_stable_sort(values in proptest::collection::vec(proptest::prop_oneof![0i64..50, -3_000_000_000i64..3_000_000_000, proptest::num::i64::ANY], 0..4000)) {
+            let mut tagged: Vec<(Millis, usize)> = values.iter().copied().zip(0..).collect();
+            let mut expected = tagged.clone();
+            expected.sort_by_key(|&(v, _)| std::cmp::Reverse(v));
+            radix_sort_by_key(&mut tagged, |&(v, _)| !ordered(v));
+            proptest::prop_assert_eq!(&tagged, &expected);
+            let mut plain = values.clone();
+            radix_sort_by_key(&mut plain, |&v| ordered(v));
+            let mut sorted = values;
+            sorted.sort_unstable();
+            proptest::prop_assert_eq!(plain, sorted);
+        }
+    }
+
     #[test]
     fn the_id_index_finds_every_id_and_no_other() {
         let ids: Vec<String> = (0..1000).map(|i| format!("t-{i}")).collect();
@@ -989,6 +1081,17 @@ mod tests {
         let store = Store::from_tasks(made(0, 300)).extend(made(300, 500));
         let mut expected: Vec<(Millis, String)> = made(0, 500).into_iter().map(|t| (t.created, t.id)).collect();
         expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let got: Vec<(Millis, String)> = store.iter().map(|t| (t.created, t.id.clone())).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_big_store_with_ties_lists_newest_first_then_by_id() {
+        // Past the radix sort's small-list cut: ties (equal instants) still go by id.
+        let tasks: Vec<T> = (0..5000u32).map(|i| task(&format!("t{:05}", (i * 7919) % 5000), Millis::from(i % 97) * 1_000_003 - 50_000_000, "a")).collect();
+        let mut expected: Vec<(Millis, String)> = tasks.iter().map(|t| (t.created, t.id.clone())).collect();
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let store = Store::from_tasks(tasks);
         let got: Vec<(Millis, String)> = store.iter().map(|t| (t.created, t.id.clone())).collect();
         assert_eq!(got, expected);
     }
