@@ -256,7 +256,7 @@ mod sizes {
         assert!(size_of::<super::Pins>() <= 8);
         assert!(size_of::<super::ecs::EcsTask>() <= 112);
         assert!(size_of::<super::sas::SasTask>() <= 96);
-        assert!(size_of::<super::avds::AvdsScan>() <= 168);
+        assert!(size_of::<super::avds::AvdsScan>() <= 160);
         assert!(size_of::<super::hss_image::HssImageTask>() <= 152);
         assert!(size_of::<super::hss_task::HssTask>() <= 136);
     }
