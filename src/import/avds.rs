@@ -225,7 +225,7 @@ fn report_plan(sessions: &[&Session], at: Millis, scan_id: &str) -> ReportPlan {
         || DEFAULT_REPORT_URL.to_string(),
         |(url, task_id)| if sessions.len() > 1 { url.replace(scan_id, "{ScanId}").replace(&task_id.to_string(), "{TaskId}") } else { url.clone() },
     );
-    ReportPlan { delay, fails: done.first().is_some_and(|s| s.report == "failed"), url: url.into() }
+    ReportPlan { delay, fails: done.first().is_some_and(|s| s.report == "failed"), url: url.as_str().into() }
 }
 
 /// The scan of these sessions (newest first); `limit` caps a periodic one's sessions.

@@ -86,7 +86,7 @@ pub(crate) fn derive(page: Page, _at: Millis, out: &mut Imported) -> Read<Respon
     if !ALIBABA_REGIONS.contains(&page.region.as_str()) && !out.regions.contains(&page.region) {
         out.regions.push(page.region.clone());
     }
-    let region: std::sync::Arc<str> = page.region.as_str().into();
+    let region = crate::world::Shared::from(page.region.as_str());
     let shown = page.tasks.len();
     for item in page.tasks {
         if !out.first_sight(super::Kind::Ecs, &item.id) {
@@ -126,7 +126,7 @@ pub(crate) fn derive(page: Page, _at: Millis, out: &mut Imported) -> Read<Respon
             id: Text::new(&item.id),
             region: region.clone(),
             owner: Owner::shared(),
-            action,
+            action: crate::world::Term::known(action),
             resource_id: item.resource_id.as_deref().map(Text::new),
             created,
             lifecycle: Lifecycle::new(phases),

@@ -9,9 +9,9 @@ use serde_json::Value;
 
 use super::{bool_of, differences, int_of, overlap, pins, progressing_duration, share_range, whole_at, Imported, Node, Read, ResponsePins};
 use crate::instant::Millis;
-use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAULT_ENTERPRISE_PROJECT, IMAGE_TYPES, REGISTRY_TYPES, TASK_TYPES};
+use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, RareFields, DEFAULT_ENTERPRISE_PROJECT, IMAGE_TYPES, REGISTRY_TYPES, TASK_TYPES};
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd};
-use crate::world::Text;
+use crate::world::{Term, Text};
 
 pub(crate) struct Page {
     xml: bool,
@@ -142,19 +142,22 @@ fn task(item: &Item, phases: Vec<Phase<ImageTaskStatus>>, failures: u32, risky: 
         task_id: Text::new(&item.id),
         project_id: crate::scenario::DEFAULT_PROJECT.into(),
         enterprise_project_id: DEFAULT_ENTERPRISE_PROJECT.into(),
-        policy_id: text("policy_id"),
         task_name: text("task_name").unwrap_or_default(),
-        task_type: item.task_type,
-        image_type: item.image_type,
+        task_type: Term::known(item.task_type),
+        image_type: Term::known(item.image_type),
         scan_scope: item.fields.get("scan_scope").and_then(int_of).unwrap_or(0x7fff_ffff),
-        rate_limit: item.fields.get("rate_limit").and_then(int_of),
         is_all: item.fields.get("is_all").and_then(bool_of).unwrap_or(true),
         images: item.images,
         failures: failures.min(item.images),
         risky: risky.min(item.images),
         failed_images: item.failed_images.clone().unwrap_or_default().into_boxed_slice(),
-        sync_task_type: text("sync_task_type"),
-        failed_reason: text("failed_reason"),
+        rare: RareFields {
+            policy_id: text("policy_id"),
+            rate_limit: item.fields.get("rate_limit").and_then(int_of),
+            sync_task_type: text("sync_task_type"),
+            failed_reason: text("failed_reason"),
+        }
+        .boxed(),
         created: item.begin,
         lifecycle: Lifecycle::new(phases),
         pins,
@@ -176,23 +179,23 @@ fn rendered(t: &HssImageTask, at: Millis) -> Vec<(&'static str, Option<Value>)> 
         .collect();
     vec![
         ("task_id", Some((*t.task_id).into())),
-        ("policy_id", t.policy_id.as_deref().map(Value::from)),
+        ("policy_id", t.rare().policy_id.as_deref().map(Value::from)),
         ("task_name", Some((*t.task_name).into())),
         ("begin_time", Some(t.created.into())),
         ("end_time", v.stage.ended_at.map(Value::from)),
         ("remain_min", Some(v.remain_min.into())),
-        ("task_type", Some(t.task_type.into())),
-        ("image_type", Some(t.image_type.into())),
+        ("task_type", Some(t.task_type.name().into())),
+        ("image_type", Some(t.image_type.name().into())),
         ("task_status", Some(v.status_code.into())),
         ("scan_scope", Some(t.scan_scope.into())),
-        ("rate_limit", t.rate_limit.map(Value::from)),
+        ("rate_limit", t.rare().rate_limit.map(Value::from)),
         ("is_all", Some(t.is_all.into())),
         ("failed_num", Some(v.failed.into())),
         ("success_num", Some(v.success.into())),
         ("total_num", Some(t.images.into())),
         ("risky_num", Some(v.risky.into())),
-        ("sync_task_type", t.sync_task_type.as_deref().map(Value::from)),
-        ("failed_reason", t.failed_reason.as_deref().filter(|_| v.failed > 0 || v.status_code < 0).map(Value::from)),
+        ("sync_task_type", t.rare().sync_task_type.as_deref().map(Value::from)),
+        ("failed_reason", t.rare().failed_reason.as_deref().filter(|_| v.failed > 0 || v.status_code < 0).map(Value::from)),
         ("failed_images", Some(Value::Array(failed_images))),
     ]
 }

@@ -13,7 +13,7 @@ use crate::instant::Millis;
 use crate::world::hss_image::DEFAULT_ENTERPRISE_PROJECT;
 use crate::world::hss_task::{HssTask, HssTaskStatus, TaskKind, FILE_TYPES, TASK_TYPES, TRIGGER_TYPES};
 use crate::world::lifecycle::{Lifecycle, Phase, PhaseEnd};
-use crate::world::Text;
+use crate::world::{Term, Text};
 
 pub(crate) struct Page {
     xml: bool,
@@ -102,7 +102,7 @@ fn task(item: &Item, failures: u32, phases: Vec<Phase<HssTaskStatus>>, pins: cra
         TaskKind::ClusterScan { scan_types: Arc::from(item.scan_types.clone()), clusters: item.total, failures }
     } else {
         let file_type = FILE_TYPES.iter().copied().find(|f| *f == item.file_type).unwrap_or(FILE_TYPES[0]);
-        TaskKind::IacScan { file_type, files: item.total, failures }
+        TaskKind::IacScan { file_type: Term::known(file_type), files: item.total, failures }
     };
     let text = |key: &str| item.fields.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     HssTask {
@@ -110,7 +110,7 @@ fn task(item: &Item, failures: u32, phases: Vec<Phase<HssTaskStatus>>, pins: cra
         project_id: crate::scenario::DEFAULT_PROJECT.into(),
         enterprise_project_id: DEFAULT_ENTERPRISE_PROJECT.into(),
         task_name: Text::from(text("task_name")),
-        trigger_type: TRIGGER_TYPES.iter().copied().find(|t| *t == text("trigger_type")).unwrap_or(TRIGGER_TYPES[0]),
+        trigger_type: Term::known(TRIGGER_TYPES.iter().copied().find(|t| *t == text("trigger_type")).unwrap_or(TRIGGER_TYPES[0])),
         kind,
         created: item.start,
         lifecycle: Lifecycle::new(phases),
@@ -162,7 +162,7 @@ fn pinned(item: &Item, derived: &HssTask, at: Millis, xml: bool) -> Vec<(String,
         ("task_id", Some((*derived.task_id).into())),
         ("task_type", Some(derived.kind.name().into())),
         ("task_name", Some((*derived.task_name).into())),
-        ("trigger_type", Some(derived.trigger_type.into())),
+        ("trigger_type", Some(derived.trigger_type.name().into())),
         ("task_status", Some(crate::world::lifecycle::Status::name(view.stage.status).into())),
         ("start_time", Some(derived.created.into())),
         ("end_time", view.stage.ended_at.map(Value::from)),
@@ -173,7 +173,7 @@ fn pinned(item: &Item, derived: &HssTask, at: Millis, xml: bool) -> Vec<(String,
             "scan_type_list": scan_types.to_vec(), "scanning_cluster_num": c.in_progress, "success_cluster_num": c.succeeded, "failed_cluster_num": c.failed,
         }),
         TaskKind::IacScan { file_type, .. } => serde_json::json!({
-            "file_type": file_type, "scan_file_num": c.total, "success_file_num": c.succeeded, "failed_file_num": c.failed,
+            "file_type": file_type.name(), "scan_file_num": c.total, "success_file_num": c.succeeded, "failed_file_num": c.failed,
         }),
     };
     let info_key = if item.cluster { "cluster_scan_info" } else { "iac_scan_info" };

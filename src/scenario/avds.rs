@@ -62,7 +62,7 @@ impl Builder<'_> {
             let mut draw = self.draw(section, index);
             let owner = self.built.interner.owner(spec.owner.as_deref());
             let pins = Self::pins(&spec.set, &spec.unset);
-            let url: std::sync::Arc<str> = spec.report_url.as_deref().unwrap_or("https://avds-report.example.com/{ScanId}/{TaskId}.pdf").into();
+            let url: crate::world::Shared = spec.report_url.as_deref().unwrap_or("https://avds-report.example.com/{ScanId}/{TaskId}.pdf").into();
             let fixed_targets: Option<Box<[Text]>> = spec.targets.as_ref().map(|t| t.iter().map(|x| Text::new(x)).collect());
             self.built.avds.reserve(entry.count);
             let mut plans = [None, None];

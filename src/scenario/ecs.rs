@@ -8,7 +8,7 @@ use super::build::{Builder, DEFAULT_REGION};
 use super::schema::{self, *};
 use crate::instant::{MINUTE, SECOND};
 use crate::world::ecs::{EcsStatus, EcsTask};
-use crate::world::Text;
+use crate::world::{Term, Text};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -49,7 +49,7 @@ impl Builder<'_> {
             self.warn_if_alike(&entry, created, &spec.lifecycle);
             let mut draw = self.draw(section, index);
             let owner = self.built.interner.owner(spec.owner.as_deref());
-            let regions: Vec<std::sync::Arc<str>> = match &spec.region {
+            let regions: Vec<crate::world::Shared> = match &spec.region {
                 Some(choice) => choice.get_ref().0.iter().map(|r| self.built.interner.get(r)).collect(),
                 None => vec![self.built.interner.get(DEFAULT_REGION)],
             };
@@ -65,7 +65,7 @@ impl Builder<'_> {
                     // Drawn as the list is (an index), so that the same seed draws the same world.
                     region: if spec.region.is_some() { regions[draw.index(regions.len())].clone() } else { regions[0].clone() },
                     owner: owner.clone(),
-                    action: spec.action.as_ref().map_or("ImportImage", |a| draw.one(a).0),
+                    action: Term::known(spec.action.as_ref().map_or("ImportImage", |a| draw.one(a).0)),
                     resource_id: spec.resource_id.as_deref().map(Text::new).or_else(|| entry.generated.then(|| draw.resource_id())),
                     created: created.map_or(self.start, |w| draw.when(w, self.start)),
                     support_cancel: spec.support_cancel,

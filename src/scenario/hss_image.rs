@@ -8,8 +8,8 @@ use toml::Spanned;
 use super::build::{Builder, DEFAULT_PROJECT, MAX_COUNTER};
 use super::schema::{self, *};
 use crate::instant::MINUTE;
-use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, DEFAULT_ENTERPRISE_PROJECT};
-use crate::world::Text;
+use crate::world::hss_image::{FailedImage, HssImageTask, ImageTaskStatus, RareFields, DEFAULT_ENTERPRISE_PROJECT};
+use crate::world::{Shared, Term, Text};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,8 +66,8 @@ impl Builder<'_> {
             }
             self.warn_if_alike(&entry, created, &spec.lifecycle);
             let mut draw = self.draw(section, index);
-            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_ref().map_or(DEFAULT_PROJECT, |p| p.get_ref()));
-            let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
+            let project: Shared = self.built.interner.get(spec.project_id.as_ref().map_or(DEFAULT_PROJECT, |p| p.get_ref()));
+            let enterprise: Shared = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
             let pins = Self::pins(&spec.set, &spec.unset);
             let declared_failed: Box<[FailedImage]> = spec
                 .failed_images
@@ -129,19 +129,22 @@ impl Builder<'_> {
                     task_id: spec.task_id.as_ref().map_or_else(|| draw.uuid(), |t| Text::new(t.get_ref())),
                     project_id: project.clone(),
                     enterprise_project_id: enterprise.clone(),
-                    policy_id: spec.policy_id.as_deref().map(Text::new),
                     task_name,
-                    task_type,
-                    image_type: spec.image_type.as_ref().map_or("registry", |t| draw.one(t).0),
+                    task_type: Term::known(task_type),
+                    image_type: Term::known(spec.image_type.as_ref().map_or("registry", |t| draw.one(t).0)),
                     scan_scope: spec.scan_scope.as_ref().map_or(0x7fff_ffff, |s| *s.get_ref()),
-                    rate_limit: spec.rate_limit.as_ref().map(|r| *r.get_ref()),
                     is_all: spec.is_all.unwrap_or(true),
                     risky: draw.count(spec.risky.as_ref().map(|s| *s.get_ref()), 0).min(images),
                     images,
                     failures,
                     failed_images,
-                    sync_task_type: spec.sync_task_type.as_deref().map(Text::new),
-                    failed_reason: spec.failed_reason.as_deref().map(Text::new),
+                    rare: RareFields {
+                        policy_id: spec.policy_id.as_deref().map(Text::new),
+                        rate_limit: spec.rate_limit.as_ref().map(|r| *r.get_ref()),
+                        sync_task_type: spec.sync_task_type.as_deref().map(Text::new),
+                        failed_reason: spec.failed_reason.as_deref().map(Text::new),
+                    }
+                    .boxed(),
                     created,
                     lifecycle,
                     pins: pins.clone(),

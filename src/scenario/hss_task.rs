@@ -9,7 +9,7 @@ use super::schema::{self, *};
 use crate::instant::MINUTE;
 use crate::world::hss_image::DEFAULT_ENTERPRISE_PROJECT;
 use crate::world::hss_task::{HssTask, HssTaskStatus, TaskKind};
-use crate::world::Text;
+use crate::world::{Shared, Term, Text};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -58,8 +58,8 @@ impl Builder<'_> {
             }
             self.warn_if_alike(&entry, created, &spec.lifecycle);
             let mut draw = self.draw(section, index);
-            let project: std::sync::Arc<str> = self.built.interner.get(spec.project_id.as_ref().map_or(DEFAULT_PROJECT, |p| p.get_ref()));
-            let enterprise: std::sync::Arc<str> = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
+            let project: Shared = self.built.interner.get(spec.project_id.as_ref().map_or(DEFAULT_PROJECT, |p| p.get_ref()));
+            let enterprise: Shared = self.built.interner.get(spec.enterprise_project_id.as_deref().unwrap_or(DEFAULT_ENTERPRISE_PROJECT));
             let pins = Self::pins(&spec.set, &spec.unset);
             let scan_types: std::sync::Arc<[String]> = spec.cluster_scan.as_ref().and_then(|c| c.scan_types.clone()).unwrap_or_else(|| vec!["cluster_vul".into()]).into();
             self.built.hss_task.reserve(entry.count);
@@ -79,7 +79,7 @@ impl Builder<'_> {
                     let files = draw.count(info.and_then(|c| c.files.as_ref()).map(|s| *s.get_ref()), DEFAULT_FILES);
                     // Checked above: never more than the files.
                     let failures = draw.count(info.and_then(|c| c.failures.as_ref()).map(|s| *s.get_ref()), 0).min(files);
-                    let file_type = info.and_then(|c| c.file_type.as_ref()).map_or("dockerfile", |f| draw.one(f).0);
+                    let file_type = Term::known(info.and_then(|c| c.file_type.as_ref()).map_or("dockerfile", |f| draw.one(f).0));
                     TaskKind::IacScan { file_type, files, failures }
                 };
                 let task = HssTask {
@@ -94,7 +94,7 @@ impl Builder<'_> {
                         name.push_str(&word);
                         Text::from(name)
                     }, Text::new),
-                    trigger_type: spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0),
+                    trigger_type: Term::known(spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0)),
                     kind,
                     created: created.map_or(self.start, |w| draw.when(w, self.start)),
                     lifecycle,

@@ -31,7 +31,7 @@ use crate::instant::{in_range, Millis, SECOND};
 use credentials::{valid_pattern, Credential, Secret};
 use fault::FaultSpec;
 use crate::world::store::IdIndex;
-use crate::world::{Owner, Product, Record, World};
+use crate::world::{Owner, Product, Record, Shared, World};
 
 /// The scenario served when none is given: a small world with every kind of task in every status.
 pub const DEMO: &str = include_str!("../../scenarios/demo.toml");
@@ -356,11 +356,11 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
         warnings.extend(built.warnings.iter().cloned().map(Warning));
         // A tenant-targeted load: Alibaba tasks go to that access key, Huawei tasks to that project.
         let owner = source.owner.as_deref().map(|key| Owner::new(Some(key)));
-        let project: Option<Arc<str>> = source.owner.as_deref().map(Arc::from);
-        let mut last_region: Option<&Arc<str>> = None;
+        let project: Option<Shared> = source.owner.as_deref().map(Shared::from);
+        let mut last_region: Option<&Shared> = None;
         for task in &built.ecs.tasks {
             // Tasks share their region's text: only a new one is looked up.
-            if last_region.is_none_or(|r| !Arc::ptr_eq(r, &task.region)) {
+            if last_region.is_none_or(|r| !r.ptr_eq(&task.region)) {
                 if !world.regions.contains(&*task.region) {
                     world.regions.insert(task.region.to_string());
                 }

@@ -122,7 +122,7 @@ impl Writer {
         let _ = writeln!(out, "id = {}", string(&task.id));
         let _ = writeln!(out, "region = {}", string(&task.region));
         owner_line(out, &task.owner);
-        let _ = writeln!(out, "action = {}", string(task.action));
+        let _ = writeln!(out, "action = {}", string(task.action.name()));
         if let Some(resource) = &task.resource_id {
             let _ = writeln!(out, "resource_id = {}", string(resource));
         }
@@ -184,22 +184,22 @@ impl Writer {
         let _ = writeln!(out, "task_id = {}", string(&task.task_id));
         let _ = writeln!(out, "project_id = {}", string(&task.project_id));
         let _ = writeln!(out, "enterprise_project_id = {}", string(&task.enterprise_project_id));
-        if let Some(policy) = &task.policy_id {
+        if let Some(policy) = &task.rare().policy_id {
             let _ = writeln!(out, "policy_id = {}", string(policy));
         }
         let _ = writeln!(out, "task_name = {}", string(&task.task_name));
-        let _ = writeln!(out, "task_type = {}", string(task.task_type));
-        let _ = writeln!(out, "image_type = {}", string(task.image_type));
+        let _ = writeln!(out, "task_type = {}", string(task.task_type.name()));
+        let _ = writeln!(out, "image_type = {}", string(task.image_type.name()));
         let _ = writeln!(out, "scan_scope = {}", task.scan_scope);
-        if let Some(limit) = task.rate_limit {
+        if let Some(limit) = task.rare().rate_limit {
             let _ = writeln!(out, "rate_limit = {limit}");
         }
         let _ = writeln!(out, "is_all = {}", task.is_all);
         let _ = writeln!(out, "images = {}\nfailures = {}\nrisky = {}", task.images, task.failures, task.risky);
-        if let Some(sync) = &task.sync_task_type {
+        if let Some(sync) = &task.rare().sync_task_type {
             let _ = writeln!(out, "sync_task_type = {}", string(sync));
         }
-        if let Some(reason) = &task.failed_reason {
+        if let Some(reason) = &task.rare().failed_reason {
             let _ = writeln!(out, "failed_reason = {}", string(reason));
         }
         let _ = writeln!(out, "created = {}", instant(task.created));
@@ -228,14 +228,14 @@ impl Writer {
         let _ = writeln!(out, "enterprise_project_id = {}", string(&task.enterprise_project_id));
         let _ = writeln!(out, "task_name = {}", string(&task.task_name));
         let _ = writeln!(out, "task_type = {}", string(task.kind.name()));
-        let _ = writeln!(out, "trigger_type = {}", string(task.trigger_type));
+        let _ = writeln!(out, "trigger_type = {}", string(task.trigger_type.name()));
         match &task.kind {
             TaskKind::ClusterScan { scan_types, clusters, failures } => {
                 let types: Vec<String> = scan_types.iter().map(|t| string(t)).collect();
                 let _ = writeln!(out, "cluster_scan = {{ scan_types = [{}], clusters = {clusters}, failures = {failures} }}", types.join(", "));
             }
             TaskKind::IacScan { file_type, files, failures } => {
-                let _ = writeln!(out, "iac_scan = {{ file_type = {}, files = {files}, failures = {failures} }}", string(file_type));
+                let _ = writeln!(out, "iac_scan = {{ file_type = {}, files = {files}, failures = {failures} }}", string(file_type.name()));
             }
         }
         let _ = writeln!(out, "created = {}", instant(task.created));
@@ -576,7 +576,7 @@ report = "failed"
         use crate::world::lifecycle::Phase;
         let start = 1_795_334_400_000;
         let lifecycle = Lifecycle::new(vec![Phase { status: EcsStatus::Processing, end: PhaseEnd::After(90 * SECOND) }, Phase { status: EcsStatus::Finished, end: PhaseEnd::Never }]);
-        let task = EcsTask { id: "t-captured".into(), region: "cn-beijing".into(), owner: Owner::shared(), action: "ExportImage", resource_id: Some("m-1".into()), created: start - 30 * SECOND, lifecycle, support_cancel: None, pins: None };
+        let task = EcsTask { id: "t-captured".into(), region: "cn-beijing".into(), owner: Owner::shared(), action: crate::world::Term::known("ExportImage"), resource_id: Some("m-1".into()), created: start - 30 * SECOND, lifecycle, support_cancel: None, pins: None };
         let mut writer = Writer::new(&plain_settings("captured", start), []);
         writer.ecs(&task);
         let text = writer.finish();

@@ -97,7 +97,7 @@ pub struct ReportPlan {
     pub delay: Millis,
     pub fails: bool,
     /// `{ScanId}` and `{TaskId}` are filled in. Shared by the scans of a generator.
-    pub url: std::sync::Arc<str>,
+    pub url: super::Shared,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,8 @@
 //! ECS asynchronous tasks (DescribeTasks): image import/export and instance redeploys, per region.
 
-use std::sync::Arc;
-
 use super::lifecycle::{Lifecycle, Stage, Status};
 use super::store::{page_matching, Direction, PartKey, Record, Store};
-use super::{Owner, Page, Pins, Text};
+use super::{Owner, Page, Pins, Shared, Term, Text, Words};
 use crate::instant::Millis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,12 +67,20 @@ impl EcsStatus {
 /// TaskAction values the DescribeTasks doc lists.
 pub const ACTIONS: &[&str] = &["ImportImage", "ExportImage", "RedeployInstance"];
 
+/// [`EcsTask::action`]'s vocabulary: [`ACTIONS`].
+#[derive(Debug)]
+pub struct Actions;
+
+impl Words for Actions {
+    const WORDS: &'static [&'static str] = ACTIONS;
+}
+
 #[derive(Debug)]
 pub struct EcsTask {
     pub id: Text,
-    pub region: Arc<str>,
+    pub region: Shared,
     pub owner: Owner,
-    pub action: &'static str,
+    pub action: Term<Actions>,
     pub resource_id: Option<Text>,
     pub created: Millis,
     pub lifecycle: Lifecycle<EcsStatus>,
@@ -145,7 +151,7 @@ pub struct EcsQuery<'a> {
 pub fn describe<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery<'_>, caller: &Owner, now: Millis) -> Page<EcsView<'a>> {
     let view = |task: &'a EcsTask| task.view(task.lifecycle.read(task.created, now));
     let matches = |task: &&EcsTask| {
-        query.action.as_deref().is_none_or(|a| a == task.action)
+        query.action.as_deref().is_none_or(|a| a == task.action.name())
             && query.resource_ids.as_ref().is_none_or(|ids| task.resource_id.as_deref().is_some_and(|r| ids.iter().any(|id| id == r)))
             && query.status.is_none_or(|s| s == task.lifecycle.status_at(task.created, now))
     };

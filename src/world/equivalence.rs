@@ -3,7 +3,6 @@
 //! phases, several phases of one status), queries and instants. Each side runs on its own copy
 //! of the world, built the same way, so read counters move alike when the answers agree.
 
-use std::sync::Arc;
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -12,7 +11,7 @@ use super::ecs::{self, EcsQuery, EcsStatus, EcsTask};
 use super::hss_image::{self, HssImageTask, ImageTaskQuery, ImageTaskStatus};
 use super::hss_task::{self, HssTask, HssTaskStatus, TaskKind, TaskQuery};
 use super::lifecycle::{Lifecycle, Phase, PhaseEnd, Status};
-use super::{Owner, Page, Store, Text};
+use super::{Owner, Page, Shared, Store, Term, Text};
 use crate::instant::Millis;
 
 fn lifecycle<S: Status>(rng: &mut StdRng) -> Lifecycle<S> {
@@ -33,7 +32,7 @@ fn lifecycle<S: Status>(rng: &mut StdRng) -> Lifecycle<S> {
 
 fn ecs_world(seed: u64) -> Store<EcsTask> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let regions: Vec<Arc<str>> = vec!["r1".into(), "r2".into()];
+    let regions: Vec<Shared> = vec!["r1".into(), "r2".into()];
     let owners = [Owner(None), Owner(Some("k1".into())), Owner(Some("k2".into()))];
     let n = rng.random_range(0..120);
     let tasks = (0..n)
@@ -41,7 +40,7 @@ fn ecs_world(seed: u64) -> Store<EcsTask> {
             id: Text::from(format!("t-{:03}", rng.random_range(0..1000) * 1000 + i)),
             region: regions[rng.random_range(0..2)].clone(),
             owner: owners[rng.random_range(0..3)].clone(),
-            action: ecs::ACTIONS[rng.random_range(0..3)],
+            action: Term::known(ecs::ACTIONS[rng.random_range(0..3)]),
             resource_id: (rng.random_range(0..3) > 0).then(|| Text::from(format!("m-{}", rng.random_range(0..6)))),
             created: rng.random_range(0..100),
             lifecycle: lifecycle(&mut rng),
@@ -62,7 +61,7 @@ fn ecs_reference<'a>(tasks: &'a Store<EcsTask>, query: &EcsQuery, caller: &Owner
         *task.region == *query.region
             && task.owner.visible_to(caller)
             && task.created <= now
-            && query.action.as_deref().is_none_or(|a| a == task.action)
+            && query.action.as_deref().is_none_or(|a| a == task.action.name())
             && query.resource_ids.as_ref().is_none_or(|ids| task.resource_id.as_deref().is_some_and(|r| ids.iter().any(|id| id == r)))
             && query.created_from.is_none_or(|from| task.created >= from)
             && query.created_to.is_none_or(|to| task.created <= to)
@@ -104,8 +103,8 @@ fn ecs_describe_agrees_with_the_full_scan() {
 
 fn hss_world(seed: u64) -> Store<HssTask> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let projects: Vec<Arc<str>> = vec!["p1".into(), "p2".into()];
-    let enterprises: Vec<Arc<str>> = vec!["0".into(), "e1".into()];
+    let projects: Vec<Shared> = vec!["p1".into(), "p2".into()];
+    let enterprises: Vec<Shared> = vec!["0".into(), "e1".into()];
     let n = rng.random_range(0..120);
     let tasks = (0..n)
         .map(|i| HssTask {
@@ -113,11 +112,11 @@ fn hss_world(seed: u64) -> Store<HssTask> {
             project_id: projects[rng.random_range(0..2)].clone(),
             enterprise_project_id: enterprises[usize::from(rng.random_range(0..5) == 0)].clone(),
             task_name: Text::from(format!("name {}", rng.random_range(0..3))),
-            trigger_type: ["manual", "schedule"][rng.random_range(0..2)],
+            trigger_type: Term::known(["manual", "schedule"][rng.random_range(0..2)]),
             kind: if rng.random_range(0..2) == 0 {
                 TaskKind::ClusterScan { scan_types: vec!["cluster_vul".to_string()].into(), clusters: 3, failures: 1 }
             } else {
-                TaskKind::IacScan { file_type: "dockerfile", files: 4, failures: 0 }
+                TaskKind::IacScan { file_type: Term::known("dockerfile"), files: 4, failures: 0 }
             },
             created: rng.random_range(0..100),
             lifecycle: lifecycle(&mut rng),
@@ -139,7 +138,7 @@ fn hss_reference<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> P
             && q.task_name.is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
             && q.created_from.is_none_or(|from| t.created >= from)
             && q.created_to.is_none_or(|to| t.created <= to)
-            && q.trigger_type.is_none_or(|v| v == t.trigger_type)
+            && q.trigger_type.is_none_or(|v| v == t.trigger_type.name())
             && q.status.is_none_or(|s| t.lifecycle.at(t.created, now).status == s)
     };
     let view = |t: &'a HssTask| t.view(t.lifecycle.read(t.created, now), now);
@@ -184,27 +183,24 @@ fn hss_list_tasks_agrees_with_the_full_scan() {
 
 fn image_world(seed: u64) -> Store<HssImageTask> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let projects: Vec<Arc<str>> = vec!["p1".into(), "p2".into()];
-    let enterprises: Vec<Arc<str>> = vec!["0".into(), "e1".into()];
+    let projects: Vec<Shared> = vec!["p1".into(), "p2".into()];
+    let enterprises: Vec<Shared> = vec!["0".into(), "e1".into()];
     let n = rng.random_range(0..120);
     let tasks = (0..n)
         .map(|i| HssImageTask {
             task_id: Text::from(format!("i-{:03}", rng.random_range(0..1000) * 1000 + i)),
             project_id: projects[rng.random_range(0..2)].clone(),
             enterprise_project_id: enterprises[usize::from(rng.random_range(0..5) == 0)].clone(),
-            policy_id: None,
             task_name: Text::from(format!("scan {}", rng.random_range(0..3))),
-            task_type: hss_image::TASK_TYPES[rng.random_range(0..4)],
-            image_type: "registry",
+            task_type: Term::known(hss_image::TASK_TYPES[rng.random_range(0..4)]),
+            image_type: Term::known("registry"),
             scan_scope: rng.random_range(0..4),
-            rate_limit: None,
             is_all: true,
             images: 10,
             failures: 1,
             risky: 2,
             failed_images: Box::new([]),
-            sync_task_type: None,
-            failed_reason: None,
+            rare: None,
             created: rng.random_range(0..100),
             lifecycle: lifecycle::<ImageTaskStatus>(&mut rng),
             pins: None,
@@ -226,7 +222,7 @@ fn image_reference<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: 
                 && t.created <= now
                 && (enterprise == "all_granted_eps" || *t.enterprise_project_id == *enterprise)
                 && t.general_type() == q.general_type
-                && q.task_type.is_none_or(|v| v == t.task_type)
+                && q.task_type.is_none_or(|v| v == t.task_type.name())
                 && q.created_from.is_none_or(|from| t.created >= from)
                 && q.scan_scope.is_none_or(|scope| if scope == 0 { t.scan_scope == 0 } else { t.scan_scope & scope != 0 })
         })

@@ -1,11 +1,9 @@
 //! HSS container-image tasks (ListImageScanTask): image scans and registry synchronisations, per
 //! project. Counters, failed images and the progress number grow across the scanning phase.
 
-use std::sync::Arc;
-
 use super::lifecycle::{Lifecycle, Stage, Status};
 use super::store::{page_matching, Direction, PartKey, Store};
-use super::{Page, Pins, Record, Text};
+use super::{Page, Pins, Record, Shared, Term, Text, Words};
 use crate::instant::{minutes_left, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +50,22 @@ impl Status for ImageTaskStatus {
 /// Values from the SDK model docstrings (sdk-notes §6).
 pub const TASK_TYPES: &[&str] = &["cycle", "manual", "autoSync", "manualSync"];
 pub const IMAGE_TYPES: &[&str] = &["local", "registry"];
+
+/// [`HssImageTask::task_type`]'s vocabulary: [`TASK_TYPES`].
+#[derive(Debug)]
+pub struct TaskTypes;
+
+impl Words for TaskTypes {
+    const WORDS: &'static [&'static str] = TASK_TYPES;
+}
+
+/// [`HssImageTask::image_type`]'s vocabulary: [`IMAGE_TYPES`].
+#[derive(Debug)]
+pub struct ImageTypes;
+
+impl Words for ImageTypes {
+    const WORDS: &'static [&'static str] = IMAGE_TYPES;
+}
 pub const GENERAL_TYPES: &[&str] = &["image_sync", "image_scan"];
 pub const STATUS_FILTERS: &[&str] = &["scanning", "finished"];
 pub const REGISTRY_TYPES: &[&str] = &["SwrPrivate", "SwrShared", "SwrEnterprise", "Harbor", "Jfrog", "Other"];
@@ -75,24 +89,42 @@ pub struct FailedImage {
 #[derive(Debug)]
 pub struct HssImageTask {
     pub task_id: Text,
-    pub project_id: Arc<str>,
-    pub enterprise_project_id: Arc<str>,
-    pub policy_id: Option<Text>,
+    pub project_id: Shared,
+    pub enterprise_project_id: Shared,
     pub task_name: Text,
-    pub task_type: &'static str,
-    pub image_type: &'static str,
+    pub task_type: Term<TaskTypes>,
+    pub image_type: Term<ImageTypes>,
     pub scan_scope: i64,
-    pub rate_limit: Option<i64>,
     pub is_all: bool,
     pub images: u32,
     pub failures: u32,
     pub risky: u32,
     pub failed_images: Box<[FailedImage]>,
-    pub sync_task_type: Option<Text>,
-    pub failed_reason: Option<Text>,
+    /// What few tasks have, apart (None when the task has none of it): see [`HssImageTask::rare`].
+    pub rare: Option<Box<RareFields>>,
     pub created: Millis,
     pub lifecycle: Lifecycle<ImageTaskStatus>,
     pub pins: Pins,
+}
+
+/// The fields an image task rarely has, kept behind one pointer: 88 bytes a task when inline,
+/// most often all empty.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RareFields {
+    pub policy_id: Option<Text>,
+    pub rate_limit: Option<i64>,
+    pub sync_task_type: Option<Text>,
+    pub failed_reason: Option<Text>,
+}
+
+/// A task's rare fields when it has none of them.
+static NO_RARE_FIELDS: RareFields = RareFields { policy_id: None, rate_limit: None, sync_task_type: None, failed_reason: None };
+
+impl RareFields {
+    /// Boxed for a task, or None when every field is empty (no allocation).
+    pub fn boxed(self) -> Option<Box<RareFields>> {
+        (self != RareFields::default()).then(|| Box::new(self))
+    }
 }
 
 /// The one status index of a partition: ended (in a terminal status).
@@ -123,9 +155,14 @@ impl Record for HssImageTask {
 }
 
 impl HssImageTask {
+    /// Its policy id, rate limit, synchronisation type and failure reason (each None when unset).
+    pub fn rare(&self) -> &RareFields {
+        self.rare.as_deref().unwrap_or(&NO_RARE_FIELDS)
+    }
+
     /// `image_sync` for synchronisations, `image_scan` for scans: the query's required `type`.
     pub fn general_type(&self) -> &'static str {
-        if self.task_type.ends_with("Sync") {
+        if self.task_type.name().ends_with("Sync") {
             "image_sync"
         } else {
             "image_scan"
@@ -209,8 +246,8 @@ pub fn list<'a>(tasks: &'a Store<HssImageTask>, q: &ImageTaskQuery, now: Millis)
             && t.created <= now
             && (enterprise == ALL_ENTERPRISE_PROJECTS || *t.enterprise_project_id == *enterprise)
             && t.general_type() == q.general_type
-            && q.task_type.is_none_or(|v| v == t.task_type)
-            && q.image_type.is_none_or(|v| v == t.image_type)
+            && q.task_type.is_none_or(|v| v == t.task_type.name())
+            && q.image_type.is_none_or(|v| v == t.image_type.name())
             && q.task_name.is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
             && q.created_from.is_none_or(|from| t.created >= from)
             && q.scan_scope.is_none_or(|scope| if scope == 0 { t.scan_scope == 0 } else { t.scan_scope & scope != 0 })

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::lifecycle::{Lifecycle, Stage, Status};
 use super::store::{page_matching, Direction, PartKey, Store};
-use super::{Page, Pins, Record, Text};
+use super::{Page, Pins, Record, Shared, Term, Text, Words};
 use crate::instant::{minutes_left, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,22 @@ impl Status for HssTaskStatus {
 pub const TASK_TYPES: &[&str] = &["cluster_scan", "iac_scan"];
 pub const TRIGGER_TYPES: &[&str] = &["manual", "schedule"];
 pub const FILE_TYPES: &[&str] = &["dockerfile", "k8s_yaml"];
+/// [`HssTask::trigger_type`]'s vocabulary: [`TRIGGER_TYPES`].
+#[derive(Debug)]
+pub struct TriggerTypes;
+
+impl Words for TriggerTypes {
+    const WORDS: &'static [&'static str] = TRIGGER_TYPES;
+}
+
+/// An IaC scan's `file_type` vocabulary: [`FILE_TYPES`].
+#[derive(Debug)]
+pub struct FileTypes;
+
+impl Words for FileTypes {
+    const WORDS: &'static [&'static str] = FILE_TYPES;
+}
+
 pub const SORT_KEYS: &[&str] = &["start_time"];
 pub const SORT_DIRS: &[&str] = &["asc", "desc"];
 
@@ -51,7 +67,7 @@ pub const SORT_DIRS: &[&str] = &["asc", "desc"];
 pub enum TaskKind {
     /// The scan types are shared by the tasks of a generator.
     ClusterScan { scan_types: Arc<[String]>, clusters: u32, failures: u32 },
-    IacScan { file_type: &'static str, files: u32, failures: u32 },
+    IacScan { file_type: Term<FileTypes>, files: u32, failures: u32 },
 }
 
 impl TaskKind {
@@ -66,10 +82,10 @@ impl TaskKind {
 #[derive(Debug)]
 pub struct HssTask {
     pub task_id: Text,
-    pub project_id: Arc<str>,
-    pub enterprise_project_id: Arc<str>,
+    pub project_id: Shared,
+    pub enterprise_project_id: Shared,
     pub task_name: Text,
-    pub trigger_type: &'static str,
+    pub trigger_type: Term<TriggerTypes>,
     pub kind: TaskKind,
     pub created: Millis,
     pub lifecycle: Lifecycle<HssTaskStatus>,
@@ -171,10 +187,10 @@ pub fn list<'a>(tasks: &'a Store<HssTask>, q: &TaskQuery, now: Millis) -> Page<H
             && q.task_name.is_none_or(|v| t.task_name.to_lowercase().contains(&v.to_lowercase()))
             && q.created_from.is_none_or(|from| t.created >= from)
             && q.created_to.is_none_or(|to| t.created <= to)
-            && q.trigger_type.is_none_or(|v| v == t.trigger_type)
+            && q.trigger_type.is_none_or(|v| v == t.trigger_type.name())
             && match &t.kind {
                 TaskKind::ClusterScan { scan_types, .. } => q.file_type.is_none() && q.scan_types.iter().all(|s| scan_types.iter().any(|t| t == s)),
-                TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.is_none_or(|v| v == *file_type),
+                TaskKind::IacScan { file_type, .. } => q.scan_types.is_empty() && q.file_type.is_none_or(|v| v == file_type.name()),
             }
             && q.status.is_none_or(|s| t.lifecycle.status_at(t.created, now) == s)
     };

@@ -2,11 +2,15 @@
 //! each holding a few `String`s spend more on the 24-byte headers and the allocator than on the
 //! text; `Text` is 24 bytes too but keeps up to 22 bytes inline (an ECS task id, a resource id, a
 //! SAS id, most names), and only longer text (a UUID) goes to the heap, without spare capacity.
+//! [`Shared`] is the text many tasks share (a region, a project, an owner's key) behind a thin
+//! pointer, and [`Term`] a word of a closed vocabulary (an action, a type) kept as its place in it.
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
 use std::ops::Deref;
+use std::sync::Arc;
 
 const INLINE: usize = 22;
 
@@ -181,6 +185,121 @@ impl serde::Serialize for Text {
     }
 }
 
+/// Text shared by many tasks (one copy per region, project or owner key, see
+/// [`Interner`](super::Interner)): 8 bytes a task where an `Arc<str>` is 16, for one more hop
+/// when it is read (by the few queries that compare it; partitions are keyed at load).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Shared(Arc<Box<str>>);
+
+impl Shared {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether both are the one copy (the interner's), not just equal text.
+    pub fn ptr_eq(&self, other: &Shared) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Deref for Shared {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Shared {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Borrow<str> for Shared {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Shared {
+    fn from(text: &str) -> Shared {
+        Shared(Arc::new(text.into()))
+    }
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Shared {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A closed vocabulary a task field takes its word from.
+pub trait Words: 'static {
+    const WORDS: &'static [&'static str];
+}
+
+/// One word of a closed vocabulary ([`Words`]), kept as its place in it: 1 byte a task where the
+/// `&'static str` it stands for is 16. [`name`](Term::name) gives the word back.
+pub struct Term<W>(u8, PhantomData<fn() -> W>);
+
+impl<W: Words> Term<W> {
+    /// The word's term; None when it is not one of the vocabulary's.
+    pub fn of(word: &str) -> Option<Term<W>> {
+        let at = W::WORDS.iter().position(|w| *w == word)?;
+        Some(Term(u8::try_from(at).ok()?, PhantomData))
+    }
+
+    /// The term of a word the parser already checked against the vocabulary (the first word
+    /// for any other, which cannot reach here).
+    pub fn known(word: &str) -> Term<W> {
+        Term::of(word).unwrap_or(Term(0, PhantomData))
+    }
+
+    pub fn name(self) -> &'static str {
+        W::WORDS.get(usize::from(self.0)).copied().unwrap_or_default()
+    }
+}
+
+impl<W> Clone for Term<W> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<W> Copy for Term<W> {}
+
+impl<W> PartialEq for Term<W> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<W> Eq for Term<W> {}
+
+impl<W: Words> fmt::Debug for Term<W> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.name(), f)
+    }
+}
+
+impl<W: Words> serde::Serialize for Term<W> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
 /// Whether a string has a byte JSON escapes (a control character, `"` or `\\`), eight bytes at
 /// a time (the "has a byte less than n" word tricks).
 pub fn json_escaped(bytes: &[u8]) -> bool {
@@ -228,6 +347,23 @@ mod tests {
             assert_eq!((made.json_plain(), made.as_str()), (plain, text), "{text:?}");
             assert_eq!(Text::from(text.to_string()).json_plain(), plain, "{text:?}");
         }
+    }
+
+    struct Colours;
+    impl Words for Colours {
+        const WORDS: &'static [&'static str] = &["red", "green"];
+    }
+
+    #[test]
+    fn terms_and_shared_text_are_thin_and_read_back() {
+        assert_eq!(std::mem::size_of::<Term<Colours>>(), 1);
+        assert_eq!(std::mem::size_of::<Shared>(), 8);
+        assert_eq!(std::mem::size_of::<Option<Shared>>(), 8);
+        assert_eq!(Term::<Colours>::of("green").map(Term::name), Some("green"));
+        assert_eq!(Term::<Colours>::of("blue"), None);
+        assert_eq!(Term::<Colours>::known("red").name(), "red");
+        let shared = Shared::from("cn-hangzhou");
+        assert_eq!((&*shared, shared.clone().ptr_eq(&shared)), ("cn-hangzhou", true));
     }
 
     #[test]

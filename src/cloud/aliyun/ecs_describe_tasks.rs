@@ -74,7 +74,7 @@ fn task(list: &mut List, view: &EcsView, dialect: Dialect) {
             Dialect::Sdk => o.field("SupportCancel", Word(if view.support_cancel { "true" } else { "false" })),
             Dialect::Docs => o.field("SupportCancel", view.support_cancel),
         };
-        o.field("TaskAction", Word(task.action))
+        o.field("TaskAction", Word(task.action.name()))
             .field("TaskStatus", Word(view.stage.status.name()))
             .field("TaskId", &task.id)
             // The SDK model reads ResourceId; the documented example has no such key.

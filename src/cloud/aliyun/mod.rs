@@ -426,7 +426,7 @@ fn answer(prepared: &Prepared, req: &WireRequest, now: Millis) -> Result<Vec<u8>
     }
     let spec = operation.spec();
     let pins = snapshot.settings.responses.get(spec.name).unwrap_or(render::NO_PINS);
-    let call = Call { operation: spec, params, dialect: *dialect, caller: Owner(caller.tenant()), now, snapshot, request_id, format: routed.format, pins };
+    let call = Call { operation: spec, params, dialect: *dialect, caller: Owner::new(caller.tenant().as_deref()), now, snapshot, request_id, format: routed.format, pins };
     match operation {
         AlibabaOp::EcsDescribeTasks => ecs_describe_tasks::call(&call),
         AlibabaOp::SasDescribeScanTaskProgress => sas_describe_scan_task_progress::call(&call),

@@ -41,23 +41,23 @@ fn task(list: &mut List, v: &ImageTaskView) {
     let t = v.task;
     list.object(&t.pins, |o| {
         o.field("task_id", &t.task_id)
-            .field_some("policy_id", t.policy_id.as_ref())
+            .field_some("policy_id", t.rare().policy_id.as_ref())
             .field("task_name", &t.task_name)
             .field("begin_time", t.created)
             .field_some("end_time", v.stage.ended_at)
             .field("remain_min", v.remain_min)
-            .field("task_type", t.task_type)
-            .field("image_type", t.image_type)
+            .field("task_type", t.task_type.name())
+            .field("image_type", t.image_type.name())
             .field("task_status", v.status_code)
             .field("scan_scope", t.scan_scope)
-            .field_some("rate_limit", t.rate_limit)
+            .field_some("rate_limit", t.rare().rate_limit)
             .field("is_all", t.is_all)
             .field("failed_num", v.failed)
             .field("success_num", v.success)
             .field("total_num", t.images)
             .field("risky_num", v.risky)
-            .field_some("sync_task_type", t.sync_task_type.as_ref())
-            .field_some("failed_reason", t.failed_reason.as_ref().filter(|_| v.failed > 0 || v.status_code < 0))
+            .field_some("sync_task_type", t.rare().sync_task_type.as_ref())
+            .field_some("failed_reason", t.rare().failed_reason.as_ref().filter(|_| v.failed > 0 || v.status_code < 0))
             .list("failed_images", |list| {
                 for f in v.failed_images {
                     list.object(NO_PINS, |o| {
