@@ -68,13 +68,7 @@ thread_local! {
 
 impl Drop for Headers {
     fn drop(&mut self) {
-        let (mut text, mut spans) = (std::mem::take(&mut self.text), std::mem::take(&mut self.spans));
-        if text.capacity() == 0 || text.capacity() > LARGEST_SPARE_HEAD || spans.capacity() > LARGEST_SPARE_SPANS {
-            return;
-        }
-        text.clear();
-        spans.clear();
-        spare::give(&SPARE_HEADERS, (text, spans));
+        spare::give_text(&SPARE_HEADERS, std::mem::take(&mut self.text), std::mem::take(&mut self.spans), LARGEST_SPARE_HEAD, LARGEST_SPARE_SPANS);
     }
 }
 

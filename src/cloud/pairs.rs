@@ -111,13 +111,7 @@ thread_local! {
 
 impl Drop for Pairs {
     fn drop(&mut self) {
-        let (mut text, mut spans) = (std::mem::take(&mut self.text), std::mem::take(&mut self.spans));
-        if text.capacity() == 0 || text.capacity() > LARGEST_SPARE_TEXT || spans.capacity() > LARGEST_SPARE_SPANS {
-            return;
-        }
-        text.clear();
-        spans.clear();
-        super::spare::give(&SPARE, (text, spans));
+        super::spare::give_text(&SPARE, std::mem::take(&mut self.text), std::mem::take(&mut self.spans), LARGEST_SPARE_TEXT, LARGEST_SPARE_SPANS);
     }
 }
 

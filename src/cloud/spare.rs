@@ -17,7 +17,7 @@ pub(crate) fn take<T: Default + 'static>(list: &'static List<T>) -> T {
 }
 
 /// Keeps `buffer` (already emptied) for the thread's next request, when the list has room.
-pub(crate) fn give<T: 'static>(list: &'static List<T>, buffer: T) {
+fn give<T: 'static>(list: &'static List<T>, buffer: T) {
     // A thread being torn down has no list any more: the buffer is simply freed.
     let _ = list.try_with(|spare| {
         if let Ok(mut spare) = spare.try_borrow_mut() {
@@ -26,6 +26,17 @@ pub(crate) fn give<T: 'static>(list: &'static List<T>, buffer: T) {
             }
         }
     });
+}
+
+/// Gives back a text buffer and its spans, emptied, unless one was never used or grew past its
+/// bound (a huge request's buffers are freed, not kept).
+pub(crate) fn give_text<S: 'static>(list: &'static List<(String, Vec<S>)>, mut text: String, mut spans: Vec<S>, largest_text: usize, largest_spans: usize) {
+    if text.capacity() == 0 || text.capacity() > largest_text || spans.capacity() > largest_spans {
+        return;
+    }
+    text.clear();
+    spans.clear();
+    give(list, (text, spans));
 }
 
 #[cfg(test)]
