@@ -41,13 +41,6 @@ impl Page {
     }
 }
 
-fn word(node: &Node, words: &'static [&'static str]) -> Read<&'static str> {
-    let text = node.text()?;
-    words.iter().copied().find(|w| *w == text).ok_or_else(|| {
-        node.error(format!("unknown value {text:?}{}: expected one of {}", crate::scenario::suggest::did_you_mean(&text, words.iter().copied()), words.join(", ")))
-    })
-}
-
 fn count(item: &Node, key: &str) -> Read<u32> {
     item.get(key).map(|n| n.count()).transpose().map(Option::unwrap_or_default)
 }
@@ -87,8 +80,8 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             begin: item.need("begin_time")?.instant()?,
             end: item.get("end_time").map(|n| n.instant()).transpose()?,
             remain: item.opt_int("remain_min")?.unwrap_or(0),
-            task_type: item.get("task_type").map(|t| word(&t, TASK_TYPES)).transpose()?.unwrap_or("manual"),
-            image_type: item.get("image_type").map(|t| word(&t, IMAGE_TYPES)).transpose()?.unwrap_or("registry"),
+            task_type: item.get("task_type").map(|t| t.word(TASK_TYPES)).transpose()?.unwrap_or("manual"),
+            image_type: item.get("image_type").map(|t| t.word(IMAGE_TYPES)).transpose()?.unwrap_or("registry"),
             images: count(&item, "total_num")?,
             succeeded: count(&item, "success_num")?,
             failed: count(&item, "failed_num")?,

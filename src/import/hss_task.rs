@@ -30,7 +30,7 @@ struct Item {
     end: Option<Millis>,
     estimated: i64,
     scan_types: Vec<String>,
-    file_type: String,
+    file_type: &'static str,
     /// Total (clusters or files), done well, done badly.
     total: u32,
     succeeded: u32,
@@ -43,21 +43,12 @@ impl Page {
     }
 }
 
-fn word(node: &Node, words: &[&str]) -> Read<String> {
-    let text = node.text()?;
-    if words.contains(&text.as_str()) {
-        Ok(text)
-    } else {
-        Err(node.error(format!("unknown value {text:?}{}: expected one of {}", crate::scenario::suggest::did_you_mean(&text, words.iter().copied()), words.join(", "))))
-    }
-}
-
 pub(crate) fn read(root: &Node) -> Read<Page> {
     let mut tasks = Vec::new();
     for item in root.list("data_list") {
         let Value::Object(fields) = item.value else { return Err(item.error("expected an object")) };
         let cluster = match item.get("task_type") {
-            Some(t) => word(&t, TASK_TYPES)? == "cluster_scan",
+            Some(t) => t.word(TASK_TYPES)? == "cluster_scan",
             None => item.get("iac_scan_info").is_none(),
         };
         let (scan_types, file_type, total, succeeded, failed) = if cluster {
@@ -66,17 +57,17 @@ pub(crate) fn read(root: &Node) -> Read<Page> {
             let succeeded = info.get("success_cluster_num").map(|n| n.count()).transpose()?.unwrap_or(0);
             let failed = info.get("failed_cluster_num").map(|n| n.count()).transpose()?.unwrap_or(0);
             let types = info.list("scan_type_list").iter().map(|t| t.text()).collect::<Read<Vec<_>>>()?;
-            (types, String::new(), scanning.saturating_add(succeeded).saturating_add(failed), succeeded, failed)
+            (types, FILE_TYPES[0], scanning.saturating_add(succeeded).saturating_add(failed), succeeded, failed)
         } else {
             let info = item.need("iac_scan_info")?;
-            let file_type = info.get("file_type").map(|f| word(&f, FILE_TYPES)).transpose()?.unwrap_or_else(|| "dockerfile".into());
+            let file_type = info.get("file_type").map(|f| f.word(FILE_TYPES)).transpose()?.unwrap_or("dockerfile");
             let total = info.get("scan_file_num").map(|n| n.count()).transpose()?.unwrap_or(0);
             let succeeded = info.get("success_file_num").map(|n| n.count()).transpose()?.unwrap_or(0);
             let failed = info.get("failed_file_num").map(|n| n.count()).transpose()?.unwrap_or(0);
             (Vec::new(), file_type, total, succeeded, failed)
         };
         if let Some(trigger) = item.get("trigger_type") {
-            word(&trigger, TRIGGER_TYPES)?;
+            trigger.word(TRIGGER_TYPES)?;
         }
         tasks.push(Item {
             id: item.need("task_id")?.text()?,
@@ -101,8 +92,7 @@ fn task(item: &Item, failures: u32, phases: Vec<Phase<HssTaskStatus>>, pins: cra
     let kind = if item.cluster {
         TaskKind::ClusterScan { scan_types: Arc::from(item.scan_types.clone()), clusters: item.total, failures }
     } else {
-        let file_type = FILE_TYPES.iter().copied().find(|f| *f == item.file_type).unwrap_or(FILE_TYPES[0]);
-        TaskKind::IacScan { file_type: Term::known(file_type), files: item.total, failures }
+        TaskKind::IacScan { file_type: Term::known(item.file_type), files: item.total, failures }
     };
     let text = |key: &str| item.fields.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
     HssTask {

@@ -122,6 +122,15 @@ impl<'a> Node<'a> {
         self.get(key).map(|n| n.int()).transpose()
     }
 
+    /// A word from a closed list (a task type, a file type...), refused with the nearest known one.
+    pub fn word(&self, words: &'static [&'static str]) -> Read<&'static str> {
+        let text = self.text()?;
+        words.iter().copied().find(|w| *w == text).ok_or_else(|| {
+            let hint = crate::scenario::suggest::did_you_mean(&text, words.iter().copied());
+            self.error(format!("unknown value {text:?}{hint}: expected one of {}", words.join(", ")))
+        })
+    }
+
     /// A status word from a product's vocabulary, refused with the nearest known one.
     pub fn status<S: crate::world::lifecycle::Status>(&self) -> Read<S> {
         let word = self.text()?;
