@@ -82,9 +82,7 @@ impl Builder<'_> {
                     None => (0..draw.count(spec.target_count, 2)).map(|_| Text::from(draw.target())).collect(),
                 };
                 let name = spec.name.as_deref().map_or_else(|| {
-                    let mut name = draw.word();
-                    name.push_str(if periodic { " periodic scan" } else { " one-off scan" });
-                    Text::from(name)
+                    Text::from([draw.word(), if periodic { " periodic scan" } else { " one-off scan" }].concat())
                 }, Text::new);
                 let scan = AvdsScan {
                     scan_id: spec.scan_id.as_ref().map_or_else(|| draw.uuid(), |s| Text::new(s.get_ref())),

@@ -9,9 +9,7 @@
 //! product's transition table (`Status::successors`) does not allow; and the warning for a
 //! generator whose tasks would all be created together and change status together.
 
-use fake::faker::internet::en::{DomainSuffix, IPv4, Username};
-use fake::faker::lorem::en::Word as FakeWord;
-use fake::Fake;
+use fake::locales::{Data, EN};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use toml::Spanned;
@@ -180,6 +178,13 @@ pub struct Builder<'a> {
     pub built: Built,
 }
 
+/// The English lists `fake`'s fakers draw from (`Word`, `FirstName`, `DomainSuffix`): [`Draw`]
+/// picks from them itself, with the draws `fake` makes, so that a seed makes the world it made
+/// when `fake` did, without its allocations and formatting (a quarter of a generated load).
+const WORDS: &[&str] = <EN as Data>::LOREM_WORD;
+const FIRST_NAMES: &[&str] = <EN as Data>::NAME_FIRST_NAME;
+const DOMAIN_SUFFIXES: &[&str] = <EN as Data>::INTERNET_DOMAIN_SUFFIX;
+
 /// Values drawn for one entry: each entry gets its own generator so that editing one entry does
 /// not reshuffle the others.
 pub(super) struct Draw(pub(super) StdRng);
@@ -242,9 +247,25 @@ impl Draw {
         (0..len).map(|_| char::from(b"0123456789abcdef"[self.0.random_range(0..16)])).collect()
     }
 
-    /// An index into a list of `len`, drawn as [`one`](Self::one) draws.
+    /// An index into a list of `len`, drawn as `self.0.random_range(0..len)` draws (through
+    /// [`below`](Self::below) for any list shorter than `u32::MAX`, inlined).
     pub(super) fn index(&mut self, len: usize) -> usize {
-        self.0.random_range(0..len)
+        match u32::try_from(len) {
+            Ok(n) if n > 0 => self.below(n),
+            _ => self.0.random_range(0..len),
+        }
+    }
+
+    /// One of `list` (not empty), drawn as `fake` and rand's `choose` draw it.
+    fn pick(&mut self, list: &'static [&'static str]) -> &'static str {
+        list[self.index(list.len())]
+    }
+
+    /// A `u8` drawn as rand's `random::<u8>()` draws it (`fake`'s `Faker` for a `u8`): the low
+    /// byte of one word.
+    fn byte(&mut self) -> u8 {
+        use rand::Rng;
+        self.0.next_u32() as u8
     }
 
     /// `m-bp` and 18 hex digits, drawn as `format!("m-bp{}", self.hex(18))` would be, without the
@@ -254,7 +275,7 @@ impl Draw {
         for byte in &mut id[4..] {
             *byte = b"0123456789abcdef"[self.below(16)];
         }
-        Text::new(std::str::from_utf8(&id).unwrap_or_default())
+        Text::ascii(id)
     }
 
     /// A version-4 UUID, drawn as `format!("{}-{}-4{}-{}{}-{}", hex(8), hex(4), hex(3), one of
@@ -272,7 +293,7 @@ impl Draw {
                 _ => HEX[self.below(16)],
             };
         }
-        Text::new(std::str::from_utf8(&id).unwrap_or_default())
+        Text::ascii(id)
     }
 
     pub(super) fn ecs_task_id(&mut self) -> Text {
@@ -281,39 +302,79 @@ impl Draw {
         for byte in &mut id[4..] {
             *byte = ALPHABET[self.below(ALPHABET.len() as u32)];
         }
-        Text::new(std::str::from_utf8(&id).unwrap_or_default())
+        Text::ascii(id)
     }
 
-    pub(super) fn word(&mut self) -> String {
-        FakeWord().fake_with_rng(&mut self.0)
+    /// A lorem word, as `fake`'s `Word` draws it.
+    pub(super) fn word(&mut self) -> &'static str {
+        self.pick(WORDS)
     }
 
-    /// `host-` and a drawn user name, lower-cased, each character but an ASCII letter or digit
-    /// a `-` (written into one buffer: a generator draws one a task).
+    /// `host-` and a user name drawn as `fake`'s `Username` draws it (a byte picks the shape:
+    /// a first name alone, `word.name`, a name and a number, or `name_word`), lower-cased, each
+    /// character but an ASCII letter or digit a `-`, written into one buffer (a generator draws
+    /// one a task).
     pub(super) fn host(&mut self) -> String {
-        let user: String = Username().fake_with_rng(&mut self.0);
-        let mut host = String::with_capacity(5 + user.len());
+        let mut host = String::with_capacity(32);
         host.push_str("host-");
-        // Per character as `str::to_lowercase` maps it; the one context rule it has (a final
-        // sigma) gives a letter that is not ASCII either way.
-        host.extend(user.chars().flat_map(char::to_lowercase).map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }));
+        match self.byte() {
+            0 => push_host_part(&mut host, self.pick(FIRST_NAMES)),
+            1 | 2 => {
+                push_host_part(&mut host, self.word());
+                host.push('-');
+                push_host_part(&mut host, self.pick(FIRST_NAMES));
+            }
+            3 | 4 => {
+                push_host_part(&mut host, self.pick(FIRST_NAMES));
+                push_decimal(&mut host, self.byte());
+            }
+            _ => {
+                push_host_part(&mut host, self.pick(FIRST_NAMES));
+                host.push('-');
+                push_host_part(&mut host, self.word());
+            }
+        }
         host
     }
 
+    /// An IPv4 address (four bytes, as `fake`'s `IPv4` draws them) or `www.<word>.<suffix>`,
+    /// even odds.
     pub(super) fn target(&mut self) -> String {
+        let mut target = String::with_capacity(24);
         if self.0.random_bool(0.5) {
-            IPv4().fake_with_rng(&mut self.0)
+            for part in 0..4 {
+                if part > 0 {
+                    target.push('.');
+                }
+                push_decimal(&mut target, self.byte());
+            }
         } else {
-            let suffix: String = DomainSuffix().fake_with_rng(&mut self.0);
-            let word = self.word();
-            let mut target = String::with_capacity(5 + word.len() + suffix.len());
+            let suffix = self.pick(DOMAIN_SUFFIXES);
             target.push_str("www.");
-            target.push_str(&word);
+            target.push_str(self.word());
             target.push('.');
-            target.push_str(&suffix);
-            target
+            target.push_str(suffix);
         }
+        target
     }
+}
+
+/// A part of a host name: each character lower-cased as `str::to_lowercase` maps it (the one
+/// context rule it has, a final sigma, gives a letter that is not ASCII either way), anything but
+/// an ASCII letter or digit a `-`.
+fn push_host_part(host: &mut String, part: &str) {
+    host.extend(part.chars().flat_map(char::to_lowercase).map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }));
+}
+
+/// `n` in decimal, as `Display` writes it.
+fn push_decimal(out: &mut String, n: u8) {
+    if n >= 100 {
+        out.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + n / 10 % 10));
+    }
+    out.push(char::from(b'0' + n % 10));
 }
 
 /// One entry's lifecycle, checked once ([`Builder::lifecycle_plan`]): what each task draws.
@@ -701,6 +762,9 @@ pub(super) fn unknown_project(id: &str, declared: &BTreeSet<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fake::faker::internet::en::{DomainSuffix, IPv4, Username};
+    use fake::faker::lorem::en::Word as FakeWord;
+    use fake::Fake;
 
     fn built(text: &str) -> (Vec<ScenarioError>, Built) {
         let file: schema::ScenarioFile = toml::from_str(text).expect("a scenario that parses");
@@ -772,10 +836,36 @@ mod tests {
                 IPv4().fake_with_rng(&mut f.0)
             } else {
                 let suffix: String = DomainSuffix().fake_with_rng(&mut f.0);
-                format!("www.{}.{suffix}", f.word())
+                let word: String = FakeWord().fake_with_rng(&mut f.0);
+                format!("www.{word}.{suffix}")
             };
             assert_eq!(fast.target(), expected);
             assert_eq!(fast.index(1 << 20), formatted.index(1 << 20), "the generators stay in step");
+        }
+    }
+
+    #[test]
+    fn a_drawn_word_is_fakes_and_its_lists_are_ascii() {
+        for seed in 0..300 {
+            let (mut fast, mut formatted) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            for _ in 0..20 {
+                let word: String = FakeWord().fake_with_rng(&mut formatted.0);
+                assert_eq!(fast.word(), word);
+            }
+            assert_eq!(fast.index(1 << 20), formatted.index(1 << 20), "the generators stay in step");
+        }
+        // The host names' lower-casing is per character; on these lists it is ASCII's.
+        assert!([WORDS, FIRST_NAMES, DOMAIN_SUFFIXES].iter().all(|list| !list.is_empty() && list.iter().all(|w| w.is_ascii())));
+    }
+
+    /// Every draw an index makes is rand's `random_range(0..len)`'s, for lists of any length.
+    #[test]
+    fn a_drawn_index_is_random_range_s() {
+        for seed in 0..50 {
+            let (mut fast, mut rand) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            for len in [1usize, 2, 3, 7, 36, 1 << 20, u32::MAX as usize, u32::MAX as usize + 1, usize::MAX / 3] {
+                assert_eq!(fast.index(len), rand.0.random_range(0..len), "seed {seed}, 0..{len}");
+            }
         }
     }
 

@@ -103,7 +103,7 @@ impl Builder<'_> {
                         id: i64::from(i) + 1,
                         registry_id: Text::from(format!("reg-{}", draw.hex(6))),
                         registry_name: Text::new("swr"),
-                        image_name: Text::from(draw.word()),
+                        image_name: Text::new(draw.word()),
                         image_version: Text::from(format!("1.{}.{}", draw.0.random_range(0..30), draw.0.random_range(0..10))),
                         namespace: Text::new("default"),
                         registry_type: "SwrPrivate",
@@ -118,7 +118,7 @@ impl Builder<'_> {
                         } else {
                             {
                             let mut name = String::from("ImageScan_");
-                            name.push_str(&draw.word());
+                            name.push_str(draw.word());
                             Text::from(name)
                         }
                         }

@@ -91,7 +91,7 @@ impl Builder<'_> {
                         let mut name = String::with_capacity(kind.name().len() + 1 + word.len());
                         name.extend(kind.name().chars().map(|c| if c == '_' { '-' } else { c }));
                         name.push('-');
-                        name.push_str(&word);
+                        name.push_str(word);
                         Text::from(name)
                     }, Text::new),
                     trigger_type: Term::known(spec.trigger_type.as_ref().map_or("manual", |t| draw.one(t).0)),
