@@ -198,7 +198,7 @@ impl Draw {
         if spec.low == spec.high {
             spec.low
         } else {
-            self.0.random_range(spec.low..=spec.high)
+            self.between(spec.low, spec.high)
         }
     }
 
@@ -206,7 +206,7 @@ impl Draw {
         if spec.low == spec.high {
             spec.low
         } else {
-            self.0.random_range(spec.low..=spec.high)
+            self.between(spec.low, spec.high)
         }
     }
 
@@ -219,7 +219,7 @@ impl Draw {
         if high <= low {
             low
         } else {
-            self.0.random_range(low..=high)
+            self.between(low, high)
         }
     }
 
@@ -231,16 +231,31 @@ impl Draw {
     #[inline]
     fn below(&mut self, n: u32) -> usize {
         use rand::Rng;
-        let wide = |x: u32| {
-            let product = u64::from(x) * u64::from(n);
-            ((product >> 32) as u32, product as u32)
-        };
-        let (mut result, low) = wide(self.0.next_u32());
-        if low > n.wrapping_neg() {
-            let (carry, _) = wide(self.0.next_u32());
-            result += u32::from(low.checked_add(carry).is_none());
+        canon(n, || self.0.next_u32())
+    }
+
+    /// A draw from `low..=high` (`low <= high`), the very value `self.0.random_range(low..=high)`
+    /// draws for an `i64`, from the same generator calls: rand's sampler (Canon's method on one
+    /// `u64`, a second one when the first is too near a multiple; the whole range one `u64`),
+    /// written here so that it inlines: instants and durations are drawn a few times a task.
+    /// `a_wide_draw_is_random_range_s` holds it to rand's.
+    #[inline]
+    fn between(&mut self, low: i64, high: i64) -> i64 {
+        use rand::Rng;
+        let range = high.wrapping_sub(low).wrapping_add(1) as u64;
+        if range == 0 {
+            return self.0.next_u64() as i64;
         }
-        result as usize
+        let wide = |x: u64| {
+            let product = u128::from(x) * u128::from(range);
+            ((product >> 64) as u64, product as u64)
+        };
+        let (mut result, lo) = wide(self.0.next_u64());
+        if lo > range.wrapping_neg() {
+            let (carry, _) = wide(self.0.next_u64());
+            result += u64::from(lo.checked_add(carry).is_none());
+        }
+        low.wrapping_add(result as i64)
     }
 
     pub(super) fn hex(&mut self, len: usize) -> String {
@@ -363,6 +378,10 @@ impl Draw {
 /// context rule it has, a final sigma, gives a letter that is not ASCII either way), anything but
 /// an ASCII letter or digit a `-`.
 fn push_host_part(host: &mut String, part: &str) {
+    if part.is_ascii() {
+        host.extend(part.bytes().map(|b| if b.is_ascii_alphanumeric() { char::from(b.to_ascii_lowercase()) } else { '-' }));
+        return;
+    }
     host.extend(part.chars().flat_map(char::to_lowercase).map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }));
 }
 
@@ -375,6 +394,22 @@ fn push_decimal(out: &mut String, n: u8) {
         out.push(char::from(b'0' + n / 10 % 10));
     }
     out.push(char::from(b'0' + n % 10));
+}
+
+/// rand's draw from `0..n` (`n` from 1 to `u32::MAX`) for a `usize` range this small, from the
+/// words `next` gives: Canon's method on one, a second one when the first is too near a multiple.
+#[inline(always)]
+fn canon(n: u32, mut next: impl FnMut() -> u32) -> usize {
+    let wide = |x: u32| {
+        let product = u64::from(x) * u64::from(n);
+        ((product >> 32) as u32, product as u32)
+    };
+    let (mut result, low) = wide(next());
+    if low > n.wrapping_neg() {
+        let (carry, _) = wide(next());
+        result += u32::from(low.checked_add(carry).is_none());
+    }
+    result as usize
 }
 
 /// One entry's lifecycle, checked once ([`Builder::lifecycle_plan`]): what each task draws.
@@ -856,6 +891,34 @@ mod tests {
         }
         // The host names' lower-casing is per character; on these lists it is ASCII's.
         assert!([WORDS, FIRST_NAMES, DOMAIN_SUFFIXES].iter().all(|list| !list.is_empty() && list.iter().all(|w| w.is_ascii())));
+    }
+
+    /// Ids drawn into one buffer are the ones drawn a character at a time through rand.
+    #[test]
+    fn drawn_ids_are_the_characters_rand_draws() {
+        for seed in 0..40 {
+            let (mut fast, mut slow) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let mut id = String::from("t-bp");
+            id.extend((0..18).map(|_| char::from(b"0123456789abcdefghijklmnopqrstuvwxyz"[slow.0.random_range(0..36usize)])));
+            assert_eq!(fast.ecs_task_id().as_str(), id);
+            let resource: String = format!("m-bp{}", slow.hex(18));
+            assert_eq!(fast.resource_id().as_str(), resource);
+            assert_eq!(fast.index(1 << 20), slow.index(1 << 20), "the generators stay in step");
+        }
+    }
+
+    #[test]
+    fn a_wide_draw_is_random_range_s() {
+        let ranges = [(0, 0), (0, 1), (-5, 5), (0, 120_000), (i64::MIN, i64::MAX), (i64::MIN, 0), (i64::MIN + 1, i64::MAX), (-1, i64::MAX), (1_767_225_600_000 - 2_592_000_000, 1_767_225_600_000)];
+        for seed in 0..50 {
+            let (mut fast, mut rand) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            for (low, high) in ranges {
+                for _ in 0..20 {
+                    assert_eq!(fast.between(low, high), rand.0.random_range(low..=high), "seed {seed}, {low}..={high}");
+                }
+            }
+            assert_eq!(fast.index(1 << 20), rand.index(1 << 20), "the generators stay in step");
+        }
     }
 
     /// Every draw an index makes is rand's `random_range(0..len)`'s, for lists of any length.

@@ -425,23 +425,28 @@ fn diagnose((base, base_usage): (&World, Usage), sources: &[Source], default_sta
 fn late_tasks(places: &Places, anchors: &[Millis]) -> Vec<(u32, usize, Millis)> {
     use diagnostics::{settles, Moment};
     let now = |file: u32| anchors.get(file as usize).copied().unwrap_or_default();
-    diagnostics::late(|f| {
-        let mut each = |created: Millis, settles: Option<Millis>, (file, at): (u32, usize)| f(Moment { created, settles, now: now(file), declared: (file, at) });
+    diagnostics::late(|future, f| {
+        let mut each = |created: Millis, settles: &dyn Fn() -> Option<Millis>, (file, at): (u32, usize)| {
+            let now = now(file);
+            if future.is_none_or(|after| created > after && created > now) {
+                f(Moment { created, settles: settles(), now, declared: (file, at) });
+            }
+        };
         for (t, &declared) in places.ecs.tasks.iter().zip(&places.ecs.declared) {
-            each(t.created, settles(t.created, &t.lifecycle), declared);
+            each(t.created, &|| settles(t.created, &t.lifecycle), declared);
         }
         for (t, &declared) in places.sas.tasks.iter().zip(&places.sas.declared) {
-            each(t.created, settles(t.created, &t.lifecycle), declared);
+            each(t.created, &|| settles(t.created, &t.lifecycle), declared);
         }
         for (t, &declared) in places.avds.tasks.iter().zip(&places.avds.declared) {
             let periodic = matches!(t.trigger, crate::world::avds::Trigger::Every { .. });
-            each(t.created, settles(t.created, &t.lifecycle).filter(|_| !periodic), declared);
+            each(t.created, &|| settles(t.created, &t.lifecycle).filter(|_| !periodic), declared);
         }
         for (t, &declared) in places.hss_image.tasks.iter().zip(&places.hss_image.declared) {
-            each(t.created, settles(t.created, &t.lifecycle), declared);
+            each(t.created, &|| settles(t.created, &t.lifecycle), declared);
         }
         for (t, &declared) in places.hss_task.tasks.iter().zip(&places.hss_task.declared) {
-            each(t.created, settles(t.created, &t.lifecycle), declared);
+            each(t.created, &|| settles(t.created, &t.lifecycle), declared);
         }
     })
 }

@@ -68,7 +68,10 @@ impl Builder<'_> {
                 let lifecycle = plan.draw(&mut draw);
                 let mut targets: Vec<ScanTarget> = spec.targets.iter().map(|t| ScanTarget { kind: t.kind.0, name: Text::new(&t.name), target: Text::new(&t.target) }).collect();
                 if targets.is_empty() {
-                    for _ in 0..draw.count(spec.target_count, 1) {
+                    let count = draw.count(spec.target_count, 1);
+                    // Room for what the entry most often draws, not for a typo's billions.
+                    targets.reserve(count.min(16) as usize);
+                    for _ in 0..count {
                         targets.push(ScanTarget { kind: "uuid", name: draw.host().into(), target: draw.uuid() });
                     }
                 }

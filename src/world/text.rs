@@ -32,11 +32,12 @@ impl Text {
     /// escaping, over a length known when compiled, so that neither is a loop (a generated
     /// load makes a million; `new`'s UTF-8 check and copies were a tenth of its time). Bytes
     /// that are not ASCII are taken as [`new`](Self::new) takes their lossy text.
+    #[inline]
     pub fn ascii<const N: usize>(bytes: [u8; N]) -> Text {
-        if !bytes.is_ascii() {
+        let (ascii, escaped) = ascii_and_escaped(&bytes);
+        if !ascii {
             return Text::new(&String::from_utf8_lossy(&bytes));
         }
-        let escaped = json_escaped(&bytes);
         if N <= INLINE {
             let mut inline = [0u8; INLINE];
             inline[..N].copy_from_slice(&bytes);
@@ -312,6 +313,34 @@ impl<W: Words> serde::Serialize for Term<W> {
 
 /// Whether a string has a byte JSON escapes (a control character, `"` or `\\`), eight bytes at
 /// a time (the "has a byte less than n" word tricks).
+/// Whether `bytes` are all ASCII, and whether any needs JSON escaping: eight bytes a step as
+/// [`json_escaped`] looks, the last ones padded with a plain letter; for [`Text::ascii`], whose
+/// length is known when compiled, a few steps without a loop.
+#[inline]
+fn ascii_and_escaped(bytes: &[u8]) -> (bool, bool) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let (mut high, mut escaped) = (0u64, 0u64);
+    let mut step = |w: u64| {
+        high |= w;
+        escaped |= (w.wrapping_sub(0x20 * ONES) & !w & HIGH) | zero_byte(w ^ (u64::from(b'"') * ONES)) | zero_byte(w ^ (u64::from(b'\\') * ONES));
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        step(u64::from_le_bytes(word));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [b'a'; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        step(u64::from_le_bytes(word));
+    }
+    (high & HIGH == 0, escaped != 0)
+}
+
 pub fn json_escaped(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -405,5 +434,9 @@ mod tests {
             assert_eq!((made.as_str(), made.json_plain()), (text, Text::new(text).json_plain()));
         }
         assert_eq!(Text::ascii([b'a', 0xff]).as_str(), "a\u{fffd}");
+        for text in ["", "a", "t-bp1", "1234567", "12345678", "123456789", "quo\"te", "back\\slash", "tab\there", "\u{7f}x", "x\u{1f}"] {
+            assert_eq!(ascii_and_escaped(text.as_bytes()), (true, json_escaped(text.as_bytes())), "{text:?}");
+        }
+        assert!(!ascii_and_escaped("héllo".as_bytes()).0);
     }
 }
