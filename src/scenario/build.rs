@@ -10,7 +10,7 @@
 //! generator whose tasks would all be created together and change status together.
 
 use fake::locales::{Data, EN};
-use rand::rngs::StdRng;
+use rand::rngs::ChaCha12Rng;
 use rand::{RngExt, SeedableRng};
 use toml::Spanned;
 
@@ -83,6 +83,16 @@ impl<T> Declared<T> {
     pub(super) fn push(&mut self, task: T, at: usize) {
         self.tasks.push(task);
         self.at.push(at);
+    }
+
+    /// Tasks of one entry, all declared at `at`.
+    pub(super) fn extend(&mut self, tasks: Vec<T>, at: usize) {
+        self.at.extend(std::iter::repeat_n(at, tasks.len()));
+        if self.tasks.is_empty() {
+            self.tasks = tasks;
+        } else {
+            self.tasks.extend(tasks);
+        }
     }
 
     pub(super) fn reserve(&mut self, n: u32) {
@@ -186,8 +196,10 @@ const FIRST_NAMES: &[&str] = <EN as Data>::NAME_FIRST_NAME;
 const DOMAIN_SUFFIXES: &[&str] = <EN as Data>::INTERNET_DOMAIN_SUFFIX;
 
 /// Values drawn for one entry: each entry gets its own generator so that editing one entry does
-/// not reshuffle the others.
-pub(super) struct Draw(pub(super) StdRng);
+/// not reshuffle the others. ChaCha12, what rand's `StdRng` is (and what every seed's worlds
+/// were drawn with), named so that a chunk of an entry can start at its place in the stream
+/// ([`draw_tasks`]); `the_stream_is_std_rng_s` holds the two to the same words.
+pub(super) struct Draw(pub(super) ChaCha12Rng);
 
 impl Draw {
     pub(super) fn one<'t, T>(&mut self, choice: &'t Choice<T>) -> &'t T {
@@ -396,6 +408,65 @@ fn push_decimal(out: &mut String, n: u8) {
     out.push(char::from(b'0' + n % 10));
 }
 
+/// The fewest tasks an entry draws on more than one thread.
+const SPLIT_AT: u32 = 50_000;
+/// The most threads one entry's tasks are drawn on.
+const MAX_CHUNKS: usize = 8;
+
+/// `count` tasks, task `n` drawn by `make(draw, n)`: the very tasks one loop over `0..count`
+/// draws, and `draw` left where that loop leaves it. A big entry is drawn in chunks side by
+/// side (one big `[[ecs.generate]]` was a load's longest thread): the first task says how many
+/// words a task takes (the same for every task of most entries), each chunk but the first starts
+/// where that puts it in the stream, and a chunk is kept only when the one before ended exactly
+/// there; otherwise (an entry whose tasks draw more or fewer words: rare rejections, lists of
+/// drawn length, names of drawn shape) it is drawn again from where the one before ended. So
+/// the world is always the one loop's, and a chunk drawn twice costs time, never a difference.
+pub(super) fn draw_tasks<T: Send>(draw: &mut Draw, count: u32, make: impl Fn(&mut Draw, u32) -> T + Sync) -> Vec<T> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunks = if count < SPLIT_AT { 1 } else { threads.min(MAX_CHUNKS) };
+    draw_in_chunks(draw, count, chunks, &make)
+}
+
+fn draw_in_chunks<T: Send>(draw: &mut Draw, count: u32, chunks: usize, make: &(impl Fn(&mut Draw, u32) -> T + Sync)) -> Vec<T> {
+    let mut tasks = Vec::with_capacity(count as usize);
+    if chunks < 2 || count < 2 {
+        tasks.extend((0..count).map(|n| make(draw, n)));
+        return tasks;
+    }
+    let start = draw.0.get_word_pos();
+    tasks.push(make(draw, 0));
+    let per_task = draw.0.get_word_pos() - start;
+    // Chunk k draws tasks bounds[k]..bounds[k + 1] (the first task is drawn).
+    let bounds: Vec<u32> = (0..=chunks as u64).map(|k| 1 + (u64::from(count - 1) * k / chunks as u64) as u32).collect();
+    let guessed = |first: u32| start + u128::from(first) * per_task;
+    let parts: Vec<(Vec<T>, u128)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (1..chunks)
+            .map(|k| {
+                let (first, end) = (bounds[k], bounds[k + 1]);
+                // The entry's generator (its seed and stream), at the chunk's guessed place.
+                let mut own = Draw(ChaCha12Rng::from_seed(draw.0.get_seed()));
+                own.0.set_stream(draw.0.get_stream());
+                own.0.set_word_pos(guessed(first));
+                scope.spawn(move || {
+                    let part: Vec<T> = (first..end).map(|n| make(&mut own, n)).collect();
+                    (part, own.0.get_word_pos())
+                })
+            })
+            .collect();
+        tasks.extend((bounds[0]..bounds[1]).map(|n| make(draw, n)));
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    for (k, (part, end)) in (1..chunks).zip(parts) {
+        if draw.0.get_word_pos() == guessed(bounds[k]) {
+            tasks.extend(part);
+            draw.0.set_word_pos(end);
+        } else {
+            tasks.extend((bounds[k]..bounds[k + 1]).map(|n| make(draw, n)));
+        }
+    }
+    tasks
+}
+
 /// rand's draw from `0..n` (`n` from 1 to `u32::MAX`) for a `usize` range this small, from the
 /// words `next` gives: Canon's method on one, a second one when the first is too near a multiple.
 #[inline(always)]
@@ -505,7 +576,7 @@ impl<'a> Builder<'a> {
         for byte in section.bytes() {
             mix = mix.rotate_left(5) ^ u64::from(byte);
         }
-        Draw(StdRng::seed_from_u64(mix.wrapping_mul(0x100_0000_01b3).wrapping_add(index as u64)))
+        Draw(ChaCha12Rng::seed_from_u64(mix.wrapping_mul(0x100_0000_01b3).wrapping_add(index as u64)))
     }
 
     /// Checks `count` and `id` against the kind of entry and says how many tasks it makes.
@@ -815,7 +886,7 @@ mod tests {
     #[test]
     fn a_small_draw_is_random_range_s() {
         for seed in 0..50 {
-            let (mut fast, mut rand) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let (mut fast, mut rand) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
             for n in (1..=40).chain([255, 1000, 1 << 20, u32::MAX / 3 + 7, u32::MAX]) {
                 for _ in 0..50 {
                     assert_eq!(fast.below(n), rand.0.random_range(0..n as usize), "seed {seed}, 0..{n}");
@@ -827,7 +898,7 @@ mod tests {
     #[test]
     fn a_drawn_uuid_is_the_one_the_formatted_draws_made() {
         for seed in 0..200 {
-            let (mut fast, mut formatted) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let (mut fast, mut formatted) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
             for _ in 0..20 {
                 let f = &mut formatted;
                 let expected = format!("{}-{}-4{}-{}{}-{}", f.hex(8), f.hex(4), f.hex(3), char::from(b"89ab"[f.0.random_range(0..4)]), f.hex(3), f.hex(12));
@@ -863,7 +934,7 @@ mod tests {
     #[test]
     fn a_drawn_host_and_target_are_the_formatted_ones() {
         for seed in 0..300 {
-            let (mut fast, mut formatted) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let (mut fast, mut formatted) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
             let user: String = Username().fake_with_rng(&mut formatted.0);
             assert_eq!(fast.host(), format!("host-{}", user.to_lowercase().replace(|c: char| !c.is_ascii_alphanumeric(), "-")));
             let f = &mut formatted;
@@ -882,7 +953,7 @@ mod tests {
     #[test]
     fn a_drawn_word_is_fakes_and_its_lists_are_ascii() {
         for seed in 0..300 {
-            let (mut fast, mut formatted) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let (mut fast, mut formatted) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
             for _ in 0..20 {
                 let word: String = FakeWord().fake_with_rng(&mut formatted.0);
                 assert_eq!(fast.word(), word);
@@ -897,7 +968,7 @@ mod tests {
     #[test]
     fn drawn_ids_are_the_characters_rand_draws() {
         for seed in 0..40 {
-            let (mut fast, mut slow) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let (mut fast, mut slow) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
             let mut id = String::from("t-bp");
             id.extend((0..18).map(|_| char::from(b"0123456789abcdefghijklmnopqrstuvwxyz"[slow.0.random_range(0..36usize)])));
             assert_eq!(fast.ecs_task_id().as_str(), id);
@@ -907,11 +978,49 @@ mod tests {
         }
     }
 
+    /// `Draw` names rand's `StdRng`'s generator: the same words from the same seed.
+    #[test]
+    fn the_stream_is_std_rng_s() {
+        use rand::Rng;
+        for seed in [0, 1, 7, 42, u64::MAX] {
+            let (mut named, mut std) = (ChaCha12Rng::seed_from_u64(seed), rand::rngs::StdRng::seed_from_u64(seed));
+            for _ in 0..300 {
+                assert_eq!(named.next_u32(), std.next_u32());
+                assert_eq!(named.next_u64(), std.next_u64());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 24, failure_persistence: None, ..Default::default() })]
+
+        /// Drawn in chunks, an entry's tasks are the one loop's, and the draw ends where the
+        /// loop's does: for tasks that take the same words each, and for tasks whose words vary
+        /// (a list of drawn length; a shape picked by a drawn byte, as user names are), so that
+        /// chunks start at the wrong place and are drawn again.
+        #[test]
+        fn tasks_drawn_in_chunks_are_the_loops(seed: u64, count in 0u32..400, chunks in 1usize..6, shape in 0u8..3) {
+            let make = |draw: &mut Draw, n: u32| -> (u32, String, i64) {
+                let words = match shape {
+                    0 => 0,
+                    1 => draw.index(3),
+                    _ => usize::from(draw.byte() < 8),
+                };
+                let word: String = (0..words).map(|_| draw.word()).collect();
+                (n, format!("{}{word}", draw.ecs_task_id().as_str()), draw.between(-5, 1_000_000))
+            };
+            let (mut one, mut split) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
+            let looped: Vec<_> = (0..count).map(|n| make(&mut one, n)).collect();
+            proptest::prop_assert_eq!(draw_in_chunks(&mut split, count, chunks, &make), looped);
+            proptest::prop_assert_eq!(split.0.get_word_pos(), one.0.get_word_pos());
+        }
+    }
+
     #[test]
     fn a_wide_draw_is_random_range_s() {
         let ranges = [(0, 0), (0, 1), (-5, 5), (0, 120_000), (i64::MIN, i64::MAX), (i64::MIN, 0), (i64::MIN + 1, i64::MAX), (-1, i64::MAX), (1_767_225_600_000 - 2_592_000_000, 1_767_225_600_000)];
         for seed in 0..50 {
-            let (mut fast, mut rand) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let (mut fast, mut rand) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
             for (low, high) in ranges {
                 for _ in 0..20 {
                     assert_eq!(fast.between(low, high), rand.0.random_range(low..=high), "seed {seed}, {low}..={high}");
@@ -925,7 +1034,7 @@ mod tests {
     #[test]
     fn a_drawn_index_is_random_range_s() {
         for seed in 0..50 {
-            let (mut fast, mut rand) = (Draw(StdRng::seed_from_u64(seed)), Draw(StdRng::seed_from_u64(seed)));
+            let (mut fast, mut rand) = (Draw(ChaCha12Rng::seed_from_u64(seed)), Draw(ChaCha12Rng::seed_from_u64(seed)));
             for len in [1usize, 2, 3, 7, 36, 1 << 20, u32::MAX as usize, u32::MAX as usize + 1, usize::MAX / 3] {
                 assert_eq!(fast.index(len), rand.0.random_range(0..len), "seed {seed}, 0..{len}");
             }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::build::{Builder, DEFAULT_REGION};
+use super::build::{draw_tasks, Builder, DEFAULT_REGION};
 use super::schema::{self, *};
 use crate::instant::{MINUTE, SECOND};
 use crate::world::ecs::{EcsStatus, EcsTask};
@@ -54,26 +54,30 @@ impl Builder<'_> {
                 None => vec![self.built.interner.get(DEFAULT_REGION)],
             };
             let pins = Self::pins(&spec.set, &spec.unset);
-            self.built.ecs.reserve(entry.count);
+            // The lifecycle is checked at the entry's first task: an entry of none says nothing.
+            if entry.count == 0 {
+                continue;
+            }
             let mut plans = [None, None];
-            for _ in 0..entry.count {
-                let Some(plan) = self.planned(&mut plans, &spec.lifecycle, &[(EcsStatus::Waiting, Some(30 * SECOND)), (EcsStatus::Processing, Some(10 * MINUTE)), (EcsStatus::Finished, None)], false) else { break };
-                let lifecycle = plan.draw(&mut draw);
+            let Some(plan) = self.planned(&mut plans, &spec.lifecycle, &[(EcsStatus::Waiting, Some(30 * SECOND)), (EcsStatus::Processing, Some(10 * MINUTE)), (EcsStatus::Finished, None)], false) else { continue };
+            let start = self.start;
+            let tasks = draw_tasks(&mut draw, entry.count, |draw, _| {
+                let lifecycle = plan.draw(draw);
                 let id = spec.id.as_ref().map_or_else(|| draw.ecs_task_id(), |id| Text::new(id.get_ref()));
-                let task = EcsTask {
+                EcsTask {
                     id,
                     // Drawn as the list is (an index), so that the same seed draws the same world.
                     region: if spec.region.is_some() { regions[draw.index(regions.len())].clone() } else { regions[0].clone() },
                     owner: owner.clone(),
                     action: Term::known(spec.action.as_ref().map_or("ImportImage", |a| draw.one(a).0)),
                     resource_id: spec.resource_id.as_deref().map(Text::new).or_else(|| entry.generated.then(|| draw.resource_id())),
-                    created: created.map_or(self.start, |w| draw.when(w, self.start)),
+                    created: created.map_or(start, |w| draw.when(w, start)),
                     support_cancel: spec.support_cancel,
                     lifecycle,
                     pins: pins.clone(),
-                };
-                self.built.ecs.push(task, spec.id.as_ref().map_or(entry.at, |id| id.span().start));
-            }
+                }
+            });
+            self.built.ecs.extend(tasks, spec.id.as_ref().map_or(entry.at, |id| id.span().start));
         }
     }
 }
