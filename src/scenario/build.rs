@@ -312,13 +312,13 @@ impl Draw {
     pub(super) fn uuid(&mut self) -> Text {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut id = *b"00000000-0000-4000-0000-000000000000";
-        for (at, byte) in id.iter_mut().enumerate() {
-            *byte = match at {
-                8 | 13 | 18 | 23 => b'-',
-                14 => b'4',
-                19 => b"89ab"[self.below(4)],
-                _ => HEX[self.below(16)],
-            };
+        // Left to right, a run of hex digits at a time (no test of the place per character).
+        for run in [0..8, 9..13, 15..18] {
+            id[run].iter_mut().for_each(|byte| *byte = HEX[self.below(16)]);
+        }
+        id[19] = b"89ab"[self.below(4)];
+        for run in [20..23, 24..36] {
+            id[run].iter_mut().for_each(|byte| *byte = HEX[self.below(16)]);
         }
         Text::ascii(id)
     }
