@@ -113,7 +113,7 @@ fn write_long_int(n: i64, out: &mut Vec<u8>) {
     // The number of digits from the number of bits (log10(2) ~ 1233 / 4096), corrected by one
     // comparison (Bit Twiddling Hacks, "integer log base 10").
     let bits = 64 - (magnitude | 1).leading_zeros();
-    let guess = (bits * 1233 >> 12) as usize;
+    let guess = ((bits * 1233) >> 12) as usize;
     let digits = guess + usize::from(magnitude >= POWERS_OF_TEN[guess.min(19)]);
     let len = sign + digits.max(1);
     let mut at = len;
