@@ -70,19 +70,19 @@ const POWERS_OF_TEN: [u64; 20] = {
 /// answers carry a few a task: issue 16 found integers a fifth of an HSS page). The digits are
 /// laid out in a fixed buffer copied whole and then cut to length: a copy of a constant size is
 /// a few stores, where one of the number's own length was a call to `memcpy`. Counters of one or
-/// two digits and instants (13 digits: 2001 to 2286) each take a way of their own.
+/// two digits, instants (13 digits: 2001 to 2286) and small numbers (statuses such as `-3` and
+/// `100`) each take a way of their own, none with the general way's stack frame.
 #[inline]
 pub(crate) fn write_int(n: i64, out: &mut Vec<u8>) {
-    let magnitude = n.unsigned_abs();
-    if n >= 0 && magnitude < 100 {
-        if magnitude < 10 {
-            out.push(b'0' + magnitude as u8);
+    if (0..100).contains(&n) {
+        if n < 10 {
+            out.push(b'0' + n as u8);
         } else {
-            out.extend_from_slice(&PAIRS[magnitude as usize]);
+            out.extend_from_slice(&PAIRS[n as usize]);
         }
         return;
     }
-    write_long_int(n, out);
+    write_other_int(n, out);
 }
 
 /// Four digits of `n` (below 10,000), zeros in front.
@@ -93,19 +93,48 @@ fn four_digits(n: u32) -> [u8; 4] {
     [a, b, c, d]
 }
 
-/// [`write_int`] for the rest: negatives and three digits or more.
+/// [`write_int`] for the rest: picks the way.
+#[inline(never)]
+fn write_other_int(n: i64, out: &mut Vec<u8>) {
+    const INSTANTS: std::ops::Range<i64> = 1_000_000_000_000..10_000_000_000_000;
+    if INSTANTS.contains(&n) {
+        write_instant(n as u64, out);
+    } else if (-99..1000).contains(&n) {
+        write_small_int(n, out);
+    } else {
+        write_long_int(n, out);
+    }
+}
+
+/// 13 digits, as 5 + 8 at fixed places, in 32-bit arithmetic.
+#[inline(never)]
+fn write_instant(n: u64, out: &mut Vec<u8>) {
+    let high = (n / 100_000_000) as u32;
+    let low = (n % 100_000_000) as u32;
+    let [a, b, c, d] = four_digits(high % 10_000);
+    let [e, f, g, h] = four_digits(low / 10_000);
+    let [i, j, k, l] = four_digits(low % 10_000);
+    out.extend_from_slice(&[b'0' + (high / 10_000 % 10) as u8, a, b, c, d, e, f, g, h, i, j, k, l]);
+}
+
+/// -99 to -1 and 100 to 999.
+#[inline(never)]
+fn write_small_int(n: i64, out: &mut Vec<u8>) {
+    let magnitude = n.unsigned_abs() as usize;
+    if n >= 100 {
+        let [b, c] = PAIRS[magnitude % 100];
+        out.extend_from_slice(&[b'0' + (magnitude / 100 % 10) as u8, b, c]);
+    } else if magnitude >= 10 {
+        let [b, c] = PAIRS[magnitude % 100];
+        out.extend_from_slice(&[b'-', b, c]);
+    } else {
+        out.extend_from_slice(&[b'-', b'0' + (magnitude % 10) as u8]);
+    }
+}
+
+/// [`write_int`] the general way: any other number.
 fn write_long_int(n: i64, out: &mut Vec<u8>) {
     let magnitude = n.unsigned_abs();
-    if n > 0 && (POWERS_OF_TEN[12]..POWERS_OF_TEN[13]).contains(&magnitude) {
-        // An instant: 5 + 8 digits, all at fixed places, in 32-bit arithmetic.
-        let high = (magnitude / 100_000_000) as u32;
-        let low = (magnitude % 100_000_000) as u32;
-        let [a, b, c, d] = four_digits(high % 10_000);
-        let [e, f, g, h] = four_digits(low / 10_000);
-        let [i, j, k, l] = four_digits(low % 10_000);
-        out.extend_from_slice(&[b'0' + (high / 10_000) as u8, a, b, c, d, e, f, g, h, i, j, k, l]);
-        return;
-    }
     // i64::MIN: 19 digits and its sign.
     let mut buffer = [0u8; 20];
     let sign = usize::from(n < 0);
@@ -204,7 +233,7 @@ mod tests {
         /// The fast integer path writes what `fmt` writes, after whatever the buffer held: small
         /// numbers, instants, every length and sign.
         #[test]
-        fn integers_match_fmt(n in proptest::prelude::any::<i64>(), digits in 0u32..19, small in -200i64..200, before in "[a-z]{0,5}") {
+        fn integers_match_fmt(n in proptest::prelude::any::<i64>(), digits in 0u32..19, small in -1200i64..1200, before in "[a-z]{0,5}") {
             for n in [n, n / 10i64.pow(digits), small, 1_700_000_000_000 + small * 7_919] {
                 let mut out = before.as_bytes().to_vec();
                 write_int(n, &mut out);
