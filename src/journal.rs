@@ -336,6 +336,9 @@ impl Journal {
         }
         // Cut (and the cut-off bytes freed) before the lock is taken.
         let mut recorded = Recorded::new(call, self.bounds.entry_bytes);
+        // A full journal drops one entry a call: that one is held apart, and a vector is made
+        // only when a big entry pushes out more (no allocation a request in the steady state).
+        let mut evicted_first = None;
         let mut evicted = Vec::new();
         let mut ring = self.ring();
         recorded.seq = ring.next_seq;
@@ -343,12 +346,16 @@ impl Journal {
         while ring.entries.len() >= self.bounds.entries || (!ring.entries.is_empty() && ring.bytes + recorded.bytes > self.bounds.total_bytes) {
             let Some(oldest) = ring.entries.pop_front() else { break };
             ring.bytes -= oldest.bytes;
-            evicted.push(oldest);
+            match evicted_first {
+                None => evicted_first = Some(oldest),
+                Some(_) => evicted.push(oldest),
+            }
         }
         ring.bytes += recorded.bytes;
         ring.entries.push_back(Arc::new(recorded));
         drop(ring);
         // The oldest entries are freed here, out of the lock.
+        drop(evicted_first);
         drop(evicted);
     }
 

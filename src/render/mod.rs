@@ -154,11 +154,14 @@ impl Scalar for Word {
     }
 }
 
-/// An object being written: its fields go straight to the output.
+/// An object being written: its fields go straight to the output. In JSON every field writes a
+/// comma before its key, and the first one's becomes the object's `{` when it closes: no "first
+/// field?" test per field, and the comma, key and colon are one copy.
 pub struct Object<'o, 'p> {
     format: Format,
     out: &'o mut Vec<u8>,
-    first: bool,
+    /// JSON: where the object's `{` goes (its first field's comma, once there is one).
+    start: usize,
     pins: Scope<'p>,
 }
 
@@ -200,11 +203,17 @@ impl<'o, 'p> Object<'o, 'p> {
         match self.pins.slot(key) {
             Slot::Derived => {
                 let pins = self.pins.under(key);
-                self.open(key, b'{');
-                let mut child = Object { format: self.format, out: &mut *self.out, first: true, pins };
-                fill(&mut child);
-                child.finish();
-                self.close(key, b'}');
+                match self.format {
+                    Format::Json => {
+                        self.key(key);
+                        Object::write(Format::Json, self.out, pins, fill);
+                    }
+                    Format::Xml => {
+                        xml::open(key, self.out);
+                        Object::write(Format::Xml, self.out, pins, fill);
+                        xml::close(key, self.out);
+                    }
+                }
             }
             Slot::Pinned(pinned) => self.pinned(key, pinned),
         }
@@ -275,51 +284,64 @@ impl<'o, 'p> Object<'o, 'p> {
         }
     }
 
-    /// JSON: the comma before every field but the first, and the key. An operation's keys are
-    /// its own literals, never in need of escaping, so they are copied as they are.
+    /// An object's fields, its pins applied; in JSON between braces (an XML object's element is
+    /// its writer's).
+    #[inline(always)]
+    fn write(format: Format, out: &mut Vec<u8>, pins: Scope, fill: impl FnOnce(&mut Object)) {
+        let mut object = Object { format, start: out.len(), out, pins };
+        fill(&mut object);
+        object.finish();
+        if format == Format::Json {
+            // The first field's comma is where the brace goes; an empty object writes its own.
+            match object.out.get_mut(object.start) {
+                Some(first) => *first = b'{',
+                None => object.out.push(b'{'),
+            }
+            object.out.push(b'}');
+        }
+    }
+
+    /// JSON: `,"key":` (the comma becomes the `{` for the first field). An operation's keys are
+    /// its own literals, never in need of escaping, so they are copied as they are: laid out in a
+    /// buffer of a constant size, which the compiler folds into a few stores for a literal key,
+    /// copied whole and cut to length (issue 16: pushing the pieces one by one, each with its own
+    /// capacity check, was a fifth of an HSS page).
     #[inline(always)]
     fn key(&mut self, key: &str) {
-        if !std::mem::replace(&mut self.first, false) {
-            self.out.push(b',');
+        const ROOM: usize = 32;
+        let len = key.len() + 4;
+        if len <= ROOM {
+            let mut piece = [0u8; ROOM];
+            piece[..2].copy_from_slice(b",\"");
+            piece[2..len - 2].copy_from_slice(key.as_bytes());
+            piece[len - 2..len].copy_from_slice(b"\":");
+            let start = self.out.len();
+            self.out.extend_from_slice(&piece);
+            self.out.truncate(start + len);
+        } else {
+            self.out.extend_from_slice(b",\"");
+            self.out.extend_from_slice(key.as_bytes());
+            self.out.extend_from_slice(b"\":");
         }
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
     }
 
     /// A scenario's key (a pin's), escaped.
     fn escaped_key(&mut self, key: &str) {
-        if !std::mem::replace(&mut self.first, false) {
-            self.out.push(b',');
-        }
+        self.out.push(b',');
         json::write_str(key, self.out);
         self.out.push(b':');
     }
 
-    #[inline(always)]
-    fn open(&mut self, key: &str, bracket: u8) {
-        match self.format {
-            Format::Json => {
-                self.key(key);
-                self.out.push(bracket);
-            }
-            Format::Xml => xml::open(key, self.out),
-        }
-    }
-
-    #[inline(always)]
-    fn close(&mut self, key: &str, bracket: u8) {
-        match self.format {
-            Format::Json => self.out.push(bracket),
-            Format::Xml => xml::close(key, self.out),
-        }
-    }
-
     /// Adds the set pins no written field took, in pin order.
+    #[inline(always)]
     fn finish(&mut self) {
-        if self.pins.pins.is_empty() {
-            return;
+        if !self.pins.pins.is_empty() {
+            self.add_unused_pins();
         }
+    }
+
+    #[cold]
+    fn add_unused_pins(&mut self) {
         let pins = &self.pins.pins;
         let added: Vec<&'p str> = pins
             .iter()
@@ -341,33 +363,28 @@ impl<'o, 'k> List<'o, 'k> {
     }
 
     fn item(&mut self, pins: Scope, fill: impl FnOnce(&mut Object)) -> &mut Self {
-        self.item_start(b'{');
-        let mut child = Object { format: self.format, out: &mut *self.out, first: true, pins };
-        fill(&mut child);
-        child.finish();
-        self.item_end(b'}');
+        self.item_start();
+        Object::write(self.format, self.out, pins, fill);
+        self.item_end();
         self
     }
 
     pub fn value(&mut self, value: impl Scalar) -> &mut Self {
-        self.item_start(0);
+        self.item_start();
         match self.format {
             Format::Json => value.json(self.out),
             Format::Xml => value.xml(self.out),
         }
-        self.item_end(0);
+        self.item_end();
         self
     }
 
     #[inline(always)]
-    fn item_start(&mut self, bracket: u8) {
+    fn item_start(&mut self) {
         match self.format {
             Format::Json => {
                 if !std::mem::replace(&mut self.first, false) {
                     self.out.push(b',');
-                }
-                if bracket != 0 {
-                    self.out.push(bracket);
                 }
             }
             Format::Xml => xml::open(self.key, self.out),
@@ -375,11 +392,9 @@ impl<'o, 'k> List<'o, 'k> {
     }
 
     #[inline(always)]
-    fn item_end(&mut self, bracket: u8) {
-        match self.format {
-            Format::Json if bracket != 0 => self.out.push(bracket),
-            Format::Json => {}
-            Format::Xml => xml::close(self.key, self.out),
+    fn item_end(&mut self) {
+        if self.format == Format::Xml {
+            xml::close(self.key, self.out);
         }
     }
 }
@@ -394,10 +409,17 @@ struct Scope<'p> {
 }
 
 impl<'p> Scope<'p> {
+    /// Inline, so that an object without pins (nearly every one) pays one check, not a call.
+    #[inline(always)]
     fn of(sets: &[&'p Pins]) -> Scope<'p> {
         if sets.iter().all(|pins| pins.is_none()) {
             return Scope::default();
         }
+        Scope::gather(sets)
+    }
+
+    #[cold]
+    fn gather(sets: &[&'p Pins]) -> Scope<'p> {
         Scope::new(sets.iter().filter_map(|pins| pins.as_deref()).flatten().map(|(k, v)| (k.as_str(), v.as_ref())).collect())
     }
 

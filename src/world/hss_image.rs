@@ -184,8 +184,10 @@ pub struct ImageTaskView<'a> {
 }
 
 /// `part` of `whole` at `progress`, rounded down: counters reach their totals only at the end.
+/// The cast truncates, which is the floor for what it sees (a negative product saturates to 0
+/// either way), without a call to libm's `floor` (issue 16: four a task).
 fn share(whole: u32, progress: f64) -> u32 {
-    ((f64::from(whole) * progress).floor() as u32).min(whole)
+    ((f64::from(whole) * progress) as u32).min(whole)
 }
 
 impl HssImageTask {
@@ -193,7 +195,8 @@ impl HssImageTask {
         let progress = if stage.status == ImageTaskStatus::Finished { 1.0 } else { stage.progress };
         let status_code = match stage.status {
             ImageTaskStatus::Waiting => 0,
-            ImageTaskStatus::Scanning => ((progress * 100.0).floor() as i64).min(99),
+            // Progress is within 0..=1: truncating is the floor.
+            ImageTaskStatus::Scanning => ((progress * 100.0) as i64).min(99),
             ImageTaskStatus::Finished => 100,
             ImageTaskStatus::Terminated => -1,
             ImageTaskStatus::Timeout => -2,

@@ -141,8 +141,10 @@ impl HssTask {
             TaskKind::IacScan { files, failures, .. } => (*files, *failures),
         };
         let progress = if stage.status.terminal() { 1.0 } else { stage.progress };
-        let done = ((f64::from(total) * progress).floor() as u32).min(total);
-        let failed = ((f64::from(failures) * progress).floor() as u32).min(done);
+        // Truncating casts: the floor for a product that is never negative (and 0 either way if it
+        // were), without a call to libm's `floor`.
+        let done = ((f64::from(total) * progress) as u32).min(total);
+        let failed = ((f64::from(failures) * progress) as u32).min(done);
         let in_progress = if stage.status == HssTaskStatus::Running { total - done } else { 0 };
         HssTaskView {
             task: self,

@@ -252,6 +252,54 @@ impl<S: Status> Lifecycle<S> {
 
     /// State at `now` for a task that started at `start` (callers hide tasks not yet started).
     pub fn at(&self, start: Millis, now: Millis) -> Stage<S> {
+        match &self.phases {
+            Phases::Short { len, statuses, durations } => Self::short_at(usize::from(*len), statuses, durations, start, now),
+            Phases::Long(_) => self.long_at(start, now),
+        }
+    }
+
+    /// [`at`](Self::at) for a short lifecycle, the one nearly every task has: the same walk as
+    /// [`long_at`](Self::long_at)'s, over the inline arrays, with no read log to look at (issue
+    /// 16: the general walk was a tenth of a page's instructions; a test holds the two equal).
+    #[inline]
+    fn short_at(len: usize, statuses: &[S; 3], durations: &[Millis; 2], start: Millis, now: Millis) -> Stage<S> {
+        let last = len.clamp(1, 3) - 1;
+        let mut cursor = start;
+        let mut ended_at = None;
+        let mut index = 0;
+        let (phase_ends, fraction) = loop {
+            let status = statuses[index];
+            if ended_at.is_none() && status.terminal() {
+                ended_at = Some(cursor);
+            }
+            if index >= last {
+                break (None, 0.0);
+            }
+            let duration = durations[index];
+            let end = cursor.saturating_add(duration);
+            if now < end {
+                let fraction = if duration == 0 { 1.0 } else { (now - cursor) as f64 / duration as f64 };
+                break (Some(end), fraction);
+            }
+            cursor = end;
+            index += 1;
+        };
+        let status_of = |i: usize| statuses[i];
+        let end_of = |i: usize| if i < last { PhaseEnd::After(durations[i]) } else { PhaseEnd::Never };
+        Stage {
+            status: statuses[index],
+            phase: index,
+            phase_started: cursor,
+            phase_ends,
+            progress: progress_over(last + 1, index, fraction, status_of),
+            // Only a terminal phase at or before this one sets it.
+            ended_at,
+            remaining: remaining_over(last + 1, index, now, phase_ends, status_of, end_of),
+        }
+    }
+
+    /// [`at`](Self::at) for any lifecycle: phases of every kind, and the read log.
+    fn long_at(&self, start: Millis, now: Millis) -> Stage<S> {
         let (ended, reads_in_phase) = self.log(|log| (log.ended.clone(), log.reads_in_phase)).unwrap_or_default();
         let len = self.len();
         let mut cursor = start;
@@ -296,38 +344,11 @@ impl<S: Status> Lifecycle<S> {
     }
 
     fn progress(&self, current: usize, fraction: f64) -> f64 {
-        let mut total = 0usize;
-        let mut done = 0usize;
-        for i in 0..self.len() {
-            if self.status_of(i).progressing() {
-                total += 1;
-                if i < current {
-                    done += 1;
-                }
-            }
-        }
-        if total == 0 {
-            return if self.status_of(current).terminal() { 1.0 } else { 0.0 };
-        }
-        let partial = if self.status_of(current).progressing() { fraction.clamp(0.0, 1.0) } else { 0.0 };
-        ((done as f64 + partial) / total as f64).clamp(0.0, 1.0)
+        progress_over(self.len(), current, fraction, |i| self.status_of(i))
     }
 
     fn remaining(&self, current: usize, now: Millis, phase_ends: Option<Millis>) -> Option<Millis> {
-        let Some(last_progressing) = (0..self.len()).rev().find(|&i| self.status_of(i).progressing()) else {
-            return Some(0);
-        };
-        if current > last_progressing {
-            return Some(0);
-        }
-        let mut left = phase_ends? - now;
-        for i in current + 1..=last_progressing {
-            match self.phase(i).end {
-                PhaseEnd::After(duration) => left = left.saturating_add(duration),
-                _ => return None,
-            }
-        }
-        Some(left)
+        remaining_over(self.len(), current, now, phase_ends, |i| self.status_of(i), |i| self.phase(i).end)
     }
 
     /// The read log as it stands: each exhausted read-bounded phase with the instant its last read
@@ -351,6 +372,10 @@ impl<S: Status> Lifecycle<S> {
     /// phase still sees it, the next one sees what follows.
     pub fn read(&self, start: Millis, now: Millis) -> Stage<S> {
         let stage = self.at(start, now);
+        // Only a lifecycle with a read log has a phase that ends after reads.
+        if self.reads().is_none() {
+            return stage;
+        }
         if let PhaseEnd::Reads(limit) = self.phase(stage.phase).end {
             self.log(|log| {
                 if log.ended.iter().all(|(i, _)| *i != stage.phase) {
@@ -364,6 +389,46 @@ impl<S: Status> Lifecycle<S> {
         }
         stage
     }
+}
+
+/// Progress in the phase `current` of `len`, `fraction` of the way through it.
+#[inline(always)]
+fn progress_over<S: Status>(len: usize, current: usize, fraction: f64, status_of: impl Fn(usize) -> S) -> f64 {
+    let mut total = 0usize;
+    let mut done = 0usize;
+    for i in 0..len {
+        if status_of(i).progressing() {
+            total += 1;
+            if i < current {
+                done += 1;
+            }
+        }
+    }
+    if total == 0 {
+        return if status_of(current).terminal() { 1.0 } else { 0.0 };
+    }
+    let partial = if status_of(current).progressing() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+    ((done as f64 + partial) / total as f64).clamp(0.0, 1.0)
+}
+
+/// Time left in the phase `current` of `len` (which ends at `phase_ends`) and the progressing
+/// phases after it.
+#[inline(always)]
+fn remaining_over<S: Status>(len: usize, current: usize, now: Millis, phase_ends: Option<Millis>, status_of: impl Fn(usize) -> S, end_of: impl Fn(usize) -> PhaseEnd) -> Option<Millis> {
+    let Some(last_progressing) = (0..len).rev().find(|&i| status_of(i).progressing()) else {
+        return Some(0);
+    };
+    if current > last_progressing {
+        return Some(0);
+    }
+    let mut left = phase_ends? - now;
+    for i in current + 1..=last_progressing {
+        match end_of(i) {
+            PhaseEnd::After(duration) => left = left.saturating_add(duration),
+            _ => return None,
+        }
+    }
+    Some(left)
 }
 
 #[cfg(test)]
@@ -489,6 +554,31 @@ pub(crate) mod tests {
             let mut last = None;
             let indexed = owned.intervals(start, |_, from, to| if to == Millis::MAX { last = Some(from) });
             proptest::prop_assert_eq!(borrowed.last_phase_starts(start), if indexed { last } else { None });
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, failure_persistence: None, ..Default::default() })]
+        /// The short lifecycles' own walk gives what the general one gives, at every instant:
+        /// before the start, at phase edges, past the end, with zero, negative and the longest durations.
+        #[test]
+        fn a_short_lifecycle_reads_as_the_general_walk(
+            statuses in proptest::collection::vec(0usize..4, 1..=3),
+            durations in proptest::collection::vec(proptest::prop_oneof![-5i64..200, proptest::strategy::Just(0i64), proptest::strategy::Just(crate::instant::LATEST)], 2),
+            start in -100i64..1000,
+            offset in -300i64..1500,
+        ) {
+            let phases: Vec<Phase<Demo>> = statuses
+                .iter()
+                .enumerate()
+                .map(|(i, &s)| Phase { status: Demo::all()[s], end: if i + 1 < statuses.len() { PhaseEnd::After(durations[i]) } else { PhaseEnd::Never } })
+                .collect();
+            let life = Lifecycle::new(phases);
+            let short = matches!(life.phases, Phases::Short { .. });
+            proptest::prop_assert!(short);
+            let now = start + offset;
+            proptest::prop_assert_eq!(life.at(start, now), life.long_at(start, now));
+            proptest::prop_assert_eq!(life.read(start, now), life.long_at(start, now));
         }
     }
 }

@@ -2,7 +2,7 @@
 //! with the values the SDK model docstrings give where the doc leaves them blank (sdk-notes §6).
 
 use super::{Call, HuaweiError};
-use crate::render::{List, NO_PINS};
+use crate::render::{List, Word, NO_PINS};
 use crate::world::hss_image::{self, ImageTaskQuery, ImageTaskView};
 
 /// The doc's bound on `create_time` and `end_time` (milliseconds).
@@ -46,8 +46,8 @@ fn task(list: &mut List, v: &ImageTaskView) {
             .field("begin_time", t.created)
             .field_some("end_time", v.stage.ended_at)
             .field("remain_min", v.remain_min)
-            .field("task_type", t.task_type.name())
-            .field("image_type", t.image_type.name())
+            .field("task_type", Word(t.task_type.name()))
+            .field("image_type", Word(t.image_type.name()))
             .field("task_status", v.status_code)
             .field("scan_scope", t.scan_scope)
             .field_some("rate_limit", t.rare().rate_limit)

@@ -279,7 +279,7 @@ fn task(list: &mut List, v: &HssTaskView) {
         o.field("task_id", &t.task_id)
             .field("task_type", Word(t.kind.name()))
             .field("task_name", &t.task_name)
-            .field("trigger_type", t.trigger_type.name())
+            .field("trigger_type", Word(t.trigger_type.name()))
             .field("task_status", Word(v.stage.status.name()))
             .field("start_time", t.created)
             .field_some("end_time", v.stage.ended_at)
@@ -292,7 +292,7 @@ fn task(list: &mut List, v: &HssTaskView) {
                     .field("failed_cluster_num", c.failed);
             }),
             TaskKind::IacScan { file_type, .. } => o.object("iac_scan_info", |o| {
-                o.field("file_type", file_type.name()).field("scan_file_num", c.total).field("success_file_num", c.succeeded).field("failed_file_num", c.failed);
+                o.field("file_type", Word(file_type.name())).field("scan_file_num", c.total).field("success_file_num", c.succeeded).field("failed_file_num", c.failed);
             }),
         };
     });
