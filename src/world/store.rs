@@ -411,8 +411,10 @@ impl Settled {
         let blocks_len = keys.len().div_ceil(BLOCK);
         let mut blocks = vec![Millis::MAX; blocks_len * width];
         let mut groups = vec![Millis::MAX; blocks_len.div_ceil(BLOCK) * width];
+        // Each tag's rank, looked up once a task (a load builds this for a million).
+        let ranks: Vec<Option<usize>> = (0..=tag_mask(tag_bits).min(64)).map(|tag| Settled::rank(predicates, tag_bits, tag)).collect();
         for (i, &key) in keys.iter().enumerate() {
-            let Some(k) = Settled::rank(predicates, tag_bits, key) else { continue };
+            let Some(&Some(k)) = ranks.get((key & tag_mask(tag_bits)) as usize) else { continue };
             let entered = created[i].saturating_add(Millis::from(key >> tag_bits));
             let (b, g) = ((i >> BLOCK_BITS) * width + k, (i >> GROUP_BITS) * width + k);
             blocks[b] = blocks[b].min(entered);
@@ -842,6 +844,8 @@ impl<T: Record> Inner<T> {
                 /// other than from its entry into its final phase on (so `p` does not settle).
                 keys: Vec<u32>,
                 unsettled: u32,
+                /// Bit `p` set when some task ends in predicate `p`.
+                ended_in: u32,
             }
             let tag_bits = usize::BITS - T::PREDICATES.leading_zeros();
             let mut building: Vec<Building> = Vec::new();
@@ -871,6 +875,7 @@ impl<T: Record> Inner<T> {
                                     side: Vec::new(),
                                     keys: Vec::new(),
                                     unsettled: 0,
+                                    ended_in: 0,
                                 });
                                 building.len() - 1
                             }
@@ -907,7 +912,10 @@ impl<T: Record> Inner<T> {
                     }
                 });
                 let key = match run {
-                    Some((p, entered, Millis::MAX)) => Settled::key(tag_bits, p, entered.saturating_sub(created)),
+                    Some((p, entered, Millis::MAX)) => {
+                        b.ended_in |= bit(p);
+                        Settled::key(tag_bits, p, entered.saturating_sub(created))
+                    }
                     Some((q, _, _)) => {
                         unsettled |= bit(q);
                         0
@@ -924,11 +932,7 @@ impl<T: Record> Inner<T> {
                 .into_iter()
                 .map(|b| {
                     // A predicate settles where some task ends in it and none leaves it.
-                    let ended_in = b.keys.iter().fold(0u32, |bits, &key| match key & tag_mask(tag_bits) {
-                        0 => bits,
-                        tag => bits | bit(tag as usize - 1),
-                    });
-                    let settling = if b.side.is_empty() && T::PREDICATES <= 32 { ended_in & !b.unsettled } else { 0 };
+                    let settling = if b.side.is_empty() && T::PREDICATES <= 32 { b.ended_in & !b.unsettled } else { 0 };
                     let settled = Settled::build(b.keys, &b.created, settling, tag_bits);
                     let predicates = b
                         .entries
