@@ -12,7 +12,9 @@
 //!   StartTime/EndTime range), and per indexed status the sorted entry and exit instants, plus the
 //!   smallest and largest offsets from creation, which bound where a task in that status can sit
 //!   in creation order. Tasks whose lifecycle has a read-bounded phase cannot be indexed by time:
-//!   they are on a side list that counts evaluate one by one.
+//!   they are on a side list that counts evaluate one by one. For a status no task of the
+//!   partition leaves once in it (ECS Finished), a settled index (`Settled`) lets a page's walk
+//!   skip the tasks that had not entered it yet, a block of 32 (or 1,024) at a time.
 //! * searchable tasks (AVDS scans): their texts lower-cased side by side in one buffer, its
 //!   trigram index (`ngram.rs`: which tasks a search must check), and the matches of recent
 //!   searches remembered by key (bounded in bytes, process-wide), per store version: a memo of
@@ -1011,8 +1013,9 @@ impl<'a, T: Record> Runs<'a, T> {
 
     /// The listing narrowed to where a task satisfying `predicate` at `now` can be: created at
     /// least its least entry offset before `now`, and less than its greatest exit offset before;
-    /// where the predicate settles ([`Settled`]), only the tasks that had entered it by `now`
-    /// (and, floor-rounded, a few that had not: the caller still checks each task it gets).
+    /// where the predicate settles (`Settled`), only the tasks that had entered it by `now`
+    /// (and a few that had not, an entry too far from creation being kept as a lower bound: the
+    /// caller still checks each task it gets).
     /// (Unnarrowed when the partition has tasks on the side list.)
     pub fn walk_window(&self, direction: Direction, predicate: usize, now: Millis) -> Walk<'a, T> {
         let runs = self
@@ -1096,7 +1099,7 @@ impl<'a, T: Record> Walk<'a, T> {
     }
 
     /// Moves past the first `n` tasks: a step for one run, a binary search for two, a merge
-    /// otherwise.
+    /// otherwise. (Positions, not candidates: for walks without a sieve.)
     fn skip_to(&mut self, n: usize) {
         match self.heads.len() {
             0 => {}
