@@ -250,7 +250,9 @@ fn handler_main(world_name: &str, op: &str, requests: usize) -> Result<(), Strin
     let w = world(world_name)?;
     let op = operations().into_iter().find(|o| o.id == op).ok_or_else(|| format!("no operation {op:?}"))?;
     let source = taskemu::Source::new("bench", scenario(w.tasks));
-    let state = taskemu::State::new(taskemu::Config::default(), vec![source]).map_err(|e| e.to_string())?;
+    // Above the default bounds (a 10M world), raised to fit as `world_bounds` raises `serve`'s.
+    let budget = if w.tasks > 1_000_000 { taskemu::Budget { max_tasks: w.tasks, max_phases: w.tasks * 8 } } else { taskemu::Budget::default() };
+    let state = taskemu::State::new(taskemu::Config { budget, ..taskemu::Config::default() }, vec![source]).map_err(|e| e.to_string())?;
     let limits = taskemu::server::Limits::default();
     let wires: Vec<taskemu::test_support::WireRequest> = op
         .templates

@@ -31,19 +31,24 @@ fn lifecycle<S: Status>(rng: &mut StdRng) -> Lifecycle<S> {
 }
 
 fn ecs_world(seed: u64) -> Store<EcsTask> {
+    ecs_world_of(seed, |rng| rng.random_range(0..120), 100, lifecycle)
+}
+
+/// A world of `size(rng)` ECS tasks created in `[0, created)`, with lifecycles from `life`.
+fn ecs_world_of(seed: u64, size: impl Fn(&mut StdRng) -> usize, created: Millis, life: impl Fn(&mut StdRng) -> Lifecycle<EcsStatus>) -> Store<EcsTask> {
     let mut rng = StdRng::seed_from_u64(seed);
     let regions: Vec<Shared> = vec!["r1".into(), "r2".into()];
     let owners = [Owner(None), Owner(Some("k1".into())), Owner(Some("k2".into()))];
-    let n = rng.random_range(0..120);
+    let n = size(&mut rng);
     let tasks = (0..n)
         .map(|i| EcsTask {
-            id: Text::from(format!("t-{:03}", rng.random_range(0..1000) * 1000 + i)),
+            id: Text::from(format!("t-{:03}", rng.random_range(0..1000) * 10_000 + i)),
             region: regions[rng.random_range(0..2)].clone(),
             owner: owners[rng.random_range(0..3)].clone(),
             action: Term::known(ecs::ACTIONS[rng.random_range(0..3)]),
             resource_id: (rng.random_range(0..3) > 0).then(|| Text::from(format!("m-{}", rng.random_range(0..6)))),
-            created: rng.random_range(0..100),
-            lifecycle: lifecycle(&mut rng),
+            created: rng.random_range(0..created),
+            lifecycle: life(&mut rng),
             support_cancel: None,
             pins: None,
         })
@@ -101,14 +106,146 @@ fn ecs_describe_agrees_with_the_full_scan() {
     }
 }
 
+/// A lifecycle the product's transition table allows, over phases of up to `span`: from a
+/// non-terminal status, on through successors (a status over several phases, zero-length phases),
+/// mostly into one of the terminal statuses (sometimes over two phases of it), sometimes stopping
+/// in a non-terminal one; with `reads`, one phase in twenty ends after reads.
+fn table_lifecycle<S: Status>(rng: &mut StdRng, span: Millis, reads: bool) -> Lifecycle<S> {
+    let starts: Vec<S> = S::all().iter().copied().filter(|s| !s.terminal()).collect();
+    let mut status = starts[rng.random_range(0..starts.len())];
+    let mut phases = Vec::new();
+    loop {
+        let end = match rng.random_range(0..20) {
+            0 if reads => PhaseEnd::Reads(rng.random_range(1..3)),
+            1 | 2 => PhaseEnd::After(0),
+            _ => PhaseEnd::After(rng.random_range(1..span)),
+        };
+        phases.push(Phase { status, end });
+        let stop = if status.terminal() { rng.random_range(0..4) > 0 } else { rng.random_range(0..10) == 0 };
+        if stop || phases.len() == 6 {
+            return Lifecycle::new(phases);
+        }
+        let next = status.successors();
+        if !next.is_empty() && rng.random_range(0..4) > 0 {
+            status = next[rng.random_range(0..next.len())];
+        }
+    }
+}
+
+/// Status-filtered pages (every status, every page and one past the end, both partitions of a
+/// region merged) against the scan, at random instants, on worlds whose lifecycles follow the
+/// transition table: Finished and Failed settle in most partitions, so the walk skips by the
+/// settled index (blocks, and groups of blocks in the big worlds); some worlds have read-bounded
+/// tasks (a side list: the plain walk). Each page's reads are made on the scanned copy too.
+#[test]
+fn ecs_status_pages_agree_with_the_full_scan() {
+    let (mut settled, mut filtered) = (0, 0);
+    for seed in 0..48 {
+        let big = seed % 8 == 0;
+        let reads = seed % 3 == 1;
+        let life = |rng: &mut StdRng| table_lifecycle::<EcsStatus>(rng, 2000, reads);
+        let size = |rng: &mut StdRng| if big { 6000 } else { rng.random_range(0..400) };
+        let (indexed, scanned) = (ecs_world_of(seed, size, 10_000, life), ecs_world_of(seed, size, 10_000, life));
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x5e77);
+        for _ in 0..3 {
+            // Half the time, the instant a task enters its last phase.
+            let entered = scanned.iter().nth(rng.random_range(0..scanned.len().max(1))).and_then(|t| t.lifecycle.last_phase_starts(t.created));
+            let now = entered.filter(|_| rng.random_range(0..2) == 0).unwrap_or_else(|| rng.random_range(0..14_000));
+            let region = ["r1", "r2"][rng.random_range(0..2)];
+            let caller = [Owner(None), Owner(Some("k1".into()))][rng.random_range(0..2)].clone();
+            for &status in EcsStatus::all() {
+                let matching = || -> Vec<(String, EcsStatus)> {
+                    scanned
+                        .iter()
+                        .filter(|t| *t.region == *region && t.owner.visible_to(&caller) && t.created <= now)
+                        .map(|t| (t.id.to_string(), t.lifecycle.at(t.created, now).status))
+                        .filter(|&(_, s)| s == status)
+                        .collect()
+                };
+                let mut want = matching();
+                let page_size = if big { rng.random_range(10..101) } else { rng.random_range(1..12) };
+                filtered += usize::from(status.filterable());
+                settled += usize::from(status.filterable() && indexed.settles(&[Some(region), None, None], usize::from(status == EcsStatus::Failed) + 1));
+                for page_number in 1..=want.len() / page_size + 2 {
+                    if reads {
+                        // A page's reads may end read-bounded phases: the next page sees that.
+                        want = matching();
+                    }
+                    let query = EcsQuery { region, status: Some(status), page_number, page_size, ..EcsQuery::default() };
+                    let got = ecs::describe(&indexed, &query, &caller, now);
+                    let page: Vec<(String, EcsStatus)> = want.iter().skip((page_number - 1) * page_size).take(page_size).cloned().collect();
+                    let ids: Vec<(String, EcsStatus)> = got.items.iter().map(|v| (v.task.id.to_string(), v.stage.status)).collect();
+                    assert_eq!((got.total, &ids), (want.len(), &page), "seed {seed}, {query:?}, caller {caller:?}, now {now}");
+                    for (id, _) in &page {
+                        if let Some(t) = scanned.get(id) {
+                            t.lifecycle.read(t.created, now);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(settled * 2 > filtered, "the settled index answered {settled} of {filtered} filtered walks");
+}
+
+/// HSS ListTasks and ListImageScanTask status pages (both directions for tasks) against the
+/// scans, on worlds whose lifecycles follow the transition tables (so Finished, and an image
+/// task's end, settle), some big, some with read-bounded tasks.
+#[test]
+fn hss_status_pages_agree_with_the_full_scan_when_statuses_settle() {
+    for seed in 0..40 {
+        let big = seed % 8 == 0;
+        let reads = seed % 3 == 1;
+        let size = |rng: &mut StdRng| if big { 3000 } else { rng.random_range(0..300) };
+        let life = |rng: &mut StdRng| table_lifecycle::<HssTaskStatus>(rng, 2000, reads);
+        let (tasks, tasks_scanned) = (hss_world_of(seed, size, 10_000, life), hss_world_of(seed, size, 10_000, life));
+        let life = |rng: &mut StdRng| table_lifecycle::<ImageTaskStatus>(rng, 2000, reads);
+        let (images, images_scanned) = (image_world_of(seed, size, 10_000, life), image_world_of(seed, size, 10_000, life));
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x4455);
+        for _ in 0..30 {
+            let now = rng.random_range(0..14_000);
+            let (offset, limit) = (rng.random_range(0..if big { 400 } else { 40 }), rng.random_range(1..30));
+            let q = TaskQuery {
+                project_id: ["p1", "p2"][rng.random_range(0..2)],
+                enterprise_project_id: option(&mut rng, 4, |r| ["0", "e1"][r.random_range(0..2)]),
+                status: Some(HssTaskStatus::all()[rng.random_range(0..3)]),
+                ascending: rng.random_range(0..2) == 0,
+                offset,
+                limit,
+                ..TaskQuery::default()
+            };
+            let (got, want) = (hss_task::list(&tasks, &q, now), hss_reference(&tasks_scanned, &q, now));
+            let ids = |p: &Page<hss_task::HssTaskView>| p.items.iter().map(|v| (v.task.task_id.to_string(), v.stage.status)).collect::<Vec<_>>();
+            assert_eq!((got.total, ids(&got)), (want.total, ids(&want)), "seed {seed}, {q:?}, now {now}");
+            let q = ImageTaskQuery {
+                project_id: q.project_id,
+                enterprise_project_id: q.enterprise_project_id,
+                general_type: ["image_scan", "image_sync"][rng.random_range(0..2)],
+                status: Some(["scanning", "finished"][rng.random_range(0..2)]),
+                offset,
+                limit,
+                ..ImageTaskQuery::default()
+            };
+            let (got, want) = (hss_image::list(&images, &q, now), image_reference(&images_scanned, &q, now));
+            let ids = |p: &Page<hss_image::ImageTaskView>| p.items.iter().map(|v| (v.task.task_id.to_string(), v.stage.status)).collect::<Vec<_>>();
+            assert_eq!((got.total, ids(&got)), (want.total, ids(&want)), "seed {seed}, {q:?}, now {now}");
+        }
+    }
+}
+
 fn hss_world(seed: u64) -> Store<HssTask> {
+    hss_world_of(seed, |rng| rng.random_range(0..120), 100, lifecycle)
+}
+
+/// A world of `size(rng)` HSS tasks created in `[0, created)`, with lifecycles from `life`.
+fn hss_world_of(seed: u64, size: impl Fn(&mut StdRng) -> usize, created: Millis, life: impl Fn(&mut StdRng) -> Lifecycle<HssTaskStatus>) -> Store<HssTask> {
     let mut rng = StdRng::seed_from_u64(seed);
     let projects: Vec<Shared> = vec!["p1".into(), "p2".into()];
     let enterprises: Vec<Shared> = vec!["0".into(), "e1".into()];
-    let n = rng.random_range(0..120);
+    let n = size(&mut rng);
     let tasks = (0..n)
         .map(|i| HssTask {
-            task_id: Text::from(format!("h-{:03}", rng.random_range(0..1000) * 1000 + i)),
+            task_id: Text::from(format!("h-{:03}", rng.random_range(0..1000) * 10_000 + i)),
             project_id: projects[rng.random_range(0..2)].clone(),
             enterprise_project_id: enterprises[usize::from(rng.random_range(0..5) == 0)].clone(),
             task_name: Text::from(format!("name {}", rng.random_range(0..3))),
@@ -118,8 +255,8 @@ fn hss_world(seed: u64) -> Store<HssTask> {
             } else {
                 TaskKind::IacScan { file_type: Term::known("dockerfile"), files: 4, failures: 0 }
             },
-            created: rng.random_range(0..100),
-            lifecycle: lifecycle(&mut rng),
+            created: rng.random_range(0..created),
+            lifecycle: life(&mut rng),
             pins: None,
         })
         .collect();
@@ -182,13 +319,18 @@ fn hss_list_tasks_agrees_with_the_full_scan() {
 }
 
 fn image_world(seed: u64) -> Store<HssImageTask> {
+    image_world_of(seed, |rng| rng.random_range(0..120), 100, lifecycle)
+}
+
+/// A world of `size(rng)` image tasks created in `[0, created)`, with lifecycles from `life`.
+fn image_world_of(seed: u64, size: impl Fn(&mut StdRng) -> usize, created: Millis, life: impl Fn(&mut StdRng) -> Lifecycle<ImageTaskStatus>) -> Store<HssImageTask> {
     let mut rng = StdRng::seed_from_u64(seed);
     let projects: Vec<Shared> = vec!["p1".into(), "p2".into()];
     let enterprises: Vec<Shared> = vec!["0".into(), "e1".into()];
-    let n = rng.random_range(0..120);
+    let n = size(&mut rng);
     let tasks = (0..n)
         .map(|i| HssImageTask {
-            task_id: Text::from(format!("i-{:03}", rng.random_range(0..1000) * 1000 + i)),
+            task_id: Text::from(format!("i-{:03}", rng.random_range(0..1000) * 10_000 + i)),
             project_id: projects[rng.random_range(0..2)].clone(),
             enterprise_project_id: enterprises[usize::from(rng.random_range(0..5) == 0)].clone(),
             task_name: Text::from(format!("scan {}", rng.random_range(0..3))),
@@ -201,8 +343,8 @@ fn image_world(seed: u64) -> Store<HssImageTask> {
             risky: 2,
             failed_images: Box::new([]),
             rare: None,
-            created: rng.random_range(0..100),
-            lifecycle: lifecycle::<ImageTaskStatus>(&mut rng),
+            created: rng.random_range(0..created),
+            lifecycle: life(&mut rng),
             pins: None,
         })
         .collect();

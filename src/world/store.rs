@@ -12,7 +12,9 @@
 //!   StartTime/EndTime range), and per indexed status the sorted entry and exit instants, plus the
 //!   smallest and largest offsets from creation, which bound where a task in that status can sit
 //!   in creation order. Tasks whose lifecycle has a read-bounded phase cannot be indexed by time:
-//!   they are on a side list that counts evaluate one by one.
+//!   they are on a side list that counts evaluate one by one. For a status no task of the
+//!   partition leaves once in it (ECS Finished), a settled index (`Settled`) lets a page's walk
+//!   skip the tasks that had not entered it yet, a block of 32 (or 1,024) at a time.
 //! * searchable tasks (AVDS scans): their texts lower-cased side by side in one buffer, its
 //!   trigram index (`ngram.rs`: which tasks a search must check), and the matches of recent
 //!   searches remembered by key (bounded in bytes, process-wide), per store version: a memo of
@@ -344,6 +346,167 @@ struct Partition {
     predicates: Box<[PredicateIndex]>,
     /// Tasks whose state depends on reads: counted by evaluating them.
     side: Box<[u32]>,
+    /// Where the tasks in a settling predicate entered it, for walks that skip the others.
+    settled: Settled,
+}
+
+/// Predicate `p`'s bit in a set of predicates (none past the 32nd: those never settle).
+fn bit(p: usize) -> u32 {
+    u32::try_from(p).ok().and_then(|p| 1u32.checked_shl(p)).unwrap_or(0)
+}
+
+/// `p`'s rank among the predicates of a set (how many come before it), if it is in it.
+fn rank_in(predicates: u32, p: usize) -> Option<usize> {
+    let bit = bit(p);
+    (predicates & bit != 0).then(|| (predicates & (bit - 1)).count_ones() as usize)
+}
+
+/// The bits of a [`Settled`] key that say which predicate a task ends in.
+fn tag_mask(tag_bits: u32) -> u32 {
+    1u32.checked_shl(tag_bits).map_or(u32::MAX, |b| b - 1)
+}
+
+/// Tasks per block of [`Settled`]'s first level (and blocks per block of its second).
+const BLOCK_BITS: u32 = 5;
+const BLOCK: usize = 1 << BLOCK_BITS;
+const GROUP_BITS: u32 = 2 * BLOCK_BITS;
+
+/// A partition's settling predicates: those a task never leaves once in them (every task that
+/// satisfies one at some instant satisfies it from then on: an ECS task Finished or Failed).
+/// In such a predicate, the tasks satisfying it at `now` are exactly those that entered it by
+/// `now`, so a walk for it can skip, without reading a task, every block of the listing where
+/// nothing had entered yet: the newest tasks, mostly still running, which a walk would otherwise
+/// evaluate one by one (their number grows with the world's density).
+///
+/// Per position (listing order): one `u32`, the predicate the task ends in (+1; 0 for none) in
+/// the low `tag_bits`, and in the rest its entry into that final predicate as an offset from its
+/// creation, saturated (a lower bound: a candidate is still checked exactly). Per block of
+/// [`BLOCK`] positions, and per group of [`BLOCK`] blocks, per settling predicate: the least
+/// entry instant of a task ending in it (`Millis::MAX`: none). About 4.5 bytes a task, and
+/// nothing for a partition without a settling predicate (or with tasks on the side list).
+#[derive(Debug, Default)]
+struct Settled {
+    /// Bit `p`: predicate `p` settles in this partition.
+    predicates: u32,
+    tag_bits: u32,
+    keys: Box<[u32]>,
+    /// `[block][k]`: the least entry in block `block` into the `k`-th settling predicate.
+    blocks: Box<[Millis]>,
+    groups: Box<[Millis]>,
+}
+
+impl Settled {
+    /// The `u32` of a task ending in `predicate`, entered `offset` after its creation.
+    fn key(tag_bits: u32, predicate: usize, offset: Millis) -> u32 {
+        let most = u32::MAX.checked_shr(tag_bits).unwrap_or(0);
+        let offset = u32::try_from(offset.max(0)).map_or(most, |o| o.min(most));
+        offset.checked_shl(tag_bits).unwrap_or(0) | (predicate as u32 + 1)
+    }
+
+    /// From the keys of a partition's tasks (`created` their creation instants) and the
+    /// predicates that settle in it: the block minima, or nothing when none settles.
+    fn build(keys: Vec<u32>, created: &[Millis], predicates: u32, tag_bits: u32) -> Settled {
+        if predicates == 0 {
+            return Settled::default();
+        }
+        let width = predicates.count_ones() as usize;
+        let blocks_len = keys.len().div_ceil(BLOCK);
+        let mut blocks = vec![Millis::MAX; blocks_len * width];
+        let mut groups = vec![Millis::MAX; blocks_len.div_ceil(BLOCK) * width];
+        // Each tag's rank, looked up once a task (a load builds this for a million).
+        let ranks: Vec<Option<usize>> = (0..=tag_mask(tag_bits).min(64)).map(|tag| Settled::rank(predicates, tag_bits, tag)).collect();
+        for (i, &key) in keys.iter().enumerate() {
+            let Some(&Some(k)) = ranks.get((key & tag_mask(tag_bits)) as usize) else { continue };
+            let entered = created[i].saturating_add(Millis::from(key >> tag_bits));
+            let (b, g) = ((i >> BLOCK_BITS) * width + k, (i >> GROUP_BITS) * width + k);
+            blocks[b] = blocks[b].min(entered);
+            groups[g] = groups[g].min(entered);
+        }
+        Settled { predicates, tag_bits, keys: keys.into_boxed_slice(), blocks: blocks.into_boxed_slice(), groups: groups.into_boxed_slice() }
+    }
+
+    /// Which of the settling predicates a key ends in (its rank among them), if one.
+    fn rank(predicates: u32, tag_bits: u32, key: u32) -> Option<usize> {
+        let p = (key & tag_mask(tag_bits)).checked_sub(1)?;
+        rank_in(predicates, p as usize)
+    }
+
+    #[cfg(test)]
+    fn bytes(&self) -> usize {
+        self.keys.len() * 4 + (self.blocks.len() + self.groups.len()) * std::mem::size_of::<Millis>()
+    }
+}
+
+/// A walk's way past the tasks that cannot satisfy a settling predicate at `now`.
+#[derive(Debug, Clone, Copy)]
+struct Sieve {
+    /// The predicate's tag (predicate + 1) and its rank among the partition's settling ones.
+    tag: u32,
+    rank: usize,
+    now: Millis,
+}
+
+impl Sieve {
+    /// For `predicate` at `now` in `part`, if it settles there.
+    fn of(part: &Partition, predicate: usize, now: Millis) -> Option<Sieve> {
+        rank_in(part.settled.predicates, predicate).map(|rank| Sieve { tag: predicate as u32 + 1, rank, now })
+    }
+
+    /// Whether the task at position `i` may satisfy the predicate: it ends in it, entered by now.
+    fn candidate(&self, part: &Partition, i: usize) -> bool {
+        let settled = &part.settled;
+        let key = settled.keys[i];
+        key & tag_mask(settled.tag_bits) == self.tag && part.created[i].saturating_add(Millis::from(key >> settled.tag_bits)) <= self.now
+    }
+
+    fn block_open(&self, part: &Partition, block: usize) -> bool {
+        let width = part.settled.predicates.count_ones() as usize;
+        part.settled.blocks[block * width + self.rank] <= self.now
+    }
+
+    fn group_open(&self, part: &Partition, group: usize) -> bool {
+        let width = part.settled.predicates.count_ones() as usize;
+        part.settled.groups[group * width + self.rank] <= self.now
+    }
+
+    /// The first candidate position in `[lo, hi)`, or `hi`.
+    fn first(&self, part: &Partition, lo: usize, hi: usize) -> usize {
+        let mut i = lo;
+        while i < hi {
+            if !self.group_open(part, i >> GROUP_BITS) {
+                i = ((i >> GROUP_BITS) + 1) << GROUP_BITS;
+                continue;
+            }
+            let end = (((i >> BLOCK_BITS) + 1) << BLOCK_BITS).min(hi);
+            if self.block_open(part, i >> BLOCK_BITS) {
+                if let Some(found) = (i..end).find(|&j| self.candidate(part, j)) {
+                    return found;
+                }
+            }
+            i = end;
+        }
+        hi
+    }
+
+    /// One past the last candidate position in `[lo, hi)`, or `lo`.
+    fn last(&self, part: &Partition, lo: usize, hi: usize) -> usize {
+        let mut i = hi;
+        while i > lo {
+            let at = i - 1;
+            if !self.group_open(part, at >> GROUP_BITS) {
+                i = ((at >> GROUP_BITS) << GROUP_BITS).max(lo);
+                continue;
+            }
+            let start = ((at >> BLOCK_BITS) << BLOCK_BITS).max(lo);
+            if self.block_open(part, at >> BLOCK_BITS) {
+                if let Some(found) = (start..i).rev().find(|&j| self.candidate(part, j)) {
+                    return found + 1;
+                }
+            }
+            i = start;
+        }
+        lo
+    }
 }
 
 impl Partition {
@@ -563,6 +726,12 @@ impl<T: Record> Store<T> {
         self.inner.texts.grams.candidates(pieces).map(|c| c.len())
     }
 
+    /// Whether `predicate` settles in the partition `key` (its walks skip by [`Settled`]).
+    #[cfg(test)]
+    pub(crate) fn settles(&self, key: &PartKey, predicate: usize) -> bool {
+        self.partition(key).is_some_and(|p| rank_in(p.settled.predicates, predicate).is_some())
+    }
+
     /// What [`search_cached`](Self::search_cached) remembers under `key`, if it does: a lookup.
     pub fn remembered(&self, key: &str) -> Option<Arc<Matched>> {
         if SEARCH_CACHE_BYTES.load(Ordering::Relaxed) == 0 {
@@ -673,7 +842,14 @@ impl<T: Record> Inner<T> {
                 min_entry: Vec<Millis>,
                 max_exit: Vec<Millis>,
                 side: Vec<u32>,
+                /// [`Settled`]'s keys, and bit `p` set when some task satisfies predicate `p`
+                /// other than from its entry into its final phase on (so `p` does not settle).
+                keys: Vec<u32>,
+                unsettled: u32,
+                /// Bit `p` set when some task ends in predicate `p`.
+                ended_in: u32,
             }
+            let tag_bits = usize::BITS - T::PREDICATES.leading_zeros();
             let mut building: Vec<Building> = Vec::new();
             let mut by_hash: HashMap<u64, Vec<u32>> = HashMap::new();
             let mut last: Option<(u32, usize)> = None;
@@ -699,6 +875,9 @@ impl<T: Record> Inner<T> {
                                     min_entry: vec![Millis::MAX; T::PREDICATES],
                                     max_exit: vec![Millis::MIN; T::PREDICATES],
                                     side: Vec::new(),
+                                    keys: Vec::new(),
+                                    unsettled: 0,
+                                    ended_in: 0,
                                 });
                                 building.len() - 1
                             }
@@ -710,6 +889,10 @@ impl<T: Record> Inner<T> {
                 b.order.push(s);
                 let created = task.created();
                 b.created.push(created);
+                // The task's runs of one predicate (adjacent intervals joined; empty ones, never
+                // seen, skipped): every run but a last one that never ends unsettles its predicate.
+                let mut run: Option<(usize, Millis, Millis)> = None;
+                let mut unsettled = 0u32;
                 let indexed = task.intervals(&mut |p, from, to| {
                     b.entries[p].push(from);
                     b.min_entry[p] = b.min_entry[p].min(from.saturating_sub(created));
@@ -719,7 +902,30 @@ impl<T: Record> Inner<T> {
                         b.exits[p].push(to);
                         b.max_exit[p] = b.max_exit[p].max(to.saturating_sub(created));
                     }
+                    if from < to {
+                        run = match run {
+                            Some((q, entered, end)) if q == p && end == from => Some((q, entered, to)),
+                            Some((q, _, _)) => {
+                                unsettled |= bit(q);
+                                Some((p, from, to))
+                            }
+                            None => Some((p, from, to)),
+                        };
+                    }
                 });
+                let key = match run {
+                    Some((p, entered, Millis::MAX)) => {
+                        b.ended_in |= bit(p);
+                        Settled::key(tag_bits, p, entered.saturating_sub(created))
+                    }
+                    Some((q, _, _)) => {
+                        unsettled |= bit(q);
+                        0
+                    }
+                    None => 0,
+                };
+                b.keys.push(key);
+                b.unsettled |= unsettled;
                 if !indexed {
                     b.side.push(s);
                 }
@@ -727,6 +933,9 @@ impl<T: Record> Inner<T> {
             partitions = building
                 .into_iter()
                 .map(|b| {
+                    // A predicate settles where some task ends in it and none leaves it.
+                    let settling = if b.side.is_empty() && T::PREDICATES <= 32 { b.ended_in & !b.unsettled } else { 0 };
+                    let settled = Settled::build(b.keys, &b.created, settling, tag_bits);
                     let predicates = b
                         .entries
                         .into_iter()
@@ -738,7 +947,7 @@ impl<T: Record> Inner<T> {
                             PredicateIndex { entries: entries.into_boxed_slice(), exits: exits.into_boxed_slice(), min_entry, max_exit }
                         })
                         .collect();
-                    Partition { order: b.order.into_boxed_slice(), created: b.created.into_boxed_slice(), predicates, side: b.side.into_boxed_slice() }
+                    Partition { order: b.order.into_boxed_slice(), created: b.created.into_boxed_slice(), predicates, side: b.side.into_boxed_slice(), settled }
                 })
                 .collect();
             lookup.sort_unstable();
@@ -797,13 +1006,16 @@ impl<'a, T: Record> Runs<'a, T> {
 
     /// The listing, from `skip` on.
     pub fn walk(&self, direction: Direction, skip: usize) -> Walk<'a, T> {
-        let mut walk = Walk::new(self.store, self.runs.iter().map(|r| (r.part, r.lo, r.hi)).collect(), direction);
+        let mut walk = Walk::new(self.store, self.runs.iter().map(|r| Head { part: r.part, lo: r.lo, hi: r.hi, sieve: None }).collect(), direction);
         walk.skip_to(skip);
         walk
     }
 
     /// The listing narrowed to where a task satisfying `predicate` at `now` can be: created at
-    /// least its least entry offset before `now`, and less than its greatest exit offset before.
+    /// least its least entry offset before `now`, and less than its greatest exit offset before;
+    /// where the predicate settles (`Settled`), only the tasks that had entered it by `now`
+    /// (and a few that had not, an entry too far from creation being kept as a lower bound: the
+    /// caller still checks each task it gets).
     /// (Unnarrowed when the partition has tasks on the side list.)
     pub fn walk_window(&self, direction: Direction, predicate: usize, now: Millis) -> Walk<'a, T> {
         let runs = self
@@ -811,39 +1023,48 @@ impl<'a, T: Record> Runs<'a, T> {
             .iter()
             .map(|r| {
                 if !r.part.side.is_empty() {
-                    return (r.part, r.lo, r.hi);
+                    return Head { part: r.part, lo: r.lo, hi: r.hi, sieve: None };
                 }
                 let index = &r.part.predicates[predicate];
                 if index.entries.is_empty() {
-                    return (r.part, r.lo, r.lo);
+                    return Head { part: r.part, lo: r.lo, hi: r.lo, sieve: None };
                 }
                 let (lo, _) = r.part.range(now.saturating_sub(index.min_entry), None);
                 let hi = if index.max_exit == Millis::MAX { r.hi } else { r.part.created.partition_point(|&c| c > now.saturating_sub(index.max_exit)) };
                 let lo = lo.max(r.lo);
-                (r.part, lo, hi.min(r.hi).max(lo))
+                Head { part: r.part, lo, hi: hi.min(r.hi).max(lo), sieve: Sieve::of(r.part, predicate, now) }
             })
             .collect();
         Walk::new(self.store, runs, direction)
     }
 }
 
+/// A walk's remaining positions `[lo, hi)` of one partition, and what lets it skip some.
+#[derive(Debug, Clone, Copy)]
+struct Head<'a> {
+    part: &'a Partition,
+    lo: usize,
+    hi: usize,
+    sieve: Option<Sieve>,
+}
+
 /// The tasks of some runs in listing order (a merge when there are several).
 pub struct Walk<'a, T> {
     store: &'a Store<T>,
     /// Per run: its partition, the next position and the end, in the walk's direction.
-    heads: Vec<(&'a Partition, usize, usize)>,
+    heads: Vec<Head<'a>>,
     direction: Direction,
 }
 
 impl<'a, T: Record> Walk<'a, T> {
-    fn new(store: &'a Store<T>, runs: Vec<(&'a Partition, usize, usize)>, direction: Direction) -> Walk<'a, T> {
+    fn new(store: &'a Store<T>, runs: Vec<Head<'a>>, direction: Direction) -> Walk<'a, T> {
         // Each head is a run's remaining [lo, hi): newest first takes from lo, oldest first from hi.
-        Walk { store, heads: runs.into_iter().filter(|(_, lo, hi)| lo < hi).collect(), direction }
+        Walk { store, heads: runs.into_iter().filter(|h| h.lo < h.hi).collect(), direction }
     }
 
     /// The position of the k-th task of a run along the walk.
     fn nth_position(&self, run: usize, k: usize) -> usize {
-        let (_, lo, hi) = self.heads[run];
+        let Head { lo, hi, .. } = self.heads[run];
         match self.direction {
             Direction::NewestFirst => lo + k,
             Direction::OldestFirst => hi - 1 - k,
@@ -851,13 +1072,24 @@ impl<'a, T: Record> Walk<'a, T> {
     }
 
     fn length(&self, run: usize) -> usize {
-        let (_, lo, hi) = self.heads[run];
+        let Head { lo, hi, .. } = self.heads[run];
         hi - lo
+    }
+
+    /// Moves a sieved run's head past the positions its sieve rules out, to its next candidate.
+    fn sift(&mut self, run: usize) {
+        let head = &mut self.heads[run];
+        if let Some(sieve) = head.sieve {
+            match self.direction {
+                Direction::NewestFirst => head.lo = sieve.first(head.part, head.lo, head.hi),
+                Direction::OldestFirst => head.hi = sieve.last(head.part, head.lo, head.hi),
+            }
+        }
     }
 
     /// Whether the k-th of run `a` comes before the l-th of run `b` along the walk.
     fn before(&self, a: usize, k: usize, b: usize, l: usize) -> bool {
-        let (pa, pb) = (self.heads[a].0, self.heads[b].0);
+        let (pa, pb) = (self.heads[a].part, self.heads[b].part);
         let (ia, ib) = (self.nth_position(a, k), self.nth_position(b, l));
         let ordering = pb.created[ib].cmp(&pa.created[ia]).then_with(|| self.store.slot(pa.order[ia]).id().cmp(self.store.slot(pb.order[ib]).id()));
         match self.direction {
@@ -867,7 +1099,7 @@ impl<'a, T: Record> Walk<'a, T> {
     }
 
     /// Moves past the first `n` tasks: a step for one run, a binary search for two, a merge
-    /// otherwise.
+    /// otherwise. (Positions, not candidates: for walks without a sieve.)
     fn skip_to(&mut self, n: usize) {
         match self.heads.len() {
             0 => {}
@@ -902,10 +1134,10 @@ impl<'a, T: Record> Walk<'a, T> {
     }
 
     fn advance(&mut self, run: usize, n: usize) {
-        let (_, lo, hi) = &mut self.heads[run];
+        let head = &mut self.heads[run];
         match self.direction {
-            Direction::NewestFirst => *lo += n,
-            Direction::OldestFirst => *hi -= n,
+            Direction::NewestFirst => head.lo += n,
+            Direction::OldestFirst => head.hi -= n,
         }
     }
 }
@@ -915,12 +1147,14 @@ impl<'a, T: Record> Iterator for Walk<'a, T> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         let left = (0..self.heads.len()).map(|run| self.length(run)).sum();
-        (left, Some(left))
+        let sieved = self.heads.iter().any(|h| h.sieve.is_some());
+        (if sieved { 0 } else { left }, Some(left))
     }
 
     fn next(&mut self) -> Option<&'a T> {
         let mut best: Option<usize> = None;
         for run in 0..self.heads.len() {
+            self.sift(run);
             if self.length(run) == 0 {
                 continue;
             }
@@ -930,7 +1164,7 @@ impl<'a, T: Record> Iterator for Walk<'a, T> {
             };
         }
         let run = best?;
-        let (part, _, _) = self.heads[run];
+        let part = self.heads[run].part;
         let position = self.nth_position(run, 0);
         self.advance(run, 1);
         Some(self.store.slot(part.order[position]))
@@ -1007,6 +1241,149 @@ mod tests {
                 proptest::prop_assert_eq!(cache.entries.contains_key(key.as_str()), !fresh || cost <= bound);
             }
         }
+    }
+
+    /// A task with its predicate intervals given outright.
+    #[derive(Debug)]
+    struct Phased {
+        id: String,
+        created: Millis,
+        part: &'static str,
+        intervals: Vec<(usize, Millis, Millis)>,
+    }
+
+    impl Record for Phased {
+        fn id(&self) -> &str {
+            &self.id
+        }
+        fn created(&self) -> Millis {
+            self.created
+        }
+        fn part(&self) -> Option<PartKey<'_>> {
+            Some([Some(self.part), None, None])
+        }
+        const PREDICATES: usize = 3;
+        fn intervals(&self, f: &mut dyn FnMut(usize, Millis, Millis)) -> bool {
+            self.intervals.iter().for_each(|&(p, from, to)| f(p, from, to));
+            true
+        }
+        fn satisfies(&self, predicate: usize, now: Millis) -> bool {
+            self.intervals.iter().any(|&(p, from, to)| p == predicate && from <= now && now < to)
+        }
+    }
+
+    /// Tasks in two partitions, each running (predicate 0) then ending in predicate 1 or 2 (or
+    /// in neither); in partition "b", when `unsettle`, one task leaves predicate 1 again. One in
+    /// twenty ends at once; the rest run for 5 to 45 s (created over 100 s): the newest blocks,
+    /// and groups of blocks, hold no ended task.
+    fn phased(n: usize, unsettle: bool, seed: u64) -> Vec<Phased> {
+        let mut x = seed | 1;
+        let mut draw = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m) as Millis
+        };
+        (0..n)
+            .map(|i| {
+                let created = draw(100_000);
+                let ran = if draw(20) == 0 { created } else { created + 5_000 + draw(40_000) };
+                let part = if draw(3) == 0 || (unsettle && i == n / 2) { "b" } else { "a" };
+                let mut intervals = vec![(0, created, ran)];
+                match draw(5) {
+                    0 => intervals.push((0, ran, Millis::MAX)),
+                    1 | 2 => intervals.push((1, ran, Millis::MAX)),
+                    _ => intervals.push((2, ran, Millis::MAX)),
+                }
+                if unsettle && part == "b" && i == n / 2 {
+                    intervals = vec![(1, created, created + 10), (2, created + 10, Millis::MAX)];
+                }
+                Phased { id: format!("t{i:05}"), created, part, intervals }
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, failure_persistence: None, ..Default::default() })]
+        /// A walk for a predicate, skipping by the settled index where the predicate settles,
+        /// gives (once filtered) the tasks a full walk gives, both ways, over partitions of
+        /// several groups of blocks, one of them where predicate 1 does not settle.
+        #[test]
+        fn a_settled_walk_finds_what_a_full_walk_finds(n in 0usize..6000, seed in 1u64..u64::MAX, now in 0i64..150_000, at_entry in proptest::option::of(0usize..6000), unsettle: bool) {
+            let tasks = phased(n, unsettle, seed);
+            // Half the time, the instant a task ends at (block minima equal to `now`).
+            let now = at_entry.filter(|_| n > 0).map_or(now, |k| tasks[k % n].intervals.last().map_or(now, |i| i.1));
+            let store = Store::from_tasks(tasks);
+            let keys = [[Some("a"), None, None], [Some("b"), None, None]];
+            let runs = store.runs(&keys, now, None, None);
+            for predicate in 0..3 {
+                let expected: Vec<&str> = store.iter().filter(|t| t.created <= now && t.satisfies(predicate, now)).map(|t| t.id.as_str()).collect();
+                proptest::prop_assert_eq!(runs.count(predicate, now), expected.len());
+                let got: Vec<&str> = runs.walk_window(Direction::NewestFirst, predicate, now).filter(|t| t.satisfies(predicate, now)).map(|t| t.id.as_str()).collect();
+                proptest::prop_assert_eq!(&got, &expected, "newest first, predicate {}", predicate);
+                let mut got: Vec<&str> = runs.walk_window(Direction::OldestFirst, predicate, now).filter(|t| t.satisfies(predicate, now)).map(|t| t.id.as_str()).collect();
+                got.reverse();
+                proptest::prop_assert_eq!(&got, &expected, "oldest first, predicate {}", predicate);
+            }
+            let has = |part: &str, p: usize| store.iter().any(|t| t.part == part && t.intervals.last().is_some_and(|i| i.0 == p));
+            let leaves = |part: &str, p: usize| store.iter().any(|t| t.part == part && t.intervals.iter().any(|&(q, from, to)| q == p && from < to && to < Millis::MAX) && t.intervals.last().is_some_and(|i| i.0 != p));
+            for (key, part) in keys.iter().zip(["a", "b"]) {
+                proptest::prop_assert_eq!(store.settles(key, 0), has(part, 0) && !leaves(part, 0), "a predicate tasks leave does not settle");
+            }
+            proptest::prop_assert_eq!(store.settles(&keys[0], 1), has("a", 1));
+            proptest::prop_assert_eq!(store.settles(&keys[1], 1), has("b", 1) && !unsettle);
+            proptest::prop_assert_eq!(store.settles(&keys[1], 2), has("b", 2));
+        }
+    }
+
+    /// Lone tasks in a settling predicate among 3000 that are in none, at and around every
+    /// block and group boundary: a walk either way yields exactly them (nothing else read), and
+    /// none before they enter.
+    #[test]
+    fn a_settled_walk_stops_at_block_and_group_boundaries() {
+        let n = 3000usize;
+        let edges = [0usize, 1, 31, 32, 33, 63, 64, 1023, 1024, 1025, 2047, 2048, 2049, 2999];
+        for &j in &edges {
+            for lone in [vec![j], vec![j, (j + 1) % n], vec![j, (j + 1000) % n]] {
+                let tasks: Vec<Phased> = (0..n)
+                    .map(|i| {
+                        let created = (n - i) as Millis * 10;
+                        let intervals = if lone.contains(&i) { vec![(1, created + 5, Millis::MAX)] } else { Vec::new() };
+                        Phased { id: format!("t{i:05}"), created, part: "a", intervals }
+                    })
+                    .collect();
+                let store = Store::from_tasks(tasks);
+                assert!(store.settles(&[Some("a"), None, None], 1));
+                let mut expected: Vec<String> = lone.iter().map(|i| format!("t{i:05}")).collect();
+                expected.sort();
+                let runs = store.runs(&[[Some("a"), None, None]], n as Millis * 10 + 5, None, None);
+                let got: Vec<String> = runs.walk_window(Direction::NewestFirst, 1, n as Millis * 10 + 5).map(|t| t.id.clone()).collect();
+                assert_eq!(got, expected, "newest first, {lone:?}");
+                let mut got: Vec<String> = runs.walk_window(Direction::OldestFirst, 1, n as Millis * 10 + 5).map(|t| t.id.clone()).collect();
+                got.reverse();
+                assert_eq!(got, expected, "oldest first, {lone:?}");
+                for direction in [Direction::NewestFirst, Direction::OldestFirst] {
+                    for &i in &lone {
+                        // Just before task i enters: all but it (and the ones entering later).
+                        let now = (n - i) as Millis * 10 + 4;
+                        let runs = store.runs(&[[Some("a"), None, None]], now, None, None);
+                        let got: Vec<String> = runs.walk_window(direction, 1, now).map(|t| t.id.clone()).collect();
+                        assert!(!got.contains(&format!("t{i:05}")), "{direction:?} at {now}: {got:?}");
+                        assert_eq!(got.len(), lone.iter().filter(|&&k| ((n - k) as Millis * 10 + 5) <= now).count());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The settled index costs about 4.5 bytes a task (a key, and two predicates' block minima).
+    #[test]
+    fn the_settled_index_is_four_and_a_half_bytes_a_task() {
+        let store = Store::from_tasks(phased(20_000, false, 7));
+        let part = store.partition(&[Some("a"), None, None]).expect("partition a");
+        let tasks = part.order.len();
+        assert!(tasks > 10_000 && part.settled.predicates == 0b110, "{tasks} tasks, settling {:b}", part.settled.predicates);
+        assert!(part.settled.bytes() * 100 <= tasks * 455, "{} bytes for {tasks} tasks", part.settled.bytes());
     }
 
     #[derive(Debug)]
