@@ -62,7 +62,7 @@ impl Text {
 
     pub fn as_str(&self) -> &str {
         match &self.0 {
-            // SAFETY: the bytes were copied from a `&str` whole (`new`), so they are UTF-8.
+            // SAFETY: the bytes were copied from a `&str` whole (`new`) or checked to be ASCII (`ascii`), so they are UTF-8.
             Repr::Inline { len, bytes } => unsafe { std::str::from_utf8_unchecked(&bytes[..usize::from(*len & !ESCAPED)]) },
             Repr::Heap { text, .. } => text,
         }
