@@ -1,7 +1,7 @@
 //! JSON's pieces, written into a byte buffer: strings (escaped only when they must be), whole
 //! numbers without `fmt`, floats and pinned values as serde_json writes them.
 
-use crate::instant::TWO_DIGITS as PAIRS;
+pub(crate) use crate::instant::TWO_DIGITS as PAIRS;
 use crate::world::text::json_escaped;
 
 #[inline]
