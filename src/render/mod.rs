@@ -184,7 +184,7 @@ impl Hundredths {
 /// `.5`, `.05`, `.25`: the decimals of `cents` (1..=99) as the shortest float writes them.
 #[inline(always)]
 fn write_cents(cents: u32, out: &mut Vec<u8>) {
-    if cents % 10 == 0 {
+    if cents.is_multiple_of(10) {
         out.extend_from_slice(&[b'.', b'0' + (cents / 10) as u8]);
     } else {
         let [a, b] = json::PAIRS[cents as usize];
