@@ -283,7 +283,7 @@ impl std::fmt::Display for ReportUrl<'_> {
 /// "TaskId" between braces of the template, can make a `{TaskId}` the template does not have.
 fn fills_in_one_pass(scan_id: &str) -> bool {
     let bytes = scan_id.as_bytes();
-    !(find_byte(bytes, b'{').is_some() || find_byte(bytes, b'}').is_some() || (scan_id.len() <= 6 && "TaskId".contains(scan_id)))
+    !(find_byte_of(bytes, b'{', b'}').is_some() || (scan_id.len() <= 6 && "TaskId".contains(scan_id)))
 }
 
 /// Both placeholders filled in one pass over `url`, handed to `piece` in order.
@@ -312,22 +312,29 @@ fn fill_in_one_pass<'a>(url: &'a str, scan_id: &'a str, task_id: i64, mut piece:
 /// twentieth of an AVDS page, issue 16; the library's `memchr` is a call with its own set-up).
 #[inline]
 fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    find_byte_of(bytes, needle, needle)
+}
+
+/// Where `one` or `other` first is in `bytes`, in one pass ([`find_byte`]'s way).
+#[inline]
+fn find_byte_of(bytes: &[u8], one: u8, other: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The lowest flagged byte is a true zero byte (a borrow only runs upwards from one).
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word) ^ (u64::from(needle) * ONES);
-        // The lowest flagged byte is a true zero byte (a borrow only runs upwards from one).
-        let zero = w.wrapping_sub(ONES) & !w & HIGH;
-        if zero != 0 {
-            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        let w = u64::from_le_bytes(word);
+        let found = zero_byte(w ^ (u64::from(one) * ONES)) | zero_byte(w ^ (u64::from(other) * ONES));
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    chunks.remainder().iter().position(|&b| b == needle).map(|i| at + i)
+    chunks.remainder().iter().position(|&b| b == one || b == other).map(|i| at + i)
 }
 
 /// `url.replace("{ScanId}", scan_id).replace("{TaskId}", task_id)`, in one allocation.
@@ -894,6 +901,7 @@ mod tests {
         #[test]
         fn find_byte_finds_the_first(bytes in proptest::collection::vec(proptest::sample::select(vec![b'{', b'}', 0, 1, 0x7a, 0x7c, 0xfb, 0x80, 0xff]), 0..40), needle in proptest::sample::select(vec![b'{', b'}', 0, 0xff])) {
             proptest::prop_assert_eq!(find_byte(&bytes, needle), bytes.iter().position(|&b| b == needle));
+            proptest::prop_assert_eq!(find_byte_of(&bytes, needle, b'}'), bytes.iter().position(|&b| b == needle || b == b'}'));
         }
     }
 
