@@ -259,7 +259,7 @@ fn rendered(s: &AvdsSession, docs: bool) -> Vec<(&'static str, Option<Value>)> {
     if docs {
         let scan_id = s.scan.scan_id.parse::<i64>().map_or_else(|_| Value::from(&*s.scan.scan_id), Value::from);
         return vec![
-            ("reportUrl", Some(s.report_url.as_deref().unwrap_or_default().into())),
+            ("reportUrl", Some(s.report_url.map(|u| u.fill()).unwrap_or_default().into())),
             ("interval", Some(interval.unwrap_or(0).into())),
             ("name", Some((*s.scan.name).into())),
             ("reportStatus", Some(s.report.name().into())),
@@ -284,7 +284,7 @@ fn rendered(s: &AvdsSession, docs: bool) -> Vec<(&'static str, Option<Value>)> {
         ("Period", period.map(Value::from)),
         ("Interval", interval.map(Value::from)),
         ("ReportStatus", Some(s.report.name().into())),
-        ("ReportUrl", s.report_url.as_deref().map(Value::from)),
+        ("ReportUrl", s.report_url.map(|u| Value::from(u.fill()))),
         ("RunPercent", Some(run_percent(s.stage.progress).into())),
         ("Targets", Some(Value::Array(targets))),
     ]

@@ -89,6 +89,38 @@ impl Scalar for crate::world::Text {
     }
 }
 
+/// Written from its pieces, without the `String` [`fill`](crate::world::avds::ReportUrl::fill)
+/// makes, where the template and the scan id have nothing to escape (escaping goes byte by byte,
+/// and the TaskId's digits and a brace need none); filled and written as text otherwise.
+impl Scalar for crate::world::avds::ReportUrl<'_> {
+    fn json(&self, out: &mut Vec<u8>) {
+        if self.scan_id_json_plain() && !crate::world::text::json_escaped(self.template().as_bytes()) {
+            let start = out.len();
+            out.push(b'"');
+            if self.pieces(|piece| write_url_piece(piece, out)) {
+                out.push(b'"');
+                return;
+            }
+            out.truncate(start);
+        }
+        json::write_str(&self.fill(), out);
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        if !(self.has_none_of(xml::escaped) && self.pieces(|piece| write_url_piece(piece, out))) {
+            xml::write_text(&self.fill(), out);
+        }
+    }
+}
+
+/// A piece of a report URL that needs no escaping.
+#[inline(always)]
+fn write_url_piece(piece: crate::world::avds::UrlPiece, out: &mut Vec<u8>) {
+    match piece {
+        crate::world::avds::UrlPiece::Text(text) => out.extend_from_slice(text.as_bytes()),
+        crate::world::avds::UrlPiece::TaskId(id) => json::write_int(id, out),
+    }
+}
+
 impl Scalar for crate::instant::EcsMinute {
     fn json(&self, out: &mut Vec<u8>) {
         self.quoted(out);
@@ -122,6 +154,68 @@ impl Scalar for f64 {
     }
     fn xml(&self, out: &mut Vec<u8>) {
         xml::write_float(*self, out);
+    }
+}
+
+/// A number of at most two decimals (a percentage such as `10.21`), held as its count of
+/// hundredths (a whole `f64`): written as the `f64` `hundredths / 100` writes (JSON `100.0`,
+/// XML `100`), but from its digits, not by the shortest-float search (issue 16: that search was
+/// a twentieth of an AVDS page). Outside 0..=10,000 hundredths it is written as that `f64`.
+/// A test holds the two ways equal for every count in range.
+#[derive(Debug, Clone, Copy)]
+pub struct Hundredths(pub f64);
+
+impl Hundredths {
+    /// The largest count written from its digits (100.00, a whole percentage).
+    const MOST: u32 = 10_000;
+
+    /// The count as whole and hundredths, when it is a whole count in range (not -0.0, not NaN).
+    #[inline(always)]
+    fn parts(self) -> Option<(u32, u32)> {
+        let count = self.0 as u32;
+        (f64::from(count) == self.0 && self.0.is_sign_positive() && count <= Self::MOST).then_some((count / 100, count % 100))
+    }
+
+    fn as_f64(self) -> f64 {
+        self.0 / 100.0
+    }
+}
+
+/// `.5`, `.05`, `.25`: the decimals of `cents` (1..=99) as the shortest float writes them.
+#[inline(always)]
+fn write_cents(cents: u32, out: &mut Vec<u8>) {
+    if cents.is_multiple_of(10) {
+        out.extend_from_slice(&[b'.', b'0' + (cents / 10) as u8]);
+    } else {
+        let [a, b] = json::PAIRS[cents as usize];
+        out.extend_from_slice(&[b'.', a, b]);
+    }
+}
+
+impl Scalar for Hundredths {
+    fn json(&self, out: &mut Vec<u8>) {
+        match self.parts() {
+            Some((whole, 0)) => {
+                json::write_int(i64::from(whole), out);
+                out.extend_from_slice(b".0");
+            }
+            Some((whole, cents)) => {
+                json::write_int(i64::from(whole), out);
+                write_cents(cents, out);
+            }
+            None => json::write_float(self.as_f64(), out),
+        }
+    }
+    fn xml(&self, out: &mut Vec<u8>) {
+        match self.parts() {
+            Some((whole, cents)) => {
+                json::write_int(i64::from(whole), out);
+                if cents != 0 {
+                    write_cents(cents, out);
+                }
+            }
+            None => xml::write_float(self.as_f64(), out),
+        }
     }
 }
 
@@ -563,6 +657,47 @@ mod tests {
             o.field("A", 0i64).field("C", 0i64);
         });
         assert_eq!(String::from_utf8(bytes).unwrap(), r#"{"A":3,"C":0}"#);
+    }
+
+    /// Every count of hundredths the fast way writes, and a few it leaves to the float writers,
+    /// as the float `count / 100` is written in JSON (serde_json) and in XML (`Display`).
+    #[test]
+    fn hundredths_are_written_as_their_float() {
+        let counts = (0..=Hundredths::MOST).map(f64::from).chain([-0.0, -1.0, 10_001.0, 12_345_678.0, 0.5, f64::NAN, f64::INFINITY]);
+        for count in counts {
+            let value = count / 100.0;
+            let mut json = Vec::new();
+            Hundredths(count).json(&mut json);
+            assert_eq!(String::from_utf8(json).unwrap(), if value.is_finite() { serde_json::to_string(&value).unwrap() } else { "null".into() }, "{count}");
+            let mut xml = Vec::new();
+            Hundredths(count).xml(&mut xml);
+            assert_eq!(String::from_utf8(xml).unwrap(), value.to_string(), "{count}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+        /// A report URL written from its pieces is what the filled URL written as text is, in
+        /// JSON and XML, for templates and scan ids with braces, placeholders, escapes and
+        /// non-ASCII in them.
+        #[test]
+        fn report_urls_write_as_their_filled_text(
+            template in proptest::collection::vec(proptest::sample::select(vec!["{ScanId}", "{TaskId}", "{", "}", "Id}", "{Task", "https://r/", ".pdf", "\"", "<&>", "é", "\u{1}", "\r"]), 0..6),
+            scan_id in proptest::collection::vec(proptest::sample::select(vec!["s-1", "{", "}", "TaskId", "Id", "\"", "<", "é", "0123456789abcdef-0123"]), 0..4),
+            task_id in proptest::prelude::any::<i64>(),
+        ) {
+            let (template, scan_id) = (template.concat(), crate::world::Text::new(&scan_id.concat()));
+            let url = crate::world::avds::ReportUrl::new(&template, &scan_id, task_id);
+            let filled = template.replace("{ScanId}", &scan_id).replace("{TaskId}", &task_id.to_string());
+            proptest::prop_assert_eq!(url.fill(), filled.clone());
+            let (mut json, mut want_json, mut xml, mut want_xml) = (b"x".to_vec(), b"x".to_vec(), b"x".to_vec(), b"x".to_vec());
+            url.json(&mut json);
+            filled.as_str().json(&mut want_json);
+            url.xml(&mut xml);
+            filled.as_str().xml(&mut want_xml);
+            proptest::prop_assert_eq!(json, want_json);
+            proptest::prop_assert_eq!(xml, want_xml);
+        }
     }
 
     #[test]

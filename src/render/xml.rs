@@ -21,11 +21,16 @@ pub(crate) fn close(name: &str, out: &mut Vec<u8>) {
 /// (issue 16: the escaper was a fifth of an XML page's cost).
 #[inline]
 pub(crate) fn write_text(text: &str, out: &mut Vec<u8>) {
-    if text.bytes().any(needs_escape) {
+    if escaped(text.as_bytes()) {
         out.extend_from_slice(quick_xml::escape::escape(text).as_bytes());
     } else {
         out.extend_from_slice(text.as_bytes());
     }
+}
+
+/// Whether `quick_xml::escape::escape` changes these bytes (it goes byte by byte).
+pub(crate) fn escaped(bytes: &[u8]) -> bool {
+    bytes.iter().any(|&b| needs_escape(b))
 }
 
 /// The bytes `quick_xml::escape::escape` replaces.

@@ -159,7 +159,7 @@ pub struct AvdsSession<'a> {
     pub started: Millis,
     pub stage: Stage<AvdsStatus>,
     pub report: ReportStatus,
-    pub report_url: Option<String>,
+    pub report_url: Option<ReportUrl<'a>>,
 }
 
 /// Start of the `k`-th session of a schedule every `interval` periods from `created` (its limit
@@ -219,33 +219,134 @@ fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buffer[at..]).unwrap_or_default()
 }
 
+/// A finished session's report URL: its scan's template with the ScanId and TaskId filled in,
+/// filled when it is written (issue 16: a `String` built for every session listed, and freed
+/// after, was a sixth of an AVDS page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportUrl<'a> {
+    template: &'a str,
+    scan_id: &'a Text,
+    task_id: i64,
+}
+
+/// A piece of a filled report URL: text, or the session's TaskId (for a writer to write as a
+/// number).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum UrlPiece<'a> {
+    Text(&'a str),
+    TaskId(i64),
+}
+
+impl<'a> ReportUrl<'a> {
+    pub(crate) fn new(template: &'a str, scan_id: &'a Text, task_id: i64) -> ReportUrl<'a> {
+        ReportUrl { template, scan_id, task_id }
+    }
+
+    /// The URL, as `template.replace("{ScanId}", ..).replace("{TaskId}", ..)` makes it.
+    pub fn fill(&self) -> String {
+        fill_report_url(self.template, self.scan_id, self.task_id)
+    }
+
+    /// Whether neither the template nor the scan id has a byte `escaped` says needs escaping.
+    pub(crate) fn has_none_of(&self, escaped: impl Fn(&[u8]) -> bool) -> bool {
+        !escaped(self.template.as_bytes()) && !escaped(self.scan_id.as_bytes())
+    }
+
+    /// The scan id needs no JSON escaping (known without a look at its bytes).
+    pub(crate) fn scan_id_json_plain(&self) -> bool {
+        self.scan_id.json_plain()
+    }
+
+    pub(crate) fn template(&self) -> &str {
+        self.template
+    }
+
+    /// Hands `piece` the URL's pieces in order and says true, where one pass fills it; false
+    /// (and nothing handed) where only [`fill`](Self::fill) gets it right.
+    pub(crate) fn pieces(&self, piece: impl FnMut(UrlPiece)) -> bool {
+        if !fills_in_one_pass(self.scan_id) {
+            return false;
+        }
+        fill_in_one_pass(self.template, self.scan_id, self.task_id, piece);
+        true
+    }
+}
+
+impl std::fmt::Display for ReportUrl<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.fill())
+    }
+}
+
+/// Whether one pass over the template fills both placeholders as the two replaces did. The
+/// second replace sees the first's output: only a scan id with a brace, or one that is a piece of
+/// "TaskId" between braces of the template, can make a `{TaskId}` the template does not have.
+fn fills_in_one_pass(scan_id: &str) -> bool {
+    let bytes = scan_id.as_bytes();
+    !(find_byte_of(bytes, b'{', b'}').is_some() || (scan_id.len() <= 6 && "TaskId".contains(scan_id)))
+}
+
+/// Both placeholders filled in one pass over `url`, handed to `piece` in order.
+/// ([`find_byte`]: the URL and the id are short, and `str`'s searchers cost more to set up.)
+#[inline]
+fn fill_in_one_pass<'a>(url: &'a str, scan_id: &'a str, task_id: i64, mut piece: impl FnMut(UrlPiece<'a>)) {
+    let mut rest = url;
+    while let Some(at) = find_byte(rest.as_bytes(), b'{') {
+        piece(UrlPiece::Text(&rest[..at]));
+        rest = &rest[at..];
+        if let Some(after) = rest.strip_prefix("{ScanId}") {
+            piece(UrlPiece::Text(scan_id));
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("{TaskId}") {
+            piece(UrlPiece::TaskId(task_id));
+            rest = after;
+        } else {
+            piece(UrlPiece::Text("{"));
+            rest = &rest[1..];
+        }
+    }
+    piece(UrlPiece::Text(rest));
+}
+
+/// Where `needle` first is in `bytes`: eight bytes a step (a byte loop over a report URL was a
+/// twentieth of an AVDS page, issue 16; the library's `memchr` is a call with its own set-up).
+#[inline]
+fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
+    find_byte_of(bytes, needle, needle)
+}
+
+/// Where `one` or `other` first is in `bytes`, in one pass ([`find_byte`]'s way).
+#[inline]
+fn find_byte_of(bytes: &[u8], one: u8, other: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // The lowest flagged byte is a true zero byte (a borrow only runs upwards from one).
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let found = zero_byte(w ^ (u64::from(one) * ONES)) | zero_byte(w ^ (u64::from(other) * ONES));
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks.remainder().iter().position(|&b| b == one || b == other).map(|i| at + i)
+}
+
 /// `url.replace("{ScanId}", scan_id).replace("{TaskId}", task_id)`, in one allocation.
 fn fill_report_url(url: &str, scan_id: &str, task_id: i64) -> String {
     let mut digits = [0u8; 20];
     let task = decimal(task_id, &mut digits);
-    // The second replace sees the first's output: only a scan id with a brace, or one that is a
-    // piece of "TaskId" between braces of the template, can make a `{TaskId}` the template does
-    // not have. Without those, both placeholders fill in one pass.
-    // (Byte loops: the URL and the id are short, and `str`'s searchers cost more to set up.)
-    let may_make_task_id = scan_id.bytes().any(|b| b == b'{' || b == b'}') || (scan_id.len() <= 6 && "TaskId".contains(scan_id));
-    if !may_make_task_id {
+    if fills_in_one_pass(scan_id) {
         let mut out = String::with_capacity(url.len() + scan_id.len() + task.len());
-        let mut rest = url;
-        while let Some(at) = rest.bytes().position(|b| b == b'{') {
-            out.push_str(&rest[..at]);
-            rest = &rest[at..];
-            if let Some(after) = rest.strip_prefix("{ScanId}") {
-                out.push_str(scan_id);
-                rest = after;
-            } else if let Some(after) = rest.strip_prefix("{TaskId}") {
-                out.push_str(task);
-                rest = after;
-            } else {
-                out.push('{');
-                rest = &rest[1..];
-            }
-        }
-        out.push_str(rest);
+        fill_in_one_pass(url, scan_id, task_id, |piece| match piece {
+            UrlPiece::Text(text) => out.push_str(text),
+            UrlPiece::TaskId(_) => out.push_str(task),
+        });
         return out;
     }
     REPORT_SCRATCH.with(|cell| {
@@ -342,7 +443,7 @@ impl AvdsScan {
             (AvdsStatus::Finished, _) => ReportStatus::Running,
             _ => ReportStatus::Inexistent,
         };
-        let report_url = (report == ReportStatus::Finished).then(|| fill_report_url(&self.report.url, &self.scan_id, task_id));
+        let report_url = (report == ReportStatus::Finished).then_some(ReportUrl::new(&self.report.url, &self.scan_id, task_id));
         AvdsSession { scan: self, task_id, started, stage, report, report_url }
     }
 
@@ -790,7 +891,18 @@ mod tests {
         assert_eq!(at(5 * MINUTE).report, ReportStatus::Inexistent);
         assert_eq!(at(10 * MINUTE).report, ReportStatus::Running);
         let done = at(11 * MINUTE);
-        assert_eq!((done.report, done.report_url.as_deref()), (ReportStatus::Finished, Some("https://r/s-1/100")));
+        assert_eq!((done.report, done.report_url.map(|u| u.fill())), (ReportStatus::Finished, Some("https://r/s-1/100".to_string())));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+        /// The word-at-a-time search finds what a byte loop finds, at every length and place,
+        /// among bytes one bit or one borrow away from the needle.
+        #[test]
+        fn find_byte_finds_the_first(bytes in proptest::collection::vec(proptest::sample::select(vec![b'{', b'}', 0, 1, 0x7a, 0x7c, 0xfb, 0x80, 0xff]), 0..40), needle in proptest::sample::select(vec![b'{', b'}', 0, 0xff])) {
+            proptest::prop_assert_eq!(find_byte(&bytes, needle), bytes.iter().position(|&b| b == needle));
+            proptest::prop_assert_eq!(find_byte_of(&bytes, needle, b'}'), bytes.iter().position(|&b| b == needle || b == b'}'));
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! mixed-case item keys and `PageNumber` (sdk-notes §2.1: the Tea SDK reads every field as empty).
 
 use super::{AliyunError, Call, Dialect};
-use crate::render::{List, Word};
+use crate::render::{Hundredths, List, Word};
 use crate::world::avds::{self, AvdsQuery, AvdsSession, AvdsStatus, Trigger};
 use crate::world::lifecycle::Status;
 
@@ -29,8 +29,9 @@ fn query(call: &Call) -> Result<AvdsQuery, AliyunError> {
     })
 }
 
-fn run_percent(progress: f64) -> f64 {
-    (progress * 10_000.0).round() / 100.0
+/// The percentage to two decimals, as hundredths (written from its digits, not as a float).
+fn run_percent(progress: f64) -> Hundredths {
+    Hundredths((progress * 10_000.0).round())
 }
 
 fn session_sdk(list: &mut List, s: &AvdsSession) {
@@ -69,7 +70,10 @@ fn session_docs(list: &mut List, s: &AvdsSession) {
         Trigger::Every { period, interval, .. } => (period.name(), interval),
     };
     list.object(&s.scan.pins, |o| {
-        o.field("reportUrl", s.report_url.as_deref().unwrap_or_default())
+        match &s.report_url {
+            Some(url) => o.field("reportUrl", url),
+            None => o.field("reportUrl", ""),
+        }
             .field("interval", interval)
             .field("name", &s.scan.name)
             .field("reportStatus", Word(s.report.name()))
@@ -121,7 +125,7 @@ mod tests {
 
     #[test]
     fn run_percent_has_two_decimals() {
-        assert_eq!(run_percent(0.102_14), 10.21);
-        assert_eq!(run_percent(1.0), 100.0);
+        assert_eq!(run_percent(0.102_14).0 / 100.0, 10.21);
+        assert_eq!(run_percent(1.0).0 / 100.0, 100.0);
     }
 }
