@@ -224,7 +224,7 @@ fn decimal(value: i64, buffer: &mut [u8; 20]) -> &str {
 /// after, was a sixth of an AVDS page).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportUrl<'a> {
-    template: &'a str,
+    template: &'a super::Shared,
     scan_id: &'a Text,
     task_id: i64,
 }
@@ -238,7 +238,7 @@ pub(crate) enum UrlPiece<'a> {
 }
 
 impl<'a> ReportUrl<'a> {
-    pub(crate) fn new(template: &'a str, scan_id: &'a Text, task_id: i64) -> ReportUrl<'a> {
+    pub(crate) fn new(template: &'a super::Shared, scan_id: &'a Text, task_id: i64) -> ReportUrl<'a> {
         ReportUrl { template, scan_id, task_id }
     }
 
@@ -252,13 +252,10 @@ impl<'a> ReportUrl<'a> {
         !escaped(self.template.as_bytes()) && !escaped(self.scan_id.as_bytes())
     }
 
-    /// The scan id needs no JSON escaping (known without a look at its bytes).
-    pub(crate) fn scan_id_json_plain(&self) -> bool {
-        self.scan_id.json_plain()
-    }
-
-    pub(crate) fn template(&self) -> &str {
-        self.template
+    /// Neither the template nor the scan id needs JSON escaping (known from their making,
+    /// without a look at their bytes).
+    pub(crate) fn json_plain(&self) -> bool {
+        self.template.json_plain() && self.scan_id.json_plain()
     }
 
     /// Hands `piece` the URL's pieces in order and says true, where one pass fills it; false

@@ -2,8 +2,9 @@
 //! each holding a few `String`s spend more on the 24-byte headers and the allocator than on the
 //! text; `Text` is 24 bytes too but keeps up to 22 bytes inline (an ECS task id, a resource id, a
 //! SAS id, most names), and only longer text (a UUID) goes to the heap, without spare capacity.
-//! [`Shared`] is the text many tasks share (a region, a project, an owner's key) behind a thin
-//! pointer, and [`Term`] a word of a closed vocabulary (an action, a type) kept as its place in it.
+//! Both know from their making whether JSON must escape them, so answers do not scan for it.
+//! [`Shared`] is the text many tasks share (a region, a project, an owner's key, a report URL
+//! template) behind a thin pointer, and [`Term`] a word of a closed vocabulary (an action, a type) kept as its place in it.
 
 use std::borrow::Borrow;
 use std::fmt;
@@ -191,43 +192,81 @@ impl Hash for Text {
 
 /// Text shared by many tasks (one copy per region, project or owner key, see
 /// [`Interner`](super::Interner)): 8 bytes a task where an `Arc<str>` is 16, for one more hop
-/// when it is read (by the few queries that compare it; partitions are keyed at load).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Shared(Arc<Box<str>>);
+/// when it is read (by the few queries that compare it; partitions are keyed at load). Like
+/// [`Text`], it knows from its making whether JSON must escape it.
+/// Compared, ordered and hashed as its text (it is `Borrow<str>`).
+#[derive(Clone)]
+pub struct Shared(Arc<SharedText>);
+
+struct SharedText {
+    text: Box<str>,
+    json_escaped: bool,
+}
 
 impl Shared {
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.0.text
     }
 
     /// Whether both are the one copy (the interner's), not just equal text.
     pub fn ptr_eq(&self, other: &Shared) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
+
+    /// Whether the text has nothing JSON must escape (known without a look at its bytes).
+    pub fn json_plain(&self) -> bool {
+        !self.0.json_escaped
+    }
+}
+
+impl PartialEq for Shared {
+    fn eq(&self, other: &Shared) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Shared {}
+
+impl PartialOrd for Shared {
+    fn partial_cmp(&self, other: &Shared) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Shared {
+    fn cmp(&self, other: &Shared) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Hash for Shared {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
 }
 
 impl Deref for Shared {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl AsRef<str> for Shared {
     fn as_ref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl Borrow<str> for Shared {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl From<&str> for Shared {
     fn from(text: &str) -> Shared {
-        Shared(Arc::new(text.into()))
+        Shared(Arc::new(SharedText { text: text.into(), json_escaped: json_escaped(text.as_bytes()) }))
     }
 }
 
