@@ -315,23 +315,17 @@ fn find_byte(bytes: &[u8], needle: u8) -> Option<usize> {
 /// Where `one` or `other` first is in `bytes`, in one pass ([`find_byte`]'s way).
 #[inline]
 fn find_byte_of(bytes: &[u8], one: u8, other: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // The lowest flagged byte is a true zero byte (a borrow only runs upwards from one).
-    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
+    use super::text::swar;
+    let (words, rest) = swar::words(bytes);
     let mut at = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let found = zero_byte(w ^ (u64::from(one) * ONES)) | zero_byte(w ^ (u64::from(other) * ONES));
+    for w in words {
+        let found = swar::equal(w, one) | swar::equal(w, other);
         if found != 0 {
             return Some(at + (found.trailing_zeros() / 8) as usize);
         }
         at += 8;
     }
-    chunks.remainder().iter().position(|&b| b == one || b == other).map(|i| at + i)
+    rest.iter().position(|&b| b == one || b == other).map(|i| at + i)
 }
 
 /// `url.replace("{ScanId}", scan_id).replace("{TaskId}", task_id)`, in one allocation.

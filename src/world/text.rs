@@ -352,49 +352,70 @@ impl<W: Words> serde::Serialize for Term<W> {
 
 /// Whether a string has a byte JSON escapes (a control character, `"` or `\\`), eight bytes at
 /// a time (the "has a byte less than n" word tricks).
+/// Eight bytes at a time ("SWAR"), for the byte checks of short texts (ids, names, URLs), where
+/// a library searcher costs more to set up than the search. A flag is a byte's high bit; the
+/// lowest flagged byte is always a true one (a borrow only runs upwards), so "any" and "first"
+/// are exact.
+pub(crate) mod swar {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    pub(crate) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+    /// The bytes of `w` below `n` (at most 0x80).
+    #[inline(always)]
+    pub(crate) fn below(w: u64, n: u8) -> u64 {
+        w.wrapping_sub(u64::from(n) * ONES) & !w & HIGH
+    }
+
+    /// The bytes of `w` equal to `byte`.
+    #[inline(always)]
+    pub(crate) fn equal(w: u64, byte: u8) -> u64 {
+        below(w ^ (u64::from(byte) * ONES), 1)
+    }
+
+    /// The bytes JSON escapes: controls, `"` and `\`.
+    #[inline(always)]
+    pub(crate) fn json_escaped(w: u64) -> u64 {
+        below(w, 0x20) | equal(w, b'"') | equal(w, b'\\')
+    }
+
+    /// `bytes` eight at a time (little-endian words), and the bytes left over.
+    #[inline(always)]
+    pub(crate) fn words(bytes: &[u8]) -> (impl Iterator<Item = u64> + '_, &[u8]) {
+        let chunks = bytes.chunks_exact(8);
+        let rest = chunks.remainder();
+        let words = chunks.map(|chunk| {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            u64::from_le_bytes(word)
+        });
+        (words, rest)
+    }
+}
+
 /// Whether `bytes` are all ASCII, and whether any needs JSON escaping: eight bytes a step as
 /// [`json_escaped`] looks, the last ones padded with a plain letter; for [`Text::ascii`], whose
 /// length is known when compiled, a few steps without a loop.
 #[inline]
 fn ascii_and_escaped(bytes: &[u8]) -> (bool, bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
     let (mut high, mut escaped) = (0u64, 0u64);
-    let mut step = |w: u64| {
+    let (words, rest) = swar::words(bytes);
+    for w in words {
         high |= w;
-        escaped |= (w.wrapping_sub(0x20 * ONES) & !w & HIGH) | zero_byte(w ^ (u64::from(b'"') * ONES)) | zero_byte(w ^ (u64::from(b'\\') * ONES));
-    };
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        step(u64::from_le_bytes(word));
+        escaped |= swar::json_escaped(w);
     }
-    let rest = chunks.remainder();
     if !rest.is_empty() {
         let mut word = [b'a'; 8];
         word[..rest.len()].copy_from_slice(rest);
-        step(u64::from_le_bytes(word));
+        let w = u64::from_le_bytes(word);
+        high |= w;
+        escaped |= swar::json_escaped(w);
     }
-    (high & HIGH == 0, escaped != 0)
+    (high & swar::HIGH == 0, escaped != 0)
 }
 
 pub fn json_escaped(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let control = w.wrapping_sub(0x20 * ONES) & !w & HIGH;
-        if control | zero_byte(w ^ (u64::from(b'"') * ONES)) | zero_byte(w ^ (u64::from(b'\\') * ONES)) != 0 {
-            return true;
-        }
-    }
-    chunks.remainder().iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    let (mut words, rest) = swar::words(bytes);
+    words.any(|w| swar::json_escaped(w) != 0) || rest.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 #[cfg(test)]
