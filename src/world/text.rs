@@ -85,25 +85,6 @@ impl Default for Text {
     }
 }
 
-impl Deref for Text {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for Text {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl Borrow<str> for Text {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl From<&str> for Text {
     fn from(text: &str) -> Text {
         Text::new(text)
@@ -132,14 +113,6 @@ impl From<Text> for String {
         text.as_str().to_string()
     }
 }
-
-impl PartialEq for Text {
-    fn eq(&self, other: &Text) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for Text {}
 
 impl PartialEq<str> for Text {
     fn eq(&self, other: &str) -> bool {
@@ -171,30 +144,10 @@ impl PartialEq<Text> for &str {
     }
 }
 
-impl PartialOrd for Text {
-    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Text {
-    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
-
-impl Hash for Text {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state)
-    }
-}
-
-
 /// Text shared by many tasks (one copy per region, project or owner key, see
 /// [`Interner`](super::Interner)): 8 bytes a task where an `Arc<str>` is 16, for one more hop
 /// when it is read (by the few queries that compare it; partitions are keyed at load). Like
 /// [`Text`], it knows from its making whether JSON must escape it.
-/// Compared, ordered and hashed as its text (it is `Borrow<str>`).
 #[derive(Clone)]
 pub struct Shared(Arc<SharedText>);
 
@@ -219,60 +172,61 @@ impl Shared {
     }
 }
 
-impl PartialEq for Shared {
-    fn eq(&self, other: &Shared) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl Eq for Shared {}
-
-impl PartialOrd for Shared {
-    fn partial_cmp(&self, other: &Shared) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Shared {
-    fn cmp(&self, other: &Shared) -> std::cmp::Ordering {
-        self.as_str().cmp(other.as_str())
-    }
-}
-
-impl Hash for Shared {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.as_str().hash(state);
-    }
-}
-
-impl Deref for Shared {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for Shared {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl Borrow<str> for Shared {
-    fn borrow(&self) -> &str {
-        self.as_str()
-    }
-}
-
 impl From<&str> for Shared {
     fn from(text: &str) -> Shared {
         Shared(Arc::new(SharedText { text: text.into(), json_escaped: json_escaped(text.as_bytes()) }))
     }
 }
 
-/// Text and Shared print, debug-print and serialize as the text they hold.
+/// Text and Shared read, compare, order, hash, print, debug-print and serialize as the text they
+/// hold (so that `Borrow<str>` keeps its promise: equal and hashed alike as the `str`).
 macro_rules! as_text {
     ($($kind:ty),*) => {$(
+        impl Deref for $kind {
+            type Target = str;
+            fn deref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl AsRef<str> for $kind {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl Borrow<str> for $kind {
+            fn borrow(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl PartialEq for $kind {
+            fn eq(&self, other: &$kind) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+
+        impl Eq for $kind {}
+
+        impl PartialOrd for $kind {
+            fn partial_cmp(&self, other: &$kind) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $kind {
+            fn cmp(&self, other: &$kind) -> std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
+        }
+
+        impl Hash for $kind {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.as_str().hash(state)
+            }
+        }
+
         impl fmt::Debug for $kind {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Debug::fmt(self.as_str(), f)
